@@ -1,0 +1,23 @@
+"""anet: a small numpy autograd library in the design of the first tinygrad, made correct."""
+
+from anet import ops
+from anet.autograd import GradientError
+from anet.errors import AnetError
+from anet.ops import unbroadcast
+from anet.tensor import Context, Function, OpError, Tensor, is_grad_enabled, no_grad, register
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AnetError",
+    "Context",
+    "Function",
+    "GradientError",
+    "OpError",
+    "Tensor",
+    "is_grad_enabled",
+    "no_grad",
+    "ops",
+    "register",
+    "unbroadcast",
+]

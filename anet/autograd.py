@@ -1,0 +1,238 @@
+"""The backward walk: plan (topological order, seed), one node's step, accumulation, cheap checks.
+
+``Tensor.backward()`` and ``anet.debug.BackwardSession`` both walk with these functions, so what a
+session steps through is exactly what backward does.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from anet.errors import AnetError
+from anet.tensor import Tensor
+
+
+class Problem(NamedTuple):
+    """Something wrong with what one node's backward returned."""
+
+    kind: str  # "count", "none", "type", "shape" or "dtype" (see anet.debug for the rest)
+    index: int | None  # the parent it concerns, None for the node as a whole
+    message: str
+
+
+class GradientError(AnetError, ValueError):
+    """A Function's backward returned grads that cannot be used."""
+
+    def __init__(self, node: Tensor, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.node = node
+        self.kind = problem.kind
+        self.index = problem.index
+
+
+# Kinds after which the grad is still usable (converted); the rest stop a plain backward.
+WARNING_KINDS = frozenset({"dtype"})
+
+
+def label(t: Tensor) -> str:
+    """``#<id> <OpName>``, the name a node goes by everywhere."""
+    return f"#{t.id} {t.op}"
+
+
+def where(t: Tensor) -> str:
+    """`` (applied at file:line)`` when anet.debug.record() saw the op being applied, else ""."""
+    ctx = t._ctx
+    loc = None if ctx is None else ctx.__dict__.get("where")
+    return f" (applied at {loc[0]}:{loc[1]})" if loc else ""
+
+
+def topo_order(root: Tensor) -> list[Tensor]:
+    """Every tensor with a ctx that ``root`` depends on, root first, each before its parents.
+
+    Iterative depth-first search: no recursion limit, each node visited once.
+    """
+    order: list[Tensor] = []
+    if root._ctx is None:
+        return order
+    visited = {root}
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        t, expanded = stack.pop()
+        if expanded:
+            order.append(t)
+            continue
+        stack.append((t, True))
+        for p in t._ctx.parents:
+            if p._ctx is not None and p not in visited:
+                visited.add(p)
+                stack.append((p, False))
+    order.reverse()
+    return order
+
+
+def seed(root: Tensor, gradient: Any = None) -> np.ndarray:
+    """The grad the walk starts from: ``gradient``, a grad set on the root by hand, or ones."""
+    if gradient is not None:
+        g = np.asarray(
+            gradient.data if isinstance(gradient, Tensor) else gradient, dtype=root.dtype
+        )
+        if g.shape != root.shape:
+            raise GradientError(
+                root,
+                Problem(
+                    "shape",
+                    None,
+                    f"backward: gradient has shape {g.shape}, "
+                    f"but {label(root)} has shape {root.shape}",
+                ),
+            )
+        return g
+    if root.grad is not None and root._ctx is not None:
+        return root.grad
+    if root.data.size != 1:
+        raise GradientError(
+            root,
+            Problem(
+                "shape",
+                None,
+                f"backward: {label(root)} has shape {root.shape}; the implicit "
+                "gradient of ones is only for one-element outputs: pass backward(gradient=...)",
+            ),
+        )
+    return np.ones_like(root.data)
+
+
+def plan(root: Tensor, gradient: Any = None) -> list[Tensor]:
+    """Order the walk and seed it: intermediate grads are cleared, the root's is set.
+
+    Leaves keep their grads, so a second backward adds to them (call zero_grad between steps,
+    as in PyTorch); intermediate tensors hold the grads of the latest walk only.
+    """
+    if not root.requires_grad:
+        raise GradientError(
+            root,
+            Problem(
+                "none",
+                None,
+                f"backward: {label(root)} does not require grad and has no graph "
+                "(made from constants, or under no_grad)",
+            ),
+        )
+    g = seed(root, gradient)
+    order = topo_order(root)
+    for t in order:
+        t.grad = None
+    if root._ctx is None:
+        root.grad = g if root.grad is None else root.grad + g
+    else:
+        root.grad = g
+    return order
+
+
+def call_backward(t: Tensor) -> Any:
+    """Run one node's backward on the grad it has received so far."""
+    ctx = t._ctx
+    return ctx.arg.backward(ctx, t.grad)
+
+
+def check_grads(t: Tensor, raw: Any) -> tuple[list[np.ndarray | None], list[Problem]]:
+    """One usable grad per parent (None where there is none), and the problems found.
+
+    dtype mismatches are converted to the parent's dtype and reported as ``dtype`` problems.
+    """
+    ctx = t._ctx
+    parents = ctx.parents
+    grads = list(raw) if type(raw) is tuple or type(raw) is list else [raw]
+    op = ctx.arg.__name__
+    problems: list[Problem] = []
+    if len(grads) != len(parents):
+        problems.append(
+            Problem(
+                "count",
+                None,
+                f"{op}.backward returned {len(grads)} grad{'s' * (len(grads) != 1)} for "
+                f"{len(parents)} parent{'s' * (len(parents) != 1)} in {label(t)}{where(t)}",
+            )
+        )
+        grads = (grads + [None] * len(parents))[: len(parents)]
+    for i, (p, g) in enumerate(zip(parents, grads)):
+        pd = p.data
+        if type(g) is np.ndarray and g.shape == pd.shape and g.dtype == pd.dtype:
+            continue
+        g, problem = _check_one(t, i, p, g)
+        grads[i] = g
+        if problem is not None:
+            problems.append(problem)
+    return grads, problems
+
+
+def _check_one(t: Tensor, i: int, p: Tensor, g: Any) -> tuple[np.ndarray | None, Problem | None]:
+    op = t._ctx.arg.__name__
+    at = f"{op}.backward, {label(t)}{where(t)}"
+    if g is None:
+        if not p.requires_grad:
+            return None, None
+        return None, Problem(
+            "none",
+            i,
+            f"{at}: returned None for parent {i} (#{p.id}, shape {p.shape}), which requires grad",
+        )
+    if isinstance(g, (np.generic, int, float)) and not isinstance(g, bool):
+        g = np.asarray(g)
+    if type(g) is not np.ndarray and not isinstance(g, np.ndarray):
+        hint = " (use .data)" if isinstance(g, Tensor) else ""
+        return None, Problem(
+            "type",
+            i,
+            f"{at}: returned a {type(g).__name__} for parent {i}; "
+            f"backward must return numpy arrays{hint}",
+        )
+    if g.dtype.kind not in "fiub":
+        return None, Problem(
+            "type", i, f"{at}: returned an array of dtype {g.dtype} for parent {i}"
+        )
+    if g.shape != p.shape:
+        return None, Problem("shape", i, _shape_message(at, i, p, g))
+    if g.dtype != p.dtype:
+        message = f"{at}: returned a {g.dtype} grad for parent {i} (#{p.id}), which is {p.dtype}"
+        return g.astype(p.dtype), Problem("dtype", i, message)
+    return g, None
+
+
+def _shape_message(at: str, i: int, p: Tensor, g: np.ndarray) -> str:
+    message = (
+        f"{at}: returned a grad of shape {g.shape} for parent {i} (#{p.id}, shape "
+        f"{p.shape}): expected {p.shape}"
+    )
+    try:
+        fixable = np.broadcast_shapes(p.shape, g.shape) == g.shape
+    except ValueError:
+        fixable = False
+    if fixable:
+        message += "; summing over the broadcast axes would fix it (anet.ops.unbroadcast)"
+    return message
+
+
+def accumulate(t: Tensor, grads: list[np.ndarray | None]) -> None:
+    """Add each grad into its parent's ``.grad`` (a tensor used twice gets the sum)."""
+    for p, g in zip(t._ctx.parents, grads):
+        if g is None or not p.requires_grad:
+            continue
+        p.grad = g if p.grad is None else p.grad + g
+
+
+def backward(root: Tensor, gradient: Any = None) -> None:
+    """Walk the graph once in reverse topological order, filling ``.grad`` on every tensor."""
+    for t in plan(root, gradient):
+        try:
+            raw = call_backward(t)
+        except Exception as e:
+            e.add_note(f"in the backward of {label(t)}{where(t)}")
+            raise
+        grads, problems = check_grads(t, raw)
+        for problem in problems:
+            if problem.kind not in WARNING_KINDS:
+                raise GradientError(t, problem)
+        accumulate(t, grads)

@@ -1,0 +1,638 @@
+"""Every built-in op: a Function with its forward and backward side by side, registered by name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from anet.tensor import Function, OpError, Tensor, _const, _shape, register
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` over the axes numpy broadcast, giving it ``shape`` again."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    return grad.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+def _expand(grad: np.ndarray, shape: tuple[int, ...], axis: Any, keepdim: bool) -> np.ndarray:
+    """The grad of a reduction, put back in the shape of its input (reduced axes restored)."""
+    if axis is not None and not keepdim:
+        grad = np.expand_dims(grad, axis)
+    elif axis is None and not keepdim:
+        grad = np.reshape(grad, (1,) * len(shape))
+    return grad
+
+
+# ---- binary, elementwise (broadcasting) ---------------------------------------------------
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        return x + y
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, y = ctx.parents
+        return (
+            unbroadcast(grad_output, x.shape) if x.requires_grad else None,
+            unbroadcast(grad_output, y.shape) if y.requires_grad else None,
+        )
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        return x - y
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, y = ctx.parents
+        return (
+            unbroadcast(grad_output, x.shape) if x.requires_grad else None,
+            unbroadcast(-grad_output, y.shape) if y.requires_grad else None,
+        )
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, y = ctx.saved_tensors
+        px, py = ctx.parents
+        return (
+            unbroadcast(grad_output * y, x.shape) if px.requires_grad else None,
+            unbroadcast(grad_output * x, y.shape) if py.requires_grad else None,
+        )
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x / y
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, y = ctx.saved_tensors
+        px, py = ctx.parents
+        return (
+            unbroadcast(grad_output / y, x.shape) if px.requires_grad else None,
+            unbroadcast(-grad_output * x / (y * y), y.shape) if py.requires_grad else None,
+        )
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        out = x**y
+        ctx.save_for_backward(x, y, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, y, out = ctx.saved_tensors
+        px, py = ctx.parents
+        gx = gy = None
+        if px.requires_grad:
+            gx = unbroadcast(grad_output * y * x ** (y - 1), x.shape)
+        if py.requires_grad:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gy = unbroadcast(grad_output * out * np.log(x), y.shape)
+        return gx, gy
+
+
+# ---- unary, elementwise --------------------------------------------------------------------
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return -grad_output
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = np.sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        return grad_output / (2 * out)
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = np.exp(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        return grad_output * out
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output / x
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * np.sign(x)
+
+
+class ReLU(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * (x > 0)
+
+
+class LeakyReLU(Function):
+    @staticmethod
+    def forward(ctx, x, neg_slope=0.01):
+        ctx.save_for_backward(x)
+        return np.where(x > 0, x, x * np.asarray(neg_slope, dtype=x.dtype))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        slope = np.asarray(ctx.kwargs.get("neg_slope", 0.01), dtype=grad_output.dtype)
+        return np.where(x > 0, grad_output, grad_output * slope)
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(over="ignore"):
+            out = 1 / (1 + np.exp(-x))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        return grad_output * out * (1 - out)
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = np.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        return grad_output * (1 - out * out)
+
+
+# ---- matrix product ------------------------------------------------------------------------
+
+
+class Dot(Function):
+    """``input @ weight``: 2-D as in the seed, also 1-D and batched (numpy matmul rules)."""
+
+    @staticmethod
+    def forward(ctx, input, weight):
+        ctx.save_for_backward(input, weight)
+        return input @ weight
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, weight = ctx.saved_tensors
+        if input.ndim == 2 and weight.ndim == 2:
+            return grad_output @ weight.T, input.T @ grad_output
+        if input.ndim == 1 and weight.ndim == 1:
+            return grad_output * weight, grad_output * input
+        x = input[None] if input.ndim == 1 else input
+        w = weight[:, None] if weight.ndim == 1 else weight
+        g = grad_output
+        if input.ndim == 1:
+            g = np.expand_dims(g, -2)
+        if weight.ndim == 1:
+            g = np.expand_dims(g, -1)
+        gx = unbroadcast(g @ np.swapaxes(w, -1, -2), x.shape).reshape(input.shape)
+        gw = unbroadcast(np.swapaxes(x, -1, -2) @ g, w.shape).reshape(weight.shape)
+        return gx, gw
+
+
+# ---- reductions ----------------------------------------------------------------------------
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdim=False):
+        return np.sum(x, axis=axis, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.parents
+        g = _expand(grad_output, x.shape, ctx.kwargs.get("axis"), ctx.kwargs.get("keepdim", False))
+        return np.broadcast_to(g, x.shape).copy()
+
+
+class Mean(Function):
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdim=False):
+        out = np.mean(x, axis=axis, keepdims=keepdim)
+        return out.astype(x.dtype, copy=False) if isinstance(out, np.ndarray) else out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.parents
+        g = _expand(grad_output, x.shape, ctx.kwargs.get("axis"), ctx.kwargs.get("keepdim", False))
+        n = max(x.size // max(grad_output.size, 1), 1)
+        return np.broadcast_to(g / np.asarray(n, dtype=g.dtype), x.shape).copy()
+
+
+class Max(Function):
+    """Maximum over ``axis``; tied maxima share the gradient evenly."""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdim=False):
+        out = np.max(x, axis=axis, keepdims=True)
+        ctx.save_for_backward(x, out)
+        return (
+            out
+            if keepdim
+            else (np.squeeze(out, axis=axis) if axis is not None else out.reshape(()))
+        )
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, out = ctx.saved_tensors
+        axis, keepdim = ctx.kwargs.get("axis"), ctx.kwargs.get("keepdim", False)
+        mask = x == out
+        g = _expand(grad_output, x.shape, axis, keepdim)
+        return mask * (g / mask.sum(axis=axis, keepdims=True).astype(g.dtype))
+
+
+# ---- softmax (last axis) -------------------------------------------------------------------
+
+
+class LogSoftmax(Function):
+    @staticmethod
+    def forward(ctx, x):
+        shifted = x - x.max(axis=-1, keepdims=True)
+        out = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        return grad_output - np.exp(out) * grad_output.sum(axis=-1, keepdims=True)
+
+
+class Softmax(Function):
+    @staticmethod
+    def forward(ctx, x):
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
+        out = e / e.sum(axis=-1, keepdims=True)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        return out * (grad_output - (grad_output * out).sum(axis=-1, keepdims=True))
+
+
+# ---- shape ---------------------------------------------------------------------------------
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output.reshape(ctx.parents[0].shape)
+
+
+class Transpose(Function):
+    @staticmethod
+    def forward(ctx, x, order):
+        return np.transpose(x, order)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return np.transpose(grad_output, np.argsort(ctx.kwargs["order"]))
+
+
+class GetItem(Function):
+    """``x[index]``: basic slicing, integer and boolean arrays; repeated indices accumulate."""
+
+    @staticmethod
+    def forward(ctx, x, index):
+        return np.asarray(x[index])
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.parents
+        index = ctx.kwargs["index"]
+        grad = np.zeros(x.shape, dtype=grad_output.dtype)
+        if _is_basic_index(index):
+            grad[index] = grad_output
+        else:
+            np.add.at(grad, index, grad_output)
+        return grad
+
+
+def _is_basic_index(index: Any) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis for i in items)
+
+
+class Pad2d(Function):
+    """Zero padding of the last two axes, ``padding=(left, right, top, bottom)`` as in F.pad."""
+
+    @staticmethod
+    def forward(ctx, x, padding):
+        left, right, top, bottom = padding
+        width = [(0, 0)] * (x.ndim - 2) + [(top, bottom), (left, right)]
+        return np.pad(x, width)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        left, right, top, bottom = ctx.kwargs["padding"]
+        h, w = grad_output.shape[-2:]
+        return grad_output[..., top : h - bottom, left : w - right]
+
+
+# ---- convolution and pooling (NCHW, PyTorch semantics) -------------------------------------
+
+
+def _pair(v: Any, name: str) -> tuple[int, int]:
+    pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
+    if len(pair) != 2 or not all(isinstance(n, (int, np.integer)) and n > 0 for n in pair):
+        raise OpError(f"{name} must be a positive int or a pair of them, got {v!r}")
+    return int(pair[0]), int(pair[1])
+
+
+class Conv2d(Function):
+    """Cross-correlation of ``x (N, C, H, W)`` with ``w (O, C/groups, kh, kw)``; no padding."""
+
+    @staticmethod
+    def forward(ctx, x, w, stride=1, groups=1):
+        sh, sw = _pair(stride, "conv2d stride")
+        n, c, h, wd = x.shape
+        o, cg, kh, kw = w.shape
+        if c != cg * groups or o % groups:
+            raise OpError(
+                f"conv2d: input has {c} channels and weight {w.shape} with groups={groups}; "
+                f"need channels == {cg} * groups and out channels divisible by groups"
+            )
+        if h < kh or wd < kw:
+            raise OpError(f"conv2d: kernel {(kh, kw)} is larger than the input {(h, wd)}")
+        windows = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
+        ctx.save_for_backward(windows, w)
+        og = o // groups
+        out = np.concatenate(
+            [
+                np.tensordot(
+                    windows[:, g * cg : (g + 1) * cg],
+                    w[g * og : (g + 1) * og],
+                    ((1, 4, 5), (1, 2, 3)),
+                )
+                for g in range(groups)
+            ],
+            axis=3,
+        )
+        return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        windows, w = ctx.saved_tensors
+        groups = ctx.kwargs.get("groups", 1)
+        sh, sw = _pair(ctx.kwargs.get("stride", 1), "conv2d stride")
+        x = ctx.parents[0]
+        o, cg, kh, kw = w.shape
+        og = o // groups
+        ho, wo = grad_output.shape[2:]
+        gx = np.zeros(x.shape, dtype=grad_output.dtype)
+        gws = []
+        for g in range(groups):
+            go = grad_output[:, g * og : (g + 1) * og]  # (N, og, Ho, Wo)
+            wg = w[g * og : (g + 1) * og]  # (og, cg, kh, kw)
+            gws.append(np.tensordot(go, windows[:, g * cg : (g + 1) * cg], ((0, 2, 3), (0, 2, 3))))
+            # Scatter back one kernel offset at a time: kh*kw iterations, each over every pixel.
+            cols = np.tensordot(go, wg, ((1,), (0,)))  # (N, Ho, Wo, cg, kh, kw)
+            for i in range(kh):
+                for j in range(kw):
+                    gx[:, g * cg : (g + 1) * cg, i : i + sh * ho : sh, j : j + sw * wo : sw] += (
+                        cols[:, :, :, :, i, j].transpose(0, 3, 1, 2)
+                    )
+        return gx, np.concatenate(gws, axis=0)
+
+
+def _pool_windows(x: np.ndarray, kernel_size: Any, name: str) -> tuple[np.ndarray, int, int]:
+    """``x`` cropped to whole windows and viewed as (..., Ho, Wo, kh*kw)."""
+    kh, kw = _pair(kernel_size, f"{name} kernel_size")
+    h, w = x.shape[-2:]
+    ho, wo = h // kh, w // kw
+    if ho == 0 or wo == 0:
+        raise OpError(f"{name}: kernel {(kh, kw)} is larger than the input {(h, w)}")
+    lead = x.shape[:-2]
+    cropped = x[..., : ho * kh, : wo * kw].reshape(*lead, ho, kh, wo, kw)
+    windows = np.moveaxis(cropped, -3, -2).reshape(*lead, ho, wo, kh * kw)
+    return windows, kh, kw
+
+
+def _unpool(grad_windows: np.ndarray, shape: tuple[int, ...], kh: int, kw: int) -> np.ndarray:
+    """Put (..., Ho, Wo, kh*kw) window grads back into an array of ``shape`` (zeros where cropped)."""
+    *lead, ho, wo, _ = grad_windows.shape
+    blocks = np.moveaxis(grad_windows.reshape(*lead, ho, wo, kh, kw), -2, -3)
+    grad = np.zeros(shape, dtype=grad_windows.dtype)
+    grad[..., : ho * kh, : wo * kw] = blocks.reshape(*lead, ho * kh, wo * kw)
+    return grad
+
+
+class MaxPool2d(Function):
+    """Max over ``kernel_size`` windows, stride = kernel; the first maximum gets the grad."""
+
+    @staticmethod
+    def forward(ctx, x, kernel_size=(2, 2)):
+        windows, _, _ = _pool_windows(x, kernel_size, "max_pool2d")
+        idx = windows.argmax(axis=-1)
+        ctx.save_for_backward(idx)
+        return np.take_along_axis(windows, idx[..., None], axis=-1)[..., 0]
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (idx,) = ctx.saved_tensors
+        x = ctx.parents[0]
+        kh, kw = _pair(ctx.kwargs.get("kernel_size", (2, 2)), "max_pool2d kernel_size")
+        grad_windows = np.zeros((*idx.shape, kh * kw), dtype=grad_output.dtype)
+        np.put_along_axis(grad_windows, idx[..., None], grad_output[..., None], axis=-1)
+        return _unpool(grad_windows, x.shape, kh, kw)
+
+
+class AvgPool2d(Function):
+    """Mean over ``kernel_size`` windows, stride = kernel."""
+
+    @staticmethod
+    def forward(ctx, x, kernel_size=(2, 2)):
+        windows, _, _ = _pool_windows(x, kernel_size, "avg_pool2d")
+        return windows.mean(axis=-1, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x = ctx.parents[0]
+        kh, kw = _pair(ctx.kwargs.get("kernel_size", (2, 2)), "avg_pool2d kernel_size")
+        share = grad_output[..., None] / np.asarray(kh * kw, dtype=grad_output.dtype)
+        return _unpool(np.broadcast_to(share, (*grad_output.shape, kh * kw)), x.shape, kh, kw)
+
+
+# ---- registration ---------------------------------------------------------------------------
+
+for _name, _fxn in [
+    ("add", Add), ("sub", Sub), ("mul", Mul), ("div", Div), ("pow", Pow),
+    ("neg", Neg), ("sqrt", Sqrt), ("exp", Exp), ("log", Log), ("abs", Abs),
+    ("relu", ReLU), ("sigmoid", Sigmoid), ("tanh", Tanh),
+    ("dot", Dot), ("matmul", Dot), ("logsoftmax", LogSoftmax), ("softmax", Softmax),
+    ("getitem", GetItem),
+]:  # fmt: skip
+    register(_name, _fxn)
+
+
+def _register_options(name: str, fxn: type[Function], *options: str) -> None:
+    """Register ``fxn`` so its options may also be given by position, PyTorch style: ``x.sum(1)``."""
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        if len(args) > len(options):
+            raise TypeError(
+                f"{name}() takes at most {len(options)} options by position "
+                f"({', '.join(options)}), got {len(args)}"
+            )
+        for option, value in zip(options, args):
+            if option in kwargs:
+                raise TypeError(f"{name}() got {option!r} twice")
+            kwargs[option] = value
+        return Function.apply(self, fxn, **kwargs)
+
+    method.__name__ = name
+    method.__doc__ = f"Apply {fxn.__name__} (options: {', '.join(options)})."
+    setattr(Tensor, name, method)
+
+
+for _name, _fxn, _options in [
+    ("sum", Sum, ("axis", "keepdim")),
+    ("mean", Mean, ("axis", "keepdim")),
+    ("max", Max, ("axis", "keepdim")),
+    ("leakyrelu", LeakyReLU, ("neg_slope",)),
+    ("pad2d", Pad2d, ("padding",)),
+    ("max_pool2d", MaxPool2d, ("kernel_size",)),
+    ("avg_pool2d", AvgPool2d, ("kernel_size",)),
+]:
+    _register_options(_name, _fxn, *_options)
+
+
+def _conv2d(self: Tensor, weight: Tensor, stride: Any = 1, groups: int = 1) -> Tensor:
+    """Cross-correlation with ``weight (out, in/groups, kh, kw)``; see Conv2d."""
+    return Function.apply(self, Conv2d, weight, stride=stride, groups=groups)
+
+
+def _reshape(self: Tensor, *shape: Any, **kwargs: Any) -> Tensor:
+    """``x.reshape(2, 3)``, ``x.reshape((2, 3))`` or ``x.reshape(shape=(2, 3))``."""
+    if shape:
+        kwargs["shape"] = _shape(shape)
+    return Function.apply(self, Reshape, **kwargs)
+
+
+def _flatten(self: Tensor, start_dim: int = 0) -> Tensor:
+    """Merge the axes from ``start_dim`` on into one (PyTorch's flatten)."""
+    return self.reshape(shape=(*self.shape[:start_dim], -1))
+
+
+def _transpose(self: Tensor, *order: Any, **kwargs: Any) -> Tensor:
+    """``transpose(order=…)`` (first tinygrad), a full permutation, or two axes to swap (PyTorch)."""
+    if order:
+        order = _shape(order)
+        if len(order) == 2 and self.ndim != 2:
+            perm = list(range(self.ndim))
+            a, b = order
+            perm[a], perm[b] = perm[b], perm[a]
+            order = tuple(perm)
+        kwargs["order"] = order
+    elif "order" not in kwargs:
+        kwargs["order"] = tuple(range(self.ndim))[::-1]
+    return Function.apply(self, Transpose, **kwargs)
+
+
+Tensor.conv2d = _conv2d
+Tensor.reshape = Tensor.view = _reshape
+Tensor.flatten = _flatten
+Tensor.transpose = _transpose
+Tensor.permute = _transpose
+
+
+def _operator(fxn: type[Function], reflected: bool = False) -> Any:
+    """``x * y`` calls ``Function.apply`` directly: operators are the hot path."""
+    apply = Function.apply
+    if reflected:
+
+        def op(self: Tensor, other: Any) -> Tensor:
+            return apply(_const(other, self), fxn, self)
+    else:
+
+        def op(self: Tensor, other: Any) -> Tensor:
+            return apply(self, fxn, other)
+
+    return op
+
+
+for _fxn, _names in [
+    (Add, ("__add__", "__radd__")),
+    (Sub, ("__sub__", "__rsub__")),
+    (Mul, ("__mul__", "__rmul__")),
+    (Div, ("__truediv__", "__rtruediv__")),
+    (Pow, ("__pow__", "__rpow__")),
+    (Dot, ("__matmul__", "__rmatmul__")),
+]:
+    setattr(Tensor, _names[0], _operator(_fxn))
+    setattr(Tensor, _names[1], _operator(_fxn, reflected=True))
+Tensor.__neg__ = lambda self: Function.apply(self, Neg)

@@ -1,0 +1,306 @@
+"""Tensor, Context, Function and register: the seed's design, made correct."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partialmethod
+from typing import Any
+
+import numpy as np
+
+from anet.errors import AnetError
+
+_ids = itertools.count(1)
+_grad_enabled = True
+# Set by anet.debug.record(): called as hook(ctx, out) after every recorded op.
+_apply_hook: Callable[[Context, Tensor], None] | None = None
+
+
+def set_apply_hook(hook: Callable[[Context, Tensor], None] | None) -> None:
+    """Install (or remove, with None) the function called after every recorded op."""
+    global _apply_hook
+    _apply_hook = hook
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Inside this block ops build no graph: results have no ``_ctx``."""
+    global _grad_enabled
+    previous, _grad_enabled = _grad_enabled, False
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled
+
+
+def _to_array(data: Any, dtype: Any) -> np.ndarray:
+    """The numpy array a Tensor holds: lists and numbers become float32, arrays keep their dtype."""
+    if type(data) is np.ndarray:
+        arr = data if dtype is None else data.astype(dtype, copy=False)
+    elif isinstance(data, Tensor):
+        arr = data.data if dtype is None else data.data.astype(dtype, copy=False)
+    elif isinstance(data, (str, bytes)):
+        raise TypeError(f"Tensor: cannot make a Tensor from a {type(data).__name__} ({data!r:.40})")
+    elif isinstance(data, (np.ndarray, np.generic)):
+        arr = np.asarray(data, dtype=dtype)
+    else:
+        try:
+            arr = np.asarray(data, dtype=dtype if dtype is not None else np.float32)
+        except (TypeError, ValueError) as e:
+            raise TypeError(
+                f"Tensor: cannot make a Tensor from {type(data).__name__}: {e}"
+            ) from None
+    kind = arr.dtype.kind
+    if kind in "OUSVMm":
+        raise TypeError(f"Tensor: cannot hold an array of dtype {arr.dtype} (numbers only)")
+    if kind == "c":
+        raise TypeError(f"Tensor: complex dtype {arr.dtype} is not supported")
+    return arr
+
+
+class Tensor:
+    """A value in the graph: ``data`` (numpy array), ``grad`` (numpy array or None), ``_ctx``.
+
+    Integer and boolean tensors never require grad: they are constants (labels, indices).
+    """
+
+    __slots__ = ("__weakref__", "_ctx", "data", "grad", "id", "requires_grad")
+    __array_priority__ = 1000  # numpy defers to Tensor in `np_array * tensor`
+
+    def __init__(
+        self,
+        data: Any,
+        requires_grad: bool = True,
+        dtype: Any = None,
+        device: str = "cpu",
+    ) -> None:
+        if device != "cpu":
+            raise ValueError(f"Tensor: device {device!r} is not available; anet runs on 'cpu' only")
+        self.data = _to_array(data, dtype)
+        self.grad: np.ndarray | None = None
+        self._ctx: Context | None = None
+        self.requires_grad = bool(requires_grad) and self.data.dtype.kind == "f"
+        self.id = next(_ids)
+
+    # ---- creation -------------------------------------------------------------------------
+    @classmethod
+    def zeros(cls, *shape: Any, **kw: Any) -> Tensor:
+        return cls(np.zeros(_shape(shape), dtype=kw.pop("dtype", np.float32)), **kw)
+
+    @classmethod
+    def ones(cls, *shape: Any, **kw: Any) -> Tensor:
+        return cls(np.ones(_shape(shape), dtype=kw.pop("dtype", np.float32)), **kw)
+
+    @classmethod
+    def randn(cls, *shape: Any, **kw: Any) -> Tensor:
+        dtype = kw.pop("dtype", np.float32)
+        return cls(np.random.standard_normal(_shape(shape)).astype(dtype), **kw)
+
+    @classmethod
+    def uniform(cls, *shape: Any, low: float = -1.0, high: float = 1.0, **kw: Any) -> Tensor:
+        dtype = kw.pop("dtype", np.float32)
+        return cls(np.random.uniform(low, high, _shape(shape)).astype(dtype), **kw)
+
+    @classmethod
+    def eye(cls, n: int, m: int | None = None, **kw: Any) -> Tensor:
+        return cls(np.eye(n, m, dtype=kw.pop("dtype", np.float32)), **kw)
+
+    @classmethod
+    def arange(cls, start: float, stop: float | None = None, step: float = 1, **kw: Any) -> Tensor:
+        if stop is None:
+            start, stop = 0, start
+        return cls(np.arange(start, stop, step, dtype=kw.pop("dtype", np.float32)), **kw)
+
+    # ---- what it is --------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def op(self) -> str:
+        """Name of the Function that made this tensor, or "leaf"."""
+        return "leaf" if self._ctx is None else self._ctx.arg.__name__
+
+    def numpy(self) -> np.ndarray:
+        return self.data
+
+    def item(self) -> float:
+        if self.data.size != 1:
+            raise ValueError(
+                f"item(): tensor has {self.data.size} elements, not one (shape {self.shape})"
+            )
+        return self.data.item()
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        grad = "None" if self.grad is None else str(self.grad.shape)
+        head = f"<Tensor #{self.id} {self.op} {self.shape} {self.dtype}"
+        if self.data.size <= 6:
+            values = np.array2string(self.data, separator=", ", precision=4).replace("\n", "")
+            head += f" {values}"
+        return f"{head} grad={grad}>"
+
+    # ---- the graph ---------------------------------------------------------------------------
+    def backward(self, gradient: Any = None) -> None:
+        """Fill ``.grad`` of every tensor this one depends on (see anet.autograd.backward)."""
+        from anet.autograd import backward
+
+        backward(self, gradient)
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph."""
+        return Tensor(self.data, requires_grad=False)
+
+    @property
+    def T(self) -> Tensor:
+        return self.transpose()
+
+    def __getitem__(self, index: Any) -> Tensor:
+        if isinstance(index, tuple):
+            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        elif isinstance(index, Tensor):
+            index = index.data
+        return self.getitem(index=index)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+
+def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    """Accept both ``zeros(2, 3)`` and ``zeros((2, 3))``."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def _const(value: Any, like: Tensor) -> Tensor:
+    """A Python number (or array) as a constant Tensor, in ``like``'s float dtype."""
+    if isinstance(value, Tensor):
+        return value
+    if type(value) is float or type(value) is int:
+        dtype = like.data.dtype if like.data.dtype.kind == "f" else np.float32
+        t = Tensor.__new__(Tensor)
+        t.data = np.asarray(value, dtype=dtype)
+        t.grad = t._ctx = None
+        t.requires_grad = False
+        t.id = next(_ids)
+        return t
+    return Tensor(value, requires_grad=False)
+
+
+class Context:
+    """What backward needs to know about one op application.
+
+    ``arg`` is the Function subclass, ``parents`` the Tensors it was applied to, ``saved_tensors``
+    what forward saved. The op's keyword arguments are in ``kwargs`` and readable as attributes
+    (``ctx.axis``); a Function may also set attributes of its own (``ctx.mask = …``).
+    """
+
+    __slots__ = ("__dict__", "arg", "kwargs", "parents", "saved_tensors")
+
+    def __init__(self, arg: type[Function], *tensors: Tensor) -> None:
+        self.arg = arg
+        self.parents = tensors
+        self.saved_tensors: list[Any] = []
+        self.kwargs: dict[str, Any] = {}  # Function.apply sets the op's keyword arguments
+
+    def save_for_backward(self, *x: Any) -> None:
+        self.saved_tensors.extend(x)
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        return tuple(t.requires_grad for t in self.parents)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup fails: fall back to the op's keyword arguments.
+        try:
+            return self.kwargs[name]
+        except KeyError:
+            raise AttributeError(f"{self.arg.__name__} context has no attribute {name!r}") from None
+
+    def __repr__(self) -> str:
+        return f"<Context {self.arg.__name__} parents={[f'#{t.id}' for t in self.parents]}>"
+
+
+class Function:
+    """Base class of every op: subclasses define static ``forward(ctx, *arrays, **kwargs)``
+    and ``backward(ctx, grad_output)`` returning one array, or a tuple with one per parent."""
+
+    def apply(self: Tensor, arg: type[Function], *x: Any, **kwargs: Any) -> Tensor:
+        # As in the seed, apply is attached to Tensor: `self` is the first Tensor operand.
+        for t in x:
+            if type(t) is not Tensor:
+                x = tuple(t if isinstance(t, Tensor) else _const(t, self) for t in x)
+                break
+        ctx = Context(arg, self, *x)
+        ctx.kwargs = kwargs
+        try:
+            out = arg.forward(ctx, self.data, *[t.data for t in x], **kwargs)
+        except AnetError:
+            raise
+        except (ValueError, TypeError, IndexError) as e:
+            shapes = ", ".join(str(t.shape) for t in ctx.parents)
+            raise OpError(f"{arg.__name__} on shapes {shapes}: {e}") from e
+        if type(out) is not np.ndarray:
+            out = _forward_result(arg, out)
+        ret = Tensor.__new__(Tensor)
+        ret.data = out
+        ret.grad = None
+        ret.id = next(_ids)
+        # The result joins the graph when any operand requires grad (written out: it is hot).
+        requires_grad = self.requires_grad
+        if not requires_grad:
+            for t in x:
+                if t.requires_grad:
+                    requires_grad = True
+                    break
+        if requires_grad and _grad_enabled:
+            ret._ctx = ctx
+            ret.requires_grad = True
+            if _apply_hook is not None:
+                _apply_hook(ctx, ret)
+        else:
+            ret._ctx = None
+            ret.requires_grad = False
+        return ret
+
+
+class OpError(AnetError, ValueError):
+    """An op was applied to inputs it cannot take (shapes, dtypes, arguments)."""
+
+
+def _forward_result(arg: type[Function], out: Any) -> np.ndarray:
+    """Numpy scalars and Python numbers from forward become 0-d arrays; anything else is an error."""
+    if isinstance(out, (np.generic, int, float)) and not isinstance(out, bool):
+        return np.asarray(out)
+    raise OpError(
+        f"{arg.__name__}.forward returned a {type(out).__name__}; forward must return a numpy array"
+    )
+
+
+def register(name: str, fxn: type[Function]) -> None:
+    """Attach ``fxn`` to Tensor as the method ``name``: ``x.dot(w)`` calls ``Dot.apply(x, Dot, w)``."""
+    setattr(Tensor, name, partialmethod(fxn.apply, fxn))
