@@ -161,6 +161,8 @@ def check_grads(t: Tensor, raw: Any) -> tuple[list[np.ndarray | None], list[Prob
         pd = p.data
         if type(g) is np.ndarray and g.shape == pd.shape and g.dtype == pd.dtype:
             continue
+        if g is None and not p.requires_grad:
+            continue
         g, problem = _check_one(t, i, p, g)
         grads[i] = g
         if problem is not None:

@@ -620,6 +620,8 @@ def _operator(fxn: type[Function], reflected: bool = False) -> Any:
     else:
 
         def op(self: Tensor, other: Any) -> Tensor:
+            if type(other) is not Tensor:
+                other = _const(other, self)
             return apply(self, fxn, other)
 
     return op

@@ -196,19 +196,32 @@ def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
     return tuple(shape)
 
 
+_constants: dict[tuple[Any, np.dtype], np.ndarray] = {}
+
+
 def _const(value: Any, like: Tensor) -> Tensor:
-    """A Python number (or array) as a constant Tensor, in ``like``'s float dtype."""
+    """A Python number (or array) as a constant Tensor, in ``like``'s float dtype.
+
+    The 0-d arrays of numbers are cached read-only: ``y * 0.5`` in a loop makes one array.
+    """
     if isinstance(value, Tensor):
         return value
-    if type(value) is float or type(value) is int:
-        dtype = like.data.dtype if like.data.dtype.kind == "f" else np.float32
-        t = Tensor.__new__(Tensor)
-        t.data = np.asarray(value, dtype=dtype)
-        t.grad = t._ctx = None
-        t.requires_grad = False
-        t.id = next(_ids)
-        return t
-    return Tensor(value, requires_grad=False)
+    if type(value) is not float and type(value) is not int:
+        return Tensor(value, requires_grad=False)
+    dtype = like.data.dtype if like.data.dtype.kind == "f" else np.dtype(np.float32)
+    key = (value, dtype)
+    data = _constants.get(key)
+    if data is None:
+        if len(_constants) > 4096:
+            _constants.clear()
+        data = _constants[key] = np.asarray(value, dtype=dtype)
+        data.flags.writeable = False
+    t = Tensor.__new__(Tensor)
+    t.data = data
+    t.grad = t._ctx = None
+    t.requires_grad = False
+    t.id = next(_ids)
+    return t
 
 
 class Context:
@@ -293,7 +306,7 @@ class OpError(AnetError, ValueError):
 
 
 def _forward_result(arg: type[Function], out: Any) -> np.ndarray:
-    """Numpy scalars and Python numbers from forward become 0-d arrays; anything else is an error."""
+    """Numpy scalars and Python numbers from forward become 0-d arrays; anything else is wrong."""
     if isinstance(out, (np.generic, int, float)) and not isinstance(out, bool):
         return np.asarray(out)
     raise OpError(
@@ -302,5 +315,5 @@ def _forward_result(arg: type[Function], out: Any) -> np.ndarray:
 
 
 def register(name: str, fxn: type[Function]) -> None:
-    """Attach ``fxn`` to Tensor as the method ``name``: ``x.dot(w)`` calls ``Dot.apply(x, Dot, w)``."""
+    """Attach ``fxn`` to Tensor as method ``name``: ``x.dot(w)`` calls ``Dot.apply(x, Dot, w)``."""
     setattr(Tensor, name, partialmethod(fxn.apply, fxn))

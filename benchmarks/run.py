@@ -1,0 +1,390 @@
+"""Every performance workload of anet, each against a baseline timed in the same process.
+
+    python benchmarks/run.py            # full sizes, one table
+    python benchmarks/run.py --quick    # tiny sizes (the smoke test uses this)
+
+Baselines: numpy by hand, and PyTorch when it is installed (`pip install torch==2.13.0`).
+Figures are medians over repeated runs; ratios are what the targets are about.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+# One BLAS thread everywhere, so that the comparison is of overheads, not of thread pools.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from anet import Tensor  # noqa: E402
+
+try:
+    import torch  # noqa: E402
+
+    torch.set_num_threads(1)
+except ImportError:
+    torch = None
+
+
+def median_time(fn: Callable[[], object], repeat: int, warmup: int = 2) -> float:
+    """Median wall time of ``fn()`` in seconds."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+@dataclass
+class Row:
+    workload: str
+    anet: float  # seconds (or a ratio, when unit is "ratio")
+    baseline_name: str
+    baseline: float | None
+    target: str
+    ok: bool | None
+    unit: str = "ms"
+
+
+# ---- MLP step -----------------------------------------------------------------------------
+
+
+def _mlp_data(sizes: list[int], batch: int, rng: np.random.Generator):
+    x = rng.standard_normal((batch, sizes[0])).astype(np.float32)
+    y = rng.integers(0, sizes[-1], batch)
+    ws = [
+        (rng.standard_normal((a, b)) / np.sqrt(a)).astype(np.float32)
+        for a, b in zip(sizes, sizes[1:])
+    ]
+    bs = [np.zeros(b, dtype=np.float32) for b in sizes[1:]]
+    return x, y, ws, bs
+
+
+def mlp_anet(sizes: list[int], batch: int, lr: float = 0.01) -> Callable[[], None]:
+    x, y, ws, bs = _mlp_data(sizes, batch, np.random.default_rng(0))
+    params = [Tensor(a) for pair in zip(ws, bs) for a in pair]
+    xt = Tensor(x, requires_grad=False)
+    onehot = np.zeros((batch, sizes[-1]), dtype=np.float32)
+    onehot[np.arange(batch), y] = -1.0 / batch
+    target = Tensor(onehot, requires_grad=False)
+
+    def step() -> None:
+        h = xt
+        for i in range(0, len(params), 2):
+            h = h.dot(params[i]).add(params[i + 1])
+            h = h.relu() if i + 2 < len(params) else h.logsoftmax()
+        loss = h.mul(target).sum()
+        for p in params:
+            p.grad = None
+        loss.backward()
+        for p in params:
+            p.data -= lr * p.grad
+
+    return step
+
+
+def mlp_numpy(sizes: list[int], batch: int, lr: float = 0.01) -> Callable[[], None]:
+    x, y, ws, bs = _mlp_data(sizes, batch, np.random.default_rng(0))
+    rows = np.arange(batch)
+
+    def step() -> None:
+        acts = [x]
+        h = x
+        for i, (w, b) in enumerate(zip(ws, bs)):
+            h = h @ w + b
+            if i + 1 < len(ws):
+                h = np.maximum(h, 0)
+                acts.append(h)
+        shifted = h - h.max(axis=1, keepdims=True)
+        logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        _loss = -logp[rows, y].mean()
+        g = np.exp(logp)
+        g[rows, y] -= 1
+        g /= batch
+        for i in range(len(ws) - 1, -1, -1):
+            gw, gb = acts[i].T @ g, g.sum(axis=0)
+            if i:
+                g = (g @ ws[i].T) * (acts[i] > 0)
+            ws[i] -= lr * gw
+            bs[i] -= lr * gb
+
+    return step
+
+
+def mlp_torch(sizes: list[int], batch: int, lr: float = 0.01) -> Callable[[], None]:
+    x, y, ws, bs = _mlp_data(sizes, batch, np.random.default_rng(0))
+    params = [torch.tensor(a, requires_grad=True) for pair in zip(ws, bs) for a in pair]
+    xt, yt = torch.tensor(x), torch.tensor(y)
+
+    def step() -> None:
+        h = xt
+        for i in range(0, len(params), 2):
+            h = h @ params[i] + params[i + 1]
+            h = h.relu() if i + 2 < len(params) else h.log_softmax(dim=1)
+        loss = torch.nn.functional.nll_loss(h, yt)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= lr * p.grad
+
+    return step
+
+
+# ---- chain of small elementwise ops --------------------------------------------------------
+
+
+def chain_anet(n: int, width: int = 16) -> Callable[[], None]:
+    def run() -> None:
+        x = Tensor(np.ones(width, dtype=np.float32))
+        y = x
+        for i in range(n):
+            y = y * 1.001 if i % 2 else y + 0.5
+        y.sum().backward()
+
+    return run
+
+
+def chain_numpy(n: int, width: int = 16) -> Callable[[], None]:
+    def run() -> None:
+        y = np.ones(width, dtype=np.float32)
+        for i in range(n):
+            y = y * np.float32(1.001) if i % 2 else y + np.float32(0.5)
+
+    return run
+
+
+def chain_torch(n: int, width: int = 16) -> Callable[[], None]:
+    def run() -> None:
+        x = torch.ones(width, requires_grad=True)
+        y = x
+        for i in range(n):
+            y = y * 1.001 if i % 2 else y + 0.5
+        y.sum().backward()
+
+    return run
+
+
+def chain_backward_time(n: int, repeat: int) -> float:
+    """Backward alone of an n-op chain (the graph is rebuilt outside the timing)."""
+    times = []
+    for _ in range(repeat):
+        y = x = Tensor(np.ones(4, dtype=np.float32))
+        for _ in range(n):
+            y = y * 1.0
+        y = y.sum()
+        x.grad = None
+        start = time.perf_counter()
+        y.backward()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+# ---- convolution + pooling ----------------------------------------------------------------
+
+
+def conv_anet(batch: int, size: int) -> Callable[[], None]:
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((batch, 3, size, size)).astype(np.float32))
+    w = Tensor(rng.standard_normal((16, 3, 3, 3)).astype(np.float32))
+
+    def run() -> None:
+        x.grad = w.grad = None
+        x.conv2d(w).max_pool2d(kernel_size=(2, 2)).sum().backward()
+
+    return run
+
+
+def conv_torch(batch: int, size: int) -> Callable[[], None]:
+    rng = np.random.default_rng(0)
+    x = torch.tensor(rng.standard_normal((batch, 3, size, size)).astype(np.float32))
+    w = torch.tensor(rng.standard_normal((16, 3, 3, 3)).astype(np.float32))
+    x.requires_grad_(True)
+    w.requires_grad_(True)
+    f = torch.nn.functional
+
+    def run() -> None:
+        x.grad = w.grad = None
+        f.max_pool2d(f.conv2d(x, w), (2, 2)).sum().backward()
+
+    return run
+
+
+# ---- the debugger -------------------------------------------------------------------------
+
+
+def _graph_for_session(n: int) -> tuple[Tensor, Tensor]:
+    x = Tensor(np.ones((4, 4), dtype=np.float32))
+    y = x
+    for i in range(n):
+        y = (y * 0.999).tanh() if i % 3 else y + x
+    return x, y.sum()
+
+
+def session_ratio(n: int, repeat: int) -> tuple[float, float]:
+    """(plain backward, finished BackwardSession) seconds on the same graph."""
+    from anet.debug import BackwardSession
+
+    x, root = _graph_for_session(n)
+
+    def plain() -> None:
+        x.grad = None
+        root.backward()
+
+    def session() -> None:
+        x.grad = None
+        BackwardSession(root).finish()
+
+    return median_time(plain, repeat), median_time(session, repeat)
+
+
+def record_ratio(n: int, repeat: int) -> tuple[float, float]:
+    """(off, on) seconds of the small-op chain forward+backward with anet.debug.record()."""
+    from anet.debug import record
+
+    run = chain_anet(n)
+    off = median_time(run, repeat)
+
+    def recorded() -> None:
+        with record():
+            run()
+
+    return off, median_time(recorded, repeat)
+
+
+# ---- the table ----------------------------------------------------------------------------
+
+
+def measure(quick: bool) -> list[Row]:
+    r = 3 if quick else 25
+    rows: list[Row] = []
+    have_torch = torch is not None
+
+    for sizes, batch, target_ratio, name in [
+        ([64, 128, 10], 128, 1.5, "MLP 64-128-10 b128 step"),
+        ([784, 512, 512, 10], 256, 1.1, "MLP 784-512-512-10 b256 step"),
+    ]:
+        if quick:
+            sizes, batch = [8, 16, 4], 8
+        a = median_time(mlp_anet(sizes, batch), r)
+        n = median_time(mlp_numpy(sizes, batch), r)
+        rows.append(Row(name, a, "numpy", n, f"<= {target_ratio}x", a / n <= target_ratio))
+        if name.startswith("MLP 64"):
+            t = median_time(mlp_torch(sizes, batch), r) if have_torch else None
+            ok = None if t is None else a < t
+            rows.append(Row(name, a, "torch", t, "< torch", ok))
+
+    n_chain = 50 if quick else 1000
+    a = median_time(chain_anet(n_chain), r) / n_chain
+    rows.append(
+        Row(
+            "chain op fwd+bwd (per op)",
+            a,
+            "numpy fwd",
+            median_time(chain_numpy(n_chain), r) / n_chain,
+            "-",
+            None,
+            "us",
+        )
+    )
+    t = median_time(chain_torch(n_chain), r) / n_chain if have_torch else None
+    rows.append(
+        Row(
+            "chain op fwd+bwd (per op)",
+            a,
+            "torch",
+            t,
+            "<= 0.75x",
+            None if t is None else a / t <= 0.75,
+            "us",
+        )
+    )
+
+    small, big = (1_000, 10_000) if quick else (10_000, 100_000)
+    t_small = chain_backward_time(small, 3)
+    t_big = chain_backward_time(big, 3)
+    rows.append(
+        Row(
+            f"chain backward {big // 1000}k vs {small // 1000}k",
+            t_big,
+            "same, 10x shorter",
+            t_small,
+            "<= 12x",
+            t_big / t_small <= 12,
+        )
+    )
+
+    conv = (2, 12) if quick else (8, 28)
+    a = median_time(conv_anet(*conv), r)
+    t = median_time(conv_torch(*conv), r) if have_torch else None
+    rows.append(
+        Row("conv2d+max_pool2d fwd+bwd", a, "torch", t, "<= 3x", None if t is None else a / t <= 3)
+    )
+
+    try:
+        plain, sess = session_ratio(30 if quick else 300, r)
+        rows.append(
+            Row(
+                "finished BackwardSession",
+                sess,
+                "plain backward",
+                plain,
+                "<= 1.5x",
+                sess / plain <= 1.5,
+            )
+        )
+        off, on = record_ratio(n_chain, r)
+        rows.append(
+            Row("record() on, small-op chain", on, "record() off", off, "<= 1.1x", on / off <= 1.1)
+        )
+    except ImportError as e:
+        rows.append(Row(f"debugger ({e})", float("nan"), "-", None, "-", None))
+    return rows
+
+
+def format_table(rows: list[Row]) -> str:
+    head = f"{'workload':34} {'anet':>10} {'baseline':>20} {'ratio':>7} {'target':>9}  result"
+    lines = [head, "-" * len(head)]
+    for row in rows:
+        scale = 1e6 if row.unit == "us" else 1e3
+        unit = "us" if row.unit == "us" else "ms"
+        base = (
+            "n/a (not installed)" if row.baseline is None else f"{row.baseline * scale:.3f}{unit}"
+        )
+        ratio = "-" if row.baseline is None else f"{row.anet / row.baseline:.2f}x"
+        result = {True: "pass", False: "MISS", None: "-"}[row.ok]
+        lines.append(
+            f"{row.workload:34} {row.anet * scale:>8.3f}{unit} {row.baseline_name + ' ' + base:>20}"
+            f" {ratio:>7} {row.target:>9}  {result}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, a few repeats")
+    args = parser.parse_args(argv)
+    print(
+        f"numpy {np.__version__}, torch {torch.__version__ if torch else 'not installed'}, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
+    print(format_table(measure(args.quick)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
