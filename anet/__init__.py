@@ -1,6 +1,6 @@
 """anet: a small numpy autograd library in the design of the first tinygrad, made correct."""
 
-from anet import ops
+from anet import gradcheck, nn, ops, optim
 from anet.autograd import GradientError
 from anet.errors import AnetError
 from anet.ops import unbroadcast
@@ -17,7 +17,10 @@ __all__ = [
     "Tensor",
     "is_grad_enabled",
     "no_grad",
+    "gradcheck",
+    "nn",
     "ops",
+    "optim",
     "register",
     "unbroadcast",
 ]

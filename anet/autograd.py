@@ -42,10 +42,13 @@ def label(t: Tensor) -> str:
 
 
 def where(t: Tensor) -> str:
-    """`` (applied at file:line)`` when anet.debug.record() saw the op being applied, else ""."""
+    """`` (applied at file:line: source)`` when anet.debug.record() saw the op applied, else ""."""
     ctx = t._ctx
     loc = None if ctx is None else ctx.__dict__.get("where")
-    return f" (applied at {loc[0]}:{loc[1]})" if loc else ""
+    if not loc:
+        return ""
+    source = f": {loc[2]}" if len(loc) > 2 and loc[2] else ""
+    return f" (applied at {loc[0]}:{loc[1]}{source})"
 
 
 def topo_order(root: Tensor) -> list[Tensor]:
@@ -56,17 +59,21 @@ def topo_order(root: Tensor) -> list[Tensor]:
     order: list[Tensor] = []
     if root._ctx is None:
         return order
-    visited = {root}
+    # A node is marked when it is expanded, not when it is pushed: a tensor pushed early (as a
+    # direct parent of the root) and reached again deeper must still come after its consumers.
+    visited: set[Tensor] = set()
     stack: list[tuple[Tensor, bool]] = [(root, False)]
     while stack:
         t, expanded = stack.pop()
         if expanded:
             order.append(t)
             continue
+        if t in visited:
+            continue
+        visited.add(t)
         stack.append((t, True))
         for p in t._ctx.parents:
             if p._ctx is not None and p not in visited:
-                visited.add(p)
                 stack.append((p, False))
     order.reverse()
     return order
@@ -104,12 +111,8 @@ def seed(root: Tensor, gradient: Any = None) -> np.ndarray:
     return np.ones_like(root.data)
 
 
-def plan(root: Tensor, gradient: Any = None) -> list[Tensor]:
-    """Order the walk and seed it: intermediate grads are cleared, the root's is set.
-
-    Leaves keep their grads, so a second backward adds to them (call zero_grad between steps,
-    as in PyTorch); intermediate tensors hold the grads of the latest walk only.
-    """
+def prepare(root: Tensor, gradient: Any = None) -> tuple[list[Tensor], np.ndarray]:
+    """The walk order and its seed grad, checked; nothing is changed yet (see ``begin``)."""
     if not root.requires_grad:
         raise GradientError(
             root,
@@ -121,13 +124,27 @@ def plan(root: Tensor, gradient: Any = None) -> list[Tensor]:
             ),
         )
     g = seed(root, gradient)
-    order = topo_order(root)
+    return topo_order(root), g
+
+
+def begin(root: Tensor, order: list[Tensor], g: np.ndarray) -> None:
+    """Start a walk: intermediate grads are cleared, the root's is set to the seed ``g``."""
     for t in order:
         t.grad = None
     if root._ctx is None:
         root.grad = g if root.grad is None else root.grad + g
     else:
         root.grad = g
+
+
+def plan(root: Tensor, gradient: Any = None) -> list[Tensor]:
+    """Order the walk and seed it: intermediate grads are cleared, the root's is set.
+
+    Leaves keep their grads, so a second backward adds to them (call zero_grad between steps,
+    as in PyTorch); intermediate tensors hold the grads of the latest walk only.
+    """
+    order, g = prepare(root, gradient)
+    begin(root, order, g)
     return order
 
 

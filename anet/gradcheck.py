@@ -21,7 +21,7 @@ Jacobian = np.ndarray | tuple[np.ndarray, ...]
 
 
 class GradcheckError(AnetError):
-    """The analytical and numerical Jacobians differ (raised by ``gradcheck(raise_exception=True)``)."""
+    """Analytical and numerical Jacobians differ (from ``gradcheck(raise_exception=True)``)."""
 
 
 def _inputs(x: Any) -> tuple[tuple[np.ndarray, ...], bool]:
@@ -93,6 +93,7 @@ def gradcheck(
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
+    *,
     raise_exception: bool = False,
 ) -> bool:
     """True when ``|analytical - numerical| <= atol + rtol * |numerical|`` for every entry.

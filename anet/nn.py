@@ -109,7 +109,7 @@ class BatchNorm2D(Module):
             n = x.size // c
             if n < 2:
                 raise ValueError(
-                    f"BatchNorm2D: training needs more than 1 value per channel, got input {x.shape}"
+                    f"BatchNorm2D: training needs more than 1 value per channel, got {x.shape}"
                 )
             mean = x.mean(axis=(0, 2, 3))
             centered = x - mean.reshape(1, c, 1, 1)

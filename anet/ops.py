@@ -360,7 +360,10 @@ class Transpose(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        return np.transpose(grad_output, np.argsort(ctx.kwargs["order"]))
+        # Negative axes (order=(-1, 0, 1)) made positive first, or argsort inverts the wrong way.
+        return np.transpose(
+            grad_output, np.argsort(np.asarray(ctx.kwargs["order"]) % grad_output.ndim)
+        )
 
 
 class GetItem(Function):
@@ -419,7 +422,12 @@ class Conv2d(Function):
     @staticmethod
     def forward(ctx, x, w, stride=1, groups=1):
         sh, sw = _pair(stride, "conv2d stride")
-        n, c, h, wd = x.shape
+        if x.ndim != 4 or w.ndim != 4:
+            raise OpError(
+                f"conv2d: input {x.shape} must be (N, C, H, W) and weight {w.shape} must be "
+                "(out, in/groups, kh, kw)"
+            )
+        _, c, h, wd = x.shape
         o, cg, kh, kw = w.shape
         if c != cg * groups or o % groups:
             raise OpError(
@@ -483,7 +491,7 @@ def _pool_windows(x: np.ndarray, kernel_size: Any, name: str) -> tuple[np.ndarra
 
 
 def _unpool(grad_windows: np.ndarray, shape: tuple[int, ...], kh: int, kw: int) -> np.ndarray:
-    """Put (..., Ho, Wo, kh*kw) window grads back into an array of ``shape`` (zeros where cropped)."""
+    """Put (..., Ho, Wo, kh*kw) window grads back in an array of ``shape`` (zeros where cropped)."""
     *lead, ho, wo, _ = grad_windows.shape
     blocks = np.moveaxis(grad_windows.reshape(*lead, ho, wo, kh, kw), -2, -3)
     grad = np.zeros(shape, dtype=grad_windows.dtype)
@@ -540,7 +548,7 @@ for _name, _fxn in [
 
 
 def _register_options(name: str, fxn: type[Function], *options: str) -> None:
-    """Register ``fxn`` so its options may also be given by position, PyTorch style: ``x.sum(1)``."""
+    """Register ``fxn`` so its options may also be given by position (PyTorch): ``x.sum(1)``."""
 
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         if len(args) > len(options):
@@ -588,14 +596,20 @@ def _flatten(self: Tensor, start_dim: int = 0) -> Tensor:
     return self.reshape(shape=(*self.shape[:start_dim], -1))
 
 
-def _transpose(self: Tensor, *order: Any, **kwargs: Any) -> Tensor:
-    """``transpose(order=…)`` (first tinygrad), a full permutation, or two axes to swap (PyTorch)."""
-    if order:
-        order = _shape(order)
-        if len(order) == 2 and self.ndim != 2:
+def _transpose(self: Tensor, *axes: Any, **kwargs: Any) -> Tensor:
+    """``transpose(order=…)`` (first tinygrad), ``transpose(a, b)`` swapping two axes (PyTorch),
+    a full permutation ``transpose(2, 0, 1)`` (numpy), or no argument: all axes reversed."""
+    if axes:
+        order = _shape(axes)
+        if len(order) == 2:
             perm = list(range(self.ndim))
             a, b = order
-            perm[a], perm[b] = perm[b], perm[a]
+            try:
+                perm[a], perm[b] = perm[b], perm[a]
+            except IndexError:
+                raise OpError(
+                    f"transpose: cannot swap axes {a} and {b} of a tensor of shape {self.shape}"
+                ) from None
             order = tuple(perm)
         kwargs["order"] = order
     elif "order" not in kwargs:
@@ -603,11 +617,16 @@ def _transpose(self: Tensor, *order: Any, **kwargs: Any) -> Tensor:
     return Function.apply(self, Transpose, **kwargs)
 
 
+def _permute(self: Tensor, *order: Any) -> Tensor:
+    """The axes in a new order, ``permute(2, 0, 1)`` or ``permute((2, 0, 1))`` (PyTorch)."""
+    return Function.apply(self, Transpose, order=_shape(order))
+
+
 Tensor.conv2d = _conv2d
 Tensor.reshape = Tensor.view = _reshape
 Tensor.flatten = _flatten
 Tensor.transpose = _transpose
-Tensor.permute = _transpose
+Tensor.permute = _permute
 
 
 def _operator(fxn: type[Function], reflected: bool = False) -> Any:

@@ -1,0 +1,288 @@
+"""Flags: the kinds of mismatch the debugger reports, their messages, and the checks that raise them.
+
+The cheap checks (shape, count, none, type, dtype) are anet.autograd's own, the same ones plain
+``backward()`` raises; this module adds ``nonfinite``, ``exception``, ``inplace`` and the numerical
+``vjp`` check of one node.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback as _traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from anet import autograd
+from anet.autograd import Problem, check_grads, label, where
+from anet.debug.record import fingerprints
+from anet.debug.summary import all_finite
+from anet.tensor import Context, Tensor
+
+# Every flag kind, with what it means (stable names: used in messages, breakpoints and JSON).
+FLAG_KINDS: dict[str, str] = {
+    "shape": "a returned grad's shape differs from its parent's shape",
+    "count": "backward returned a different number of grads than the op has parents",
+    "none": "backward returned None for a parent that requires grad",
+    "type": "backward returned something that is not a numpy array (a list, a Tensor, a str...)",
+    "dtype": "a returned grad's dtype differs from its parent's (it was converted)",
+    "nonfinite": "a returned grad has NaN/Inf although the grad it received was finite",
+    "exception": "backward raised an exception",
+    "vjp": "backward disagrees with finite differences of forward (numerical check)",
+    "inplace": "a saved tensor or a parent's data changed between forward and backward",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """Something wrong at one node: ``kind`` (see FLAG_KINDS), the node's id, the parent index
+    it concerns (None for the node as a whole), a full ``message`` and a ``short`` one."""
+
+    kind: str
+    node: int
+    label: str  # "#5 SwapGrad"
+    index: int | None
+    message: str
+    short: str
+    traceback: str | None = field(default=None, repr=False)  # kind "exception" only
+
+    def line(self, ascii: bool = False) -> str:
+        """One readable line: ``✗ shape at #5 SwapGrad: parent 0: returned (3, 2), expected …``."""
+        return f"{'x' if ascii else '✗'} {self.kind} at {self.label}: {self.short}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "node": self.node,
+            "index": self.index,
+            "message": self.message,
+            "short": self.short,
+        }
+
+
+def _at(t: Tensor) -> str:
+    return f"{t._ctx.arg.__name__}.backward, {label(t)}{where(t)}"
+
+
+def _shape_of(g: Any) -> str:
+    return str(g.shape) if isinstance(g, np.ndarray) else f"a {type(g).__name__}"
+
+
+def from_problem(t: Tensor, problem: Problem, raw: Any) -> Flag:
+    """The flag for one of anet.autograd's problems with what ``t``'s backward returned."""
+    parents = t._ctx.parents
+    grads = list(raw) if isinstance(raw, (tuple, list)) else [raw]
+    i = problem.index
+    g = grads[i] if i is not None and i < len(grads) else None
+    kind = problem.kind
+    if kind == "count":
+        short = f"returned {len(grads)} grads for {len(parents)} parents"
+    elif kind == "none":
+        short = f"parent {i}: returned None, expected {parents[i].shape}"
+    elif kind == "type":
+        short = f"parent {i}: returned {_shape_of(g)}, expected a numpy array"
+    elif kind == "shape":
+        short = f"parent {i}: returned {_shape_of(g)}, expected {parents[i].shape}"
+    elif kind == "dtype":
+        short = f"parent {i}: returned {np.asarray(g).dtype}, expected {parents[i].dtype}"
+    else:
+        short = problem.message
+    return Flag(kind, t.id, label(t), i, problem.message, short)
+
+
+def nonfinite(t: Tensor, received: Any, grads: list[np.ndarray | None]) -> list[Flag]:
+    """A ``nonfinite`` flag per returned grad with NaN/Inf, only when ``received`` was finite."""
+    bad = [
+        i
+        for i, g in enumerate(grads)
+        if g is not None and type(g) is np.ndarray and not all_finite(g)
+    ]
+    if not bad or not (isinstance(received, np.ndarray) and all_finite(received)):
+        return []
+    flags = []
+    for i in bad:
+        g, p = grads[i], t._ctx.parents[i]
+        nan, inf = int(np.isnan(g).sum()), int(np.isinf(g).sum())
+        short = f"parent {i}: {nan} NaN, {inf} Inf from a finite grad_output"
+        message = (
+            f"{_at(t)}: returned a grad with {nan} NaN and {inf} Inf for parent {i} "
+            f"(#{p.id}, shape {p.shape}) from a finite grad_output: the NaN/Inf starts here"
+        )
+        flags.append(Flag("nonfinite", t.id, label(t), i, message, short))
+    return flags
+
+
+def exception(t: Tensor, error: Exception) -> Flag:
+    """The ``exception`` flag for a backward that raised, with its traceback from the user's code."""
+    tb = error.__traceback__
+    # Drop the walk's own frames: the traceback starts in the Function's backward.
+    while tb is not None and tb.tb_next is not None and _walk_frame(tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    text = "".join(_traceback.format_exception(type(error), error, tb))
+    what = f"{type(error).__name__}: {error}"
+    message = f"{_at(t)}: raised {what}"
+    return Flag("exception", t.id, label(t), None, message, what, text)
+
+
+_WALK_FILES = {autograd.__file__, os.path.join(os.path.dirname(__file__), "session.py")}
+
+
+def _walk_frame(filename: str) -> bool:
+    return filename in _WALK_FILES
+
+
+def inplace(t: Tensor) -> Flag | None:
+    """The ``inplace`` flag when saved tensors or parents' data changed since record() saw them."""
+    ctx = t._ctx
+    before = ctx.__dict__.get("fingerprints")
+    if before is None:
+        return None
+    saved_now, parents_now = fingerprints(ctx)
+    saved_before, parents_before = before
+    changed = [
+        f"saved tensor {i} (shape {np.shape(ctx.saved_tensors[i])})"
+        for i, (a, b) in enumerate(zip(saved_before, saved_now))
+        if a is not None and a != b
+    ]
+    if len(saved_now) != len(saved_before):
+        changed.append("the list of saved tensors")
+    moved = [i for i, (a, b) in enumerate(zip(parents_before, parents_now)) if a != b]
+    changed += [f"the data of parent {i} (#{ctx.parents[i].id})" for i in moved]
+    if not changed:
+        return None
+    message = (
+        f"{ctx.arg.__name__}, {label(t)}{where(t)}: {', '.join(changed)} changed between "
+        "forward and backward (modified by an in-place operation?): its backward sees values "
+        "its forward did not"
+    )
+    short = f"{', '.join(changed)} changed since forward"
+    return Flag("inplace", t.id, label(t), moved[0] if moved else None, message, short)
+
+
+# ---- the numerical check of one node ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ParentCheck:
+    """How one parent's grad compared: worst entry error over ``checked`` of ``total`` entries."""
+
+    index: int
+    checked: int
+    total: int
+    max_error: float
+    backward: float  # the analytic value at the worst entry
+    numerical: float  # the finite-difference value there
+    ok: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """The numerical check of one node: ``ok`` True/False, or None when it could not be run."""
+
+    node: int
+    ok: bool | None
+    parents: tuple[ParentCheck, ...]
+    message: str
+    flag: Flag | None = None
+
+
+def vjp_check(
+    t: Tensor,
+    *,
+    entries: int = 64,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int | None = None,
+) -> CheckResult:
+    """Compare ``t``'s backward with finite differences of its forward, in float64.
+
+    The node's Function runs again on float64 copies of its parents' data with the same keyword
+    arguments in a fresh Context; for a random ``v`` of the output's shape, ``backward(ctx, v)``
+    must match the derivatives of ``<v, forward(x)>``, entry by entry (at most ``entries`` random
+    entries per parent). At a kink (ReLU at 0, tied maxima) a one-sided derivative also counts.
+    """
+    ctx = t._ctx
+    if ctx is None:
+        return CheckResult(t.id, None, (), f"#{t.id} is a leaf: nothing to check")
+    arg, kwargs = ctx.arg, dict(ctx.kwargs)
+    rng = np.random.default_rng(t.id if seed is None else seed)
+    xs = [p.data.astype(np.float64) if p.data.dtype.kind == "f" else p.data for p in ctx.parents]
+    shadows = [_shadow(p, x) for p, x in zip(ctx.parents, xs)]
+
+    def forward(arrays: list[np.ndarray]) -> tuple[Context, np.ndarray]:
+        fresh = Context(arg, *shadows)
+        fresh.kwargs = kwargs
+        return fresh, np.asarray(arg.forward(fresh, *[a.copy() for a in arrays], **kwargs))
+
+    try:
+        fresh, out = forward(xs)
+        if out.dtype.kind != "f":
+            return CheckResult(t.id, None, (), f"{label(t)}: output is {out.dtype}, not checked")
+        v = rng.standard_normal(out.shape)
+        f0 = float(np.sum(v * out))
+        node = _shadow(t, out)
+        node._ctx = fresh
+        grads, problems = check_grads(node, arg.backward(fresh, v.astype(out.dtype)))
+    except Exception as e:
+        return CheckResult(t.id, None, (), f"{label(t)}: could not run the check: {e!r}")
+    unusable = [p for p in problems if p.kind != "dtype"]
+    if unusable:
+        return CheckResult(t.id, None, (), f"{label(t)}: not compared: {unusable[0].message}")
+    if out.dtype != np.float64:  # the forward computes in lower precision: coarser differences
+        eps, atol, rtol = 1e-3, 1e-2, 1e-2
+
+    results = []
+    for i, (p, x, g) in enumerate(zip(ctx.parents, xs, grads)):
+        if not p.requires_grad or g is None or x.dtype.kind != "f":
+            continue
+        n = x.size
+        picks = np.arange(n) if n <= entries else np.sort(rng.choice(n, entries, replace=False))
+        worst = (0.0, 0.0, 0.0)
+        ok = True
+        for j in picks:
+            h = eps * max(1.0, abs(float(x.flat[j])))
+            values = []
+            for step in (h, -h):
+                moved = list(xs)
+                moved[i] = x.copy()
+                moved[i].flat[j] += step
+                values.append(float(np.sum(v * forward(moved)[1])))
+            fp, fm = values
+            central = (fp - fm) / (2 * h)
+            a = float(g.flat[j])
+            err = min(abs(a - central), abs(a - (fp - f0) / h), abs(a - (f0 - fm) / h))
+            if not err <= atol + rtol * abs(central):
+                ok = False
+            if not err <= worst[0]:
+                worst = (err, a, central)
+        results.append(ParentCheck(i, len(picks), n, *worst, ok))
+
+    ok = all(r.ok for r in results)
+    per_parent = ", ".join(
+        f"parent {r.index} max error {r.max_error:.3g}"
+        + ("" if r.ok else f" (backward {r.backward:.6g} vs numerical {r.numerical:.6g})")
+        + ("" if r.checked == r.total else f" over {r.checked} of {r.total} entries")
+        for r in results
+    )
+    if not results:
+        return CheckResult(t.id, True, (), f"{label(t)}: no parent requires grad, nothing to check")
+    if ok:
+        return CheckResult(t.id, True, tuple(results), f"{label(t)}: backward matches: {per_parent}")
+    op = arg.__name__
+    message = (
+        f"{_at(t)}: disagrees with finite differences of {op}.forward "
+        f"(float64, random grad_output): {per_parent}"
+    )
+    short = ", ".join(f"parent {r.index} max error {r.max_error:.3g}" for r in results)
+    bad = next(r.index for r in results if not r.ok)
+    flag = Flag("vjp", t.id, label(t), bad, message, short)
+    return CheckResult(t.id, False, tuple(results), message, flag)
+
+
+def _shadow(t: Tensor, data: np.ndarray) -> Tensor:
+    """A stand-in for ``t`` holding ``data``, with the same id (so messages name the real one)."""
+    s = Tensor.__new__(Tensor)
+    s.data, s.grad, s._ctx, s.requires_grad, s.id = data, None, None, t.requires_grad, t.id
+    return s

@@ -1,0 +1,122 @@
+"""record(): forward-time bookkeeping for the debugger — where each op was applied, fingerprints.
+
+While recording, every op that joins the graph gets two entries in its Context's ``__dict__``:
+- ``where``: ``(filename, lineno, source_line)`` of the first frame outside anet (the user's line),
+  read by ``anet.autograd.where`` and shown in every flag message;
+- ``fingerprints``: ``(saved, parents)``, a crc32 per saved array and per parent's data, compared
+  again before the node's backward runs to raise the ``inplace`` flag.
+Recording costs about as much as the op itself on small tensors, so it is a switch, not always on.
+"""
+
+from __future__ import annotations
+
+import functools
+import linecache
+import os
+import sys
+import zlib
+from types import CodeType, TracebackType
+from typing import Any
+
+import numpy as np
+
+import anet
+import anet.tensor as _tensor
+from anet.debug.summary import chunks
+from anet.tensor import Context, Tensor, set_apply_hook
+
+_ANET_DIR = os.path.dirname(os.path.abspath(anet.__file__)) + os.sep
+_FUNCTOOLS = functools.__file__
+_internal: dict[CodeType, bool] = {}  # code object -> is it anet's own (or functools') code
+
+
+def _is_internal(code: CodeType) -> bool:
+    try:
+        return _internal[code]
+    except KeyError:
+        name = code.co_filename
+        inside = name == _FUNCTOOLS or os.path.abspath(name).startswith(_ANET_DIR)
+        _internal[code] = inside
+        return inside
+
+
+def user_frame(depth: int = 1) -> tuple[str, int, str] | None:
+    """``(filename, lineno, source_line)`` of the nearest caller frame outside anet."""
+    f = sys._getframe(depth + 1)
+    while f is not None and _is_internal(f.f_code):
+        f = f.f_back
+    if f is None:
+        return None
+    name, line = f.f_code.co_filename, f.f_lineno
+    return name, line, linecache.getline(name, line).strip()
+
+
+def fingerprint(a: np.ndarray) -> int:
+    """crc32 of the values of ``a``: in place when contiguous, else chunk by chunk (O(size))."""
+    if a.flags.c_contiguous:
+        return zlib.crc32(a)
+    if a.flags.f_contiguous:
+        return zlib.crc32(a.T)
+    crc = 0
+    for c in chunks(a):
+        crc = zlib.crc32(np.ascontiguousarray(c), crc)
+    return crc
+
+
+def fingerprints(ctx: Context) -> tuple[tuple[int | None, ...], tuple[int, ...]]:
+    """(one per saved tensor: crc or None for non-arrays, one per parent: crc of its data)."""
+    seen: dict[int, int] = {}
+
+    def crc(a: np.ndarray) -> int:
+        key = id(a)
+        if key not in seen:
+            seen[key] = fingerprint(a)
+        return seen[key]
+
+    saved = tuple(crc(a) if isinstance(a, np.ndarray) else None for a in ctx.saved_tensors)
+    return saved, tuple(crc(p.data) for p in ctx.parents)
+
+
+def _hook(ctx: Context, out: Tensor) -> None:
+    d = ctx.__dict__
+    d["where"] = user_frame(2)  # 0 this hook, 1 Function.apply, 2 whoever called apply
+    d["fingerprints"] = fingerprints(ctx)
+
+
+def is_recording() -> bool:
+    """Whether ops applied now are recorded (where, fingerprints)."""
+    return _tensor._apply_hook is _hook
+
+
+class record:  # noqa: N801 - reads as a function: record() / with record(): ...
+    """Record where each op is applied and fingerprint its inputs, for the debugger.
+
+    ``anet.debug.record()`` turns recording on; ``record(False)`` turns it off. As a context
+    manager, ``with anet.debug.record(): ...`` records inside the block and restores the
+    previous state after it. Ops applied while recording get ``where`` (file, line, source) and
+    the ``inplace`` check; the rest of the graph still works, just without them.
+    """
+
+    def __init__(self, enabled: bool = True) -> None:
+        self._previous = _tensor._apply_hook
+        set_apply_hook(_hook if enabled else None)
+
+    def __enter__(self) -> record:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        set_apply_hook(self._previous)
+
+    def __repr__(self) -> str:
+        return f"<anet.debug.record: {'on' if is_recording() else 'off'}>"
+
+
+def where_of(t: Tensor) -> Any:
+    """The recorded ``(filename, lineno, source_line)`` of the op that made ``t``, or None."""
+    ctx = t._ctx
+    return None if ctx is None else ctx.__dict__.get("where")

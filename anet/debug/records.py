@@ -1,0 +1,242 @@
+"""Node records: what the debugger knows about one Function application (or one leaf).
+
+A record holds references only; everything shown about arrays (summaries, source text) is computed
+on first use, so a session over a 100,000-node graph is cheap to create.
+"""
+
+from __future__ import annotations
+
+import inspect
+import weakref
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from anet.autograd import label
+from anet.debug.checks import CheckResult, Flag
+from anet.debug.summary import Summary
+from anet.tensor import Context, Tensor
+
+PENDING, CURRENT, DONE, ERROR, UNREACHED = "pending", "current", "done", "error", "unreached"
+STATUSES = (PENDING, CURRENT, DONE, ERROR, UNREACHED)
+
+
+class Where(NamedTuple):
+    """Where in the user's code an op was applied (recorded by anet.debug.record())."""
+
+    file: str
+    line: int
+    source: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+class ParentInfo(NamedTuple):
+    """One parent of a node, as its record shows it."""
+
+    index: int
+    id: int
+    op: str  # the op that made it, or "leaf"
+    label: str  # "#3 Mul" or "#1 leaf"
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    requires_grad: bool
+    is_leaf: bool
+
+
+class GradInfo(NamedTuple):
+    """What a node's backward returned for one parent, beside what was expected."""
+
+    index: int
+    parent: int  # the parent's id
+    value: Summary | None  # None when backward returned None (or too few grads)
+    expected_shape: tuple[int, ...]
+    expected_dtype: np.dtype
+    flags: tuple[str, ...]  # kinds of the flags about this parent ("shape", "dtype"…)
+
+    @property
+    def ok(self) -> bool:
+        return not self.flags
+
+
+_sources: weakref.WeakKeyDictionary[Any, str | None] = weakref.WeakKeyDictionary()
+
+
+def backward_source(fxn: type) -> str | None:
+    """The source text of a Function's ``backward`` (None when Python cannot find it)."""
+    backward = fxn.__dict__.get("backward", getattr(fxn, "backward", None))
+    backward = getattr(backward, "__func__", backward)
+    try:
+        return _sources[backward]
+    except (KeyError, TypeError):
+        pass
+    try:
+        text: str | None = inspect.cleandoc("\n" + inspect.getsource(backward))
+    except (OSError, TypeError):
+        text = None
+    try:
+        _sources[backward] = text
+    except TypeError:
+        pass
+    return text
+
+
+class NodeRecord:
+    """One Function application in the walk: the tensor it made (``tensor``) and its ``ctx``.
+
+    ``status`` is one of pending / current / done / error / unreached; ``flags`` the flags raised
+    at this node. After the node runs, ``grad_output`` is the grad it received and ``returned``
+    the grads it gave each parent.
+    """
+
+    __slots__ = ("_saved", "check", "flags", "grads", "index", "raw", "received", "status", "tensor")
+    is_leaf = False
+
+    def __init__(self, tensor: Tensor, index: int) -> None:
+        self.tensor = tensor
+        self.index = index  # position in the walk, 0 = the root
+        self.status = PENDING
+        self.flags: list[Flag] = []
+        self.received: np.ndarray | None = None  # the grad_output it ran on
+        self.raw: Any = None  # what backward returned, as returned
+        self.grads: list[np.ndarray | None] | None = None  # the usable grads, one per parent
+        self.check: CheckResult | None = None  # the latest numerical check
+        self._saved: tuple[Summary, ...] | None = None
+
+    # ---- what it is ----------------------------------------------------------------------
+    @property
+    def ctx(self) -> Context:
+        return self.tensor._ctx
+
+    @property
+    def id(self) -> int:
+        return self.tensor.id
+
+    @property
+    def op(self) -> str:
+        return self.tensor._ctx.arg.__name__
+
+    @property
+    def label(self) -> str:
+        return label(self.tensor)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.tensor.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.tensor.data.dtype
+
+    @property
+    def out(self) -> Summary:
+        """The output the op computed."""
+        return Summary(self.tensor.data)
+
+    @property
+    def ran(self) -> bool:
+        return self.status in (DONE, ERROR)
+
+    @property
+    def parents(self) -> tuple[ParentInfo, ...]:
+        return tuple(
+            ParentInfo(
+                i, p.id, p.op, label(p), p.data.shape, p.data.dtype, p.requires_grad, p._ctx is None
+            )
+            for i, p in enumerate(self.tensor._ctx.parents)
+        )
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        return self.tensor._ctx.kwargs
+
+    @property
+    def saved(self) -> tuple[Summary, ...]:
+        """Summaries of ``ctx.saved_tensors`` (statistics computed when first asked for)."""
+        if self._saved is None:
+            self._saved = tuple(Summary(a) for a in self.tensor._ctx.saved_tensors)
+        return self._saved
+
+    @property
+    def where(self) -> Where | None:
+        loc = self.tensor._ctx.__dict__.get("where")
+        return Where(*loc) if loc else None
+
+    @property
+    def source(self) -> str | None:
+        """The source of the Function's ``backward`` (None when unavailable)."""
+        return backward_source(self.tensor._ctx.arg)
+
+    # ---- the walk ------------------------------------------------------------------------
+    @property
+    def grad_output(self) -> Summary | None:
+        """The grad it ran on; before it runs, what it has received so far (None: nothing yet)."""
+        g = self.received if self.ran else self.tensor.grad
+        return None if g is None else Summary(g)
+
+    @property
+    def returned(self) -> tuple[GradInfo, ...] | None:
+        """One entry per parent once it has run (None before, or when backward raised)."""
+        if self.raw is None and self.grads is None:
+            return None
+        raw = self.raw
+        items = list(raw) if isinstance(raw, (tuple, list)) else [raw]
+        out = []
+        for i, p in enumerate(self.tensor._ctx.parents):
+            value = items[i] if i < len(items) else None
+            kinds = tuple(f.kind for f in self.flags if f.index == i and f.kind != "vjp")
+            summary = None if value is None else Summary(value)
+            out.append(GradInfo(i, p.id, summary, p.data.shape, p.data.dtype, kinds))
+        return tuple(out)
+
+    def __repr__(self) -> str:
+        flags = "".join(f" ✗{f.kind}" for f in self.flags)
+        return f"<NodeRecord {self.label} {self.shape} {self.status}{flags}>"
+
+
+class LeafRecord:
+    """A tensor without a ctx (an input, a weight, a constant): what a tree shows below nodes."""
+
+    __slots__ = ("tensor",)
+    is_leaf = True
+    op = "leaf"
+    status = None
+    flags = ()
+    where = None
+    parents = ()
+
+    def __init__(self, tensor: Tensor) -> None:
+        self.tensor = tensor
+
+    @property
+    def id(self) -> int:
+        return self.tensor.id
+
+    @property
+    def label(self) -> str:
+        return f"#{self.tensor.id} leaf"
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.tensor.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.tensor.data.dtype
+
+    @property
+    def requires_grad(self) -> bool:
+        return self.tensor.requires_grad
+
+    @property
+    def out(self) -> Summary:
+        return Summary(self.tensor.data)
+
+    @property
+    def grad(self) -> Summary | None:
+        g = self.tensor.grad
+        return None if g is None else Summary(g)
+
+    def __repr__(self) -> str:
+        return f"<LeafRecord {self.label} {self.shape}>"

@@ -1,0 +1,380 @@
+"""BackwardSession: backward() one node at a time, with breakpoints, flags and numerical checks.
+
+The session walks with anet.autograd's own functions (prepare/begin, call_backward, check_grads,
+accumulate), so a finished session leaves exactly the grads ``Tensor.backward()`` leaves. Where
+backward() raises, the session flags the node and goes on with what is usable.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from anet.autograd import accumulate, begin, call_backward, check_grads, prepare
+from anet.debug import checks
+from anet.debug.checks import FLAG_KINDS, CheckResult, Flag
+from anet.debug.records import CURRENT, DONE, ERROR, PENDING, UNREACHED, LeafRecord, NodeRecord
+from anet.tensor import Tensor
+
+Record = NodeRecord | LeafRecord
+
+
+class Breakpoint(NamedTuple):
+    """Stop ``run()`` before a node with this op or id, or after a node raising this flag kind."""
+
+    kind: str  # "op", "node" or "flag"
+    value: str | int
+
+    def __str__(self) -> str:
+        return f"#{self.value}" if self.kind == "node" else f"{self.kind} {self.value}"
+
+
+class Stop(NamedTuple):
+    """Why ``run()`` or ``finish()`` returned.
+
+    ``reason`` is "flag" (``node`` raised a flag), "break" (``node`` is the current node, about
+    to run, and matched ``breakpoint``) or "done" (``node`` is None). ``flags`` are the flags
+    raised during this call.
+    """
+
+    reason: str
+    node: NodeRecord | None
+    flags: tuple[Flag, ...]
+    breakpoint: Breakpoint | None = None
+
+
+class BackwardSession:
+    """A cursor over ``root``'s backward walk: ``step()``, ``run()``, ``finish()``, ``restart()``.
+
+    Creating a session plans the walk (order and seed) and runs nothing: grads are untouched
+    until the first step. ``nodes`` are the records in walk order; the one at the cursor has
+    status ``current`` (it runs next), nodes behind it are ``done``, ``error`` or ``unreached``.
+
+    ``check=True`` runs the numerical check (``check()``) on every node as it runs.
+    ``stop_on_flags`` is the default of ``run()``: stop after the first node that raises a flag.
+    """
+
+    def __init__(
+        self,
+        root: Tensor,
+        gradient: Any = None,
+        *,
+        check: bool = False,
+        stop_on_flags: bool = True,
+    ) -> None:
+        order, self._seed = prepare(root, gradient)
+        self.root = root
+        self.nodes: list[NodeRecord] = [NodeRecord(t, i) for i, t in enumerate(order)]
+        self.flags: list[Flag] = []
+        self.stop_on_flags = stop_on_flags
+        self._check_each = check
+        self._k = 0
+        self._started = False
+        self._last: NodeRecord | None = None
+        self._stopped_at: int | None = None
+        self._breaks: list[Breakpoint] = []
+        self._by_id: dict[int, NodeRecord] | None = None
+        self._leaves: dict[int, LeafRecord] | None = None
+        self._snapshot: tuple[list[Any], list[tuple[Tensor, Any]]] | None = None
+        if self.nodes:
+            self.nodes[0].status = CURRENT
+
+    # ---- where the cursor is ---------------------------------------------------------------
+    @property
+    def position(self) -> tuple[int, int]:
+        """(nodes behind the cursor, nodes in the walk): ``step 3/4``."""
+        return self._k, len(self.nodes)
+
+    @property
+    def done(self) -> bool:
+        return self._started and self._k >= len(self.nodes)
+
+    @property
+    def started(self) -> bool:
+        """Whether the walk has begun (grads seeded); False again after ``restart()``."""
+        return self._started
+
+    @property
+    def current(self) -> NodeRecord | None:
+        """The node that runs next (None when done)."""
+        return self.nodes[self._k] if self._k < len(self.nodes) else None
+
+    @property
+    def last(self) -> NodeRecord | None:
+        """The node that ran most recently (None before the first step)."""
+        return self._last
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def __repr__(self) -> str:
+        k, n = self.position
+        flags = len(self.flags)
+        return (
+            f"<BackwardSession on #{self.root.id} {self.root.op}: step {k}/{n}"
+            f"{', done' if self.done else ''}, {flags} flag{'s' * (flags != 1)}>"
+        )
+
+    # ---- records ---------------------------------------------------------------------------
+    def node(self, key: int | str | Tensor) -> Record:
+        """The record of a node or leaf, by id (``5`` or ``"#5"``) or by tensor."""
+        ident = _ident(key)
+        if self._by_id is None:
+            self._by_id = {r.tensor.id: r for r in self.nodes}
+        found = self._by_id.get(ident)
+        if found is not None:
+            return found
+        leaf = self._leaf_records().get(ident)
+        if leaf is None:
+            raise KeyError(f"no #{ident} in the graph of #{self.root.id} {self.root.op}")
+        return leaf
+
+    __getitem__ = node
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            self.node(key)  # type: ignore[arg-type]
+        except (KeyError, ValueError):
+            return False
+        return True
+
+    @property
+    def leaves(self) -> list[LeafRecord]:
+        """Records of the tensors without a ctx that the graph uses, in walk order."""
+        return list(self._leaf_records().values())
+
+    def parents(self, key: int | str | Tensor | Record) -> list[Record]:
+        """The records of a node's parents, in parent order (leaves included)."""
+        rec = key if isinstance(key, (NodeRecord, LeafRecord)) else self.node(key)
+        return [self.node(p) for p in rec.tensor._ctx.parents] if not rec.is_leaf else []
+
+    def _leaf_records(self) -> dict[int, LeafRecord]:
+        if self._leaves is None:
+            leaves: dict[int, LeafRecord] = {}
+            if self.root._ctx is None:
+                leaves[self.root.id] = LeafRecord(self.root)
+            for r in self.nodes:
+                for p in r.tensor._ctx.parents:
+                    if p._ctx is None and p.id not in leaves:
+                        leaves[p.id] = LeafRecord(p)
+            self._leaves = leaves
+        return self._leaves
+
+    # ---- walking ---------------------------------------------------------------------------
+    def step(self) -> NodeRecord | None:
+        """Run the current node's backward; return its record (None when the walk is done).
+
+        Nodes that can no longer receive a grad (only reachable through failed nodes) are then
+        marked ``unreached`` and passed, so the cursor always stops at a node that can run.
+        """
+        self._start()
+        if self._k >= len(self.nodes):
+            return None
+        rec = self.nodes[self._k]
+        self._run(rec)
+        return rec
+
+    def run(self, stop_on_flags: bool | None = None) -> Stop:
+        """Continue to the next breakpoint, the next flag (unless ``stop_on_flags`` is False;
+        flag breakpoints still stop) or the end."""
+        stop_on_flags = self.stop_on_flags if stop_on_flags is None else stop_on_flags
+        self._start()
+        first, start_flags = True, len(self.flags)
+        nodes = self.nodes
+        while self._k < len(nodes):
+            rec = nodes[self._k]
+            may_break = not first or (self._k == 0 and self._stopped_at != 0)
+            hit = self._break_at(rec) if may_break and self._breaks else None
+            if hit is not None:
+                self._stopped_at = self._k
+                return Stop("break", rec, tuple(self.flags[start_flags:]), hit)
+            first = False
+            before = len(self.flags)
+            self._run(rec)
+            if len(self.flags) > before:
+                hit = self._flag_break(self.flags[before:])
+                if stop_on_flags or hit is not None:
+                    self._stopped_at = None
+                    return Stop("flag", rec, tuple(self.flags[start_flags:]), hit)
+        return Stop("done", None, tuple(self.flags[start_flags:]))
+
+    def finish(self) -> Stop:
+        """Run to the end, ignoring breakpoints and flags."""
+        self._start()
+        start_flags = len(self.flags)
+        run, nodes = self._run, self.nodes
+        while self._k < len(nodes):
+            run(nodes[self._k])
+        return Stop("done", None, tuple(self.flags[start_flags:]))
+
+    def restart(self) -> None:
+        """Back to before the first step: every grad this session wrote is restored (leaves get
+        their earlier grads back), statuses are pending again, walk flags are cleared.
+        Results of ``check()`` stay: they do not depend on the walk."""
+        if self._started:
+            node_grads, leaf_grads = self._snapshot
+            for rec, g in zip(self.nodes, node_grads):
+                rec.tensor.grad = g
+            for t, g in leaf_grads:
+                t.grad = None if g is None else g.copy()
+        for rec in self.nodes:
+            rec.status = PENDING
+            rec.flags = [f for f in rec.flags if f.kind == "vjp"]
+            rec.received = rec.raw = rec.grads = None
+        self.flags = [f for f in self.flags if f.kind == "vjp"]
+        self._k, self._started, self._last, self._stopped_at = 0, False, None, None
+        self._snapshot = None
+        if self.nodes:
+            self.nodes[0].status = CURRENT
+
+    def _start(self) -> None:
+        if self._started:
+            return
+        leaves = [r.tensor for r in self._leaf_records().values()]
+        # References suffice for the nodes' grads (begin() sets them to None, nothing mutates
+        # them); leaves' grads are copied, accumulation may write into them.
+        self._snapshot = (
+            [r.tensor.grad for r in self.nodes],
+            [(t, None if t.grad is None else np.array(t.grad, copy=True)) for t in leaves],
+        )
+        begin(self.root, [r.tensor for r in self.nodes], self._seed)
+        self._started = True
+
+    def _run(self, rec: NodeRecord) -> None:
+        """One node, as anet.autograd.backward runs it, plus the debugger's checks; then move
+        the cursor on (past unreached nodes)."""
+        t = rec.tensor
+        received = t.grad
+        found: list[Flag] = []
+        if "fingerprints" in t._ctx.__dict__:
+            flag = checks.inplace(t)
+            if flag is not None:
+                found.append(flag)
+        try:
+            raw = call_backward(t)
+        except Exception as e:
+            found.append(checks.exception(t, e))
+            rec.status = ERROR
+        else:
+            grads, problems = check_grads(t, raw)
+            rec.raw, rec.grads = raw, grads
+            status = DONE
+            for problem in problems:
+                found.append(checks.from_problem(t, problem, raw))
+                if problem.kind != "dtype":
+                    status = ERROR
+                if problem.kind == "count":  # which grad is whose is unknown: use none of them
+                    grads = [None] * len(grads)
+            found += checks.nonfinite(t, received, grads)
+            accumulate(t, grads)
+            rec.status = status
+        rec.received = received
+        if found:
+            rec.flags += found
+            self.flags += found
+        self._last = rec
+        k = rec.index + 1
+        nodes = self.nodes
+        while k < len(nodes) and nodes[k].tensor.grad is None:
+            nodes[k].status = UNREACHED
+            k += 1
+        if k < len(nodes):
+            nodes[k].status = CURRENT
+        self._k = k
+        if self._check_each:
+            self.check(rec)
+
+    # ---- breakpoints -------------------------------------------------------------------------
+    def break_on(
+        self, *, op: str | None = None, node: int | str | None = None, flag: str | None = None
+    ) -> Breakpoint:
+        """Stop ``run()`` before any node of ``op`` (class name, any case), before node ``#id``,
+        or after a node raising a flag of kind ``flag``. Give exactly one."""
+        given = [(k, v) for k, v in (("op", op), ("node", node), ("flag", flag)) if v is not None]
+        if len(given) != 1:
+            raise ValueError("break_on: give exactly one of op=, node=, flag=")
+        kind, value = given[0]
+        if kind == "op":
+            ops = sorted({r.op for r in self.nodes})
+            match = [o for o in ops if o.lower() == str(value).lower()]
+            if not match:
+                raise ValueError(f"no {value} node in this graph (its ops: {', '.join(ops)})")
+            value = match[0]
+        elif kind == "node":
+            value = _ident(value)
+            if not isinstance(self.node(value), NodeRecord):
+                raise ValueError(f"#{value} is a leaf: it has no backward to stop at")
+        elif value not in FLAG_KINDS:
+            raise ValueError(f"unknown flag kind {value!r} (kinds: {', '.join(FLAG_KINDS)})")
+        bp = Breakpoint(kind, value)
+        if bp not in self._breaks:
+            self._breaks.append(bp)
+        return bp
+
+    def list_breaks(self) -> list[Breakpoint]:
+        return list(self._breaks)
+
+    def clear_breaks(
+        self, *, op: str | None = None, node: int | str | None = None, flag: str | None = None
+    ) -> int:
+        """Remove the given breakpoint, or all of them when none is given; return how many."""
+        if op is None and node is None and flag is None:
+            n = len(self._breaks)
+            self._breaks.clear()
+            return n
+        drop = {("node", _ident(node)) if node is not None else None, ("flag", flag)}
+        before = len(self._breaks)
+        self._breaks = [
+            b
+            for b in self._breaks
+            if (b.kind, b.value) not in drop
+            and not (b.kind == "op" and op is not None and str(b.value).lower() == op.lower())
+        ]
+        return before - len(self._breaks)
+
+    def _break_at(self, rec: NodeRecord) -> Breakpoint | None:
+        for b in self._breaks:
+            if (b.kind == "op" and b.value == rec.op) or (b.kind == "node" and b.value == rec.id):
+                return b
+        return None
+
+    def _flag_break(self, flags: list[Flag]) -> Breakpoint | None:
+        for b in self._breaks:
+            if b.kind == "flag" and any(f.kind == b.value for f in flags):
+                return b
+        return None
+
+    # ---- numerical checks --------------------------------------------------------------------
+    def check(self, key: int | str | Tensor | NodeRecord, **options: Any) -> CheckResult:
+        """Numerically check one node's backward (see anet.debug.checks.vjp_check); a
+        disagreement raises a ``vjp`` flag on the node. Works whether or not it has run."""
+        rec = key if isinstance(key, NodeRecord) else self.node(key)
+        if not isinstance(rec, NodeRecord):
+            raise ValueError(f"{rec.label} is a leaf: it has no backward to check")
+        result = checks.vjp_check(rec.tensor, **options)
+        rec.check = result
+        if any(f.kind == "vjp" for f in rec.flags):
+            rec.flags = [f for f in rec.flags if f.kind != "vjp"]
+            self.flags = [f for f in self.flags if not (f.kind == "vjp" and f.node == rec.id)]
+        if result.flag is not None:
+            rec.flags.append(result.flag)
+            self.flags.append(result.flag)
+        return result
+
+    def check_all(self, **options: Any) -> list[CheckResult]:
+        """``check()`` every node, in walk order."""
+        return [self.check(rec, **options) for rec in self.nodes]
+
+
+def _ident(key: Any) -> int:
+    """A node id from ``5``, ``"#5"``, ``"5"`` or a Tensor."""
+    if isinstance(key, Tensor):
+        return key.id
+    if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+        return int(key)
+    if isinstance(key, str):
+        text = key.strip().removeprefix("#")
+        if text.isdigit():
+            return int(text)
+    raise ValueError(f"not a node id: {key!r} (use 5 or '#5')")

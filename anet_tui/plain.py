@@ -1,0 +1,231 @@
+"""``anet-tui --plain``: a line-by-line REPL on prompt_toolkit, for any terminal, pipe or screen
+reader. Same namespace, evaluation and ``%`` commands as the full-screen app; only the drawing
+differs."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+from prompt_toolkit.input import Input
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.lexers import PygmentsLexer
+from prompt_toolkit.output import Output
+from pygments.lexers.python import PythonLexer
+
+from anet_tui.commands import CommandResult, Commands
+from anet_tui.history import HistoryFile, PromptHistory
+from anet_tui.shell import RunResult, Shell, is_complete, split_input
+
+PROMPT = ">>> "
+CONTINUATION = "... "
+
+_COLOURS = {"error": "\x1b[31m", "flag": "\x1b[1;31m", "value": "", "info": "", "output": ""}
+
+
+def colour_allowed(stream: TextIO) -> bool:
+    """Colour only on a terminal, and never with NO_COLOR set or TERM=dumb."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class ShellCompleter(Completer):
+    """Tab completion from the live namespace: names, ``a.b`` attributes, ``%`` commands."""
+
+    def __init__(self, shell: Shell, commands: Commands) -> None:
+        self.shell = shell
+        self.commands = commands
+
+    def get_completions(
+        self, document: Document, complete_event: CompleteEvent
+    ) -> Iterable[Completion]:
+        text = document.text_before_cursor
+        line = document.current_line_before_cursor
+        if line.startswith("%") and " " not in line:
+            for name in self.commands.complete(line):
+                yield Completion(name, start_position=-len(line))
+            return
+        prefix, candidates = self.shell.complete(text)
+        for candidate in candidates:
+            yield Completion(candidate, start_position=-len(prefix))
+
+
+def _key_bindings() -> KeyBindings:
+    kb = KeyBindings()
+
+    @kb.add("enter")
+    def _enter(event: KeyPressEvent) -> None:
+        """Run complete input; continue (with indentation) input that needs more lines."""
+        buffer = event.current_buffer
+        if buffer.complete_state is not None and buffer.complete_state.current_completion:
+            buffer.apply_completion(buffer.complete_state.current_completion)
+            return
+        if buffer.document.is_cursor_at_the_end and is_complete(buffer.text):
+            buffer.validate_and_handle()
+            return
+        _newline(buffer)
+
+    @kb.add("escape", "enter")
+    def _force_newline(event: KeyPressEvent) -> None:
+        """Alt+Enter (or Esc, Enter): a new line even where Enter would run the input."""
+        _newline(event.current_buffer)
+
+    return kb
+
+
+def _newline(buffer: Any) -> None:
+    line = buffer.document.current_line_before_cursor
+    indent = line[: len(line) - len(line.lstrip())]
+    if line.rstrip().endswith(":"):
+        indent += "    "
+    buffer.insert_text("\n" + indent)
+
+
+class PlainRepl:
+    """The plain REPL. ``input``/``output`` are prompt_toolkit's (a pipe input and DummyOutput in
+    tests); ``out`` is where results are printed (the terminal by default)."""
+
+    def __init__(
+        self,
+        shell: Shell | None = None,
+        commands: Commands | None = None,
+        history: HistoryFile | None = None,
+        *,
+        input: Input | None = None,
+        output: Output | None = None,
+        out: TextIO | None = None,
+    ) -> None:
+        self.shell = Shell() if shell is None else shell
+        self.commands = Commands(self.shell) if commands is None else commands
+        self.out = sys.stdout if out is None else out
+        self.colour = colour_allowed(self.out)
+        self._history = history
+        self._pt_input, self._pt_output = input, output
+        self.exit_code = 0
+
+    # ---- printing ---------------------------------------------------------------------------------
+    def write(self, text: str, kind: str = "output") -> None:
+        """Print ``text`` (already inert) to ``out``, coloured by kind where colour is allowed."""
+        if not text:
+            return
+        colour = _COLOURS.get(kind, "") if self.colour else ""
+        if colour:
+            text = "".join(
+                f"{colour}{line}\x1b[0m{nl}" if line else nl
+                for line, nl in _split_keep(text)
+            )
+        try:
+            self.out.write(text)
+        except UnicodeEncodeError:
+            encoding = getattr(self.out, "encoding", None) or "ascii"
+            self.out.write(text.encode(encoding, "replace").decode(encoding))
+        self.out.flush()
+
+    def show(self, outcome: RunResult | CommandResult, streamed: bool) -> None:
+        """Print what a run or a command produced (output not already streamed)."""
+        if isinstance(outcome, CommandResult):
+            for line in outcome.lines:
+                self.write(line.text + "\n", line.kind)
+            return
+        if outcome.output and not streamed:
+            self.write(outcome.output if outcome.output.endswith("\n") else outcome.output + "\n")
+        if outcome.value is not None:
+            self.write(outcome.value + "\n", "value")
+        if outcome.error:
+            self.write(outcome.error if outcome.error.endswith("\n") else outcome.error + "\n",
+                       "error")
+
+    # ---- running ----------------------------------------------------------------------------------
+    def execute(self, text: str) -> RunResult | CommandResult:
+        """Run one cell (Python or a ``%`` line) and print its results as they come."""
+        outcome = self.commands.execute(text, on_output=self.write)
+        self.show(outcome, streamed=True)
+        return outcome
+
+    def run_text(self, text: str, echo: bool = True) -> int:
+        """Run a whole input text cell by cell (``anet-tui --plain < file``). Returns 0 when every
+        cell ran, 1 when any failed, or the code given to ``exit()``."""
+        status = 0
+        for cell in split_input(text):
+            if echo:
+                first, *rest = cell.split("\n")
+                self.write(PROMPT + first + "\n" + "".join(f"{CONTINUATION}{r}\n" for r in rest))
+            outcome = self.execute(cell)
+            if isinstance(outcome, RunResult) and outcome.status == "exit":
+                return outcome.exit_code or 0
+            if not outcome.ok:
+                status = 1
+        return status
+
+    def interact(self) -> int:
+        """The interactive loop; returns the exit code."""
+        history = HistoryFile(warn=lambda m: self.write(f"anet-tui: {m}\n", "error")) \
+            if self._history is None else self._history
+        session: PromptSession[str] = PromptSession(
+            message=PROMPT,
+            prompt_continuation=lambda width, line_number, wrap_count: CONTINUATION,
+            lexer=PygmentsLexer(PythonLexer),
+            multiline=True,
+            key_bindings=_key_bindings(),
+            history=PromptHistory(history),
+            completer=ShellCompleter(self.shell, self.commands),
+            complete_while_typing=False,
+            input=self._pt_input,
+            output=self._pt_output,
+        )
+        self.prompt_session = session
+        self.write("anet-tui plain REPL · %help for commands · Ctrl+D to leave\n", "info")
+        asked = False
+        while True:
+            try:
+                text = session.prompt()
+            except KeyboardInterrupt:  # Ctrl+C at the prompt cancels the input
+                continue
+            except EOFError:
+                open_session = self.commands.session
+                if open_session is not None and not open_session.done and not asked:
+                    asked = True
+                    self.write(
+                        "a backward session is still open; press Ctrl+D again to leave\n", "info"
+                    )
+                    continue
+                return 0
+            asked = False
+            if not text.strip():
+                continue
+            outcome = self.execute(text)
+            if isinstance(outcome, RunResult) and outcome.status == "exit":
+                return outcome.exit_code or 0
+
+
+def _split_keep(text: str) -> Iterable[tuple[str, str]]:
+    for line in text.split("\n")[:-1]:
+        yield line, "\n"
+    last = text.split("\n")[-1]
+    if last:
+        yield last, ""
+
+
+def run(script: str | None = None, demo: str | None = None) -> int:
+    """``anet-tui --plain``: interactive on a terminal, else read stdin and run it."""
+    repl = PlainRepl()
+    for outcome in startup(repl.commands, script, demo):
+        repl.show(outcome, streamed=False)
+    if not sys.stdin.isatty():
+        data = sys.stdin.buffer.read().decode("utf-8", "replace")
+        return repl.run_text(data)
+    return repl.interact()
+
+
+def startup(commands: Commands, script: str | None, demo: str | None) -> list[Any]:
+    """Run the SCRIPT or demo named on the command line into the namespace (placeholder)."""
+    raise NotImplementedError

@@ -1,0 +1,1 @@
+"""The widgets of the anet-tui app, one per module."""

@@ -1,0 +1,161 @@
+"""The REPL's input box: multi-line Python with highlighting, history and Tab completion."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import TextArea
+
+from anet_tui.shell import is_complete
+
+Completer = Callable[[str], tuple[str, list[str]]]
+
+INDENT = "    "
+
+
+class ReplInput(TextArea):
+    """Enter runs a complete statement and continues an incomplete one (``def``, open brackets);
+    Ctrl+J always inserts a newline. Up/Down on the first/last line walk the history."""
+
+    BINDINGS = [  # noqa: RUF012 (Textual's own class variable)
+        Binding("enter", "submit", "Run", show=False, priority=True),
+        Binding("ctrl+j,shift+enter", "newline", "Newline", show=False, priority=True),
+        Binding("up", "history_previous", "History back", show=False, priority=True),
+        Binding("down", "history_next", "History forward", show=False, priority=True),
+        Binding("tab", "complete", "Complete", show=False, priority=True),
+        Binding("ctrl+d", "end_of_input", "Leave (on an empty line)", show=False, priority=True),
+    ]
+
+    @dataclass
+    class Submitted(Message):
+        """The user pressed Enter on complete input."""
+
+        source: str
+
+    @dataclass
+    class Completions(Message):
+        """Tab found several candidates: the app shows them."""
+
+        candidates: list[str]
+
+    def __init__(
+        self,
+        history: list[str],
+        completer: Completer,
+        *,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(
+            "",
+            id=id,
+            soft_wrap=True,
+            show_line_numbers=False,
+            tab_behavior="focus",
+            highlight_cursor_line=False,
+            compact=True,
+        )
+        self.history = history  # shared list: the app appends what was run
+        self.completer = completer
+        self._history_index: int | None = None  # None: editing the draft
+        self._draft = ""
+        self._highlighted: tuple[str, list[Text]] = ("", [])
+
+    # ---- highlighting ------------------------------------------------------------------------
+    def get_line(self, line_index: int) -> Text:
+        """The line with pygments highlighting of the whole input (cached per text)."""
+        source = self.text
+        if self._highlighted[0] != source or not self._highlighted[1]:
+            self._highlighted = (source, highlight(source).split("\n", allow_blank=True))
+        lines = self._highlighted[1]
+        if line_index >= len(lines):
+            return super().get_line(line_index)
+        line = lines[line_index].copy()
+        line.end = ""
+        line.no_wrap = True
+        return line
+
+    # ---- actions -----------------------------------------------------------------------------
+    def action_submit(self) -> None:
+        source = self.text
+        on_last_line = self.cursor_location[0] == self.document.line_count - 1
+        if source.strip() and (not on_last_line or not is_complete(source)):
+            self._insert_newline()
+            return
+        if "\n" in source and not source.split("\n")[-1].strip():
+            source = source.rstrip()  # the blank line that ended a block is not part of it
+        self._history_index = None
+        self._draft = ""
+        self.load_text("")
+        self.post_message(self.Submitted(source))
+
+    def action_newline(self) -> None:
+        self._insert_newline()
+
+    def _insert_newline(self) -> None:
+        row, column = self.cursor_location
+        line = self.document.get_line(row)[:column]
+        indent = line[: len(line) - len(line.lstrip())]
+        if line.rstrip().endswith(":"):
+            indent += INDENT
+        self.insert("\n" + indent)
+
+    def action_history_previous(self) -> None:
+        if self.cursor_location[0] > 0 or not self.history:
+            self.action_cursor_up()
+            return
+        if self._history_index is None:
+            self._draft = self.text
+            self._history_index = len(self.history)
+        if self._history_index == 0:
+            return
+        self._history_index -= 1
+        self._show(self.history[self._history_index])
+
+    def action_history_next(self) -> None:
+        if self.cursor_location[0] < self.document.line_count - 1 or self._history_index is None:
+            self.action_cursor_down()
+            return
+        self._history_index += 1
+        if self._history_index >= len(self.history):
+            self._history_index = None
+            self._show(self._draft)
+        else:
+            self._show(self.history[self._history_index])
+
+    def _show(self, text: str) -> None:
+        self.load_text(text)
+        self.move_cursor(self.document.end)
+
+    def action_complete(self) -> None:
+        row, column = self.cursor_location
+        before = self.document.get_line(row)[:column]
+        if not before.strip() or before[-1] in " \t([{,:=":
+            self.insert(" " * (len(INDENT) - column % len(INDENT)))
+            return
+        prefix, candidates = self.completer(before)
+        if not candidates:
+            return
+        common = os.path.commonprefix(candidates)
+        if len(common) > len(prefix):
+            self.insert(common[len(prefix) :])
+        elif len(candidates) > 1:
+            self.post_message(self.Completions(candidates))
+
+    def action_end_of_input(self) -> None:
+        if self.text:
+            self.action_delete_right()
+        else:
+            self.app.exit()
+
+
+def highlight(source: str) -> Text:
+    """``source`` highlighted as Python by pygments, in the terminal's own ANSI colours."""
+    return Syntax(source, "python", theme="ansi_dark", background_color="default").highlight(
+        source
+    )

@@ -1,0 +1,69 @@
+"""The REPL's transcript: echoed input, printed output, results and errors, capped in lines."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from rich.console import RenderableType
+from rich.text import Text
+from textual.widgets import RichLog
+
+from anet_tui.widgets.repl_input import highlight
+
+MAX_LINES = 2_000  # older lines scroll away: a runaway loop never floods memory or the screen
+
+
+class Transcript(RichLog):
+    """What a teacher reads aloud: ``>>>`` and the code, then what came back."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, max_lines=MAX_LINES, wrap=True, min_width=20)
+        self._partial = ""  # printed text not yet ended by a newline
+        self.plain: deque[str] = deque(maxlen=MAX_LINES)  # logical lines, unwrapped
+
+    def add(self, content: Text | str, plain: str | None = None) -> None:
+        """Write one entry (a Text, or any renderable with its ``plain`` text given)."""
+        self.write(content)
+        text = content.plain if isinstance(content, Text) else plain or str(content)
+        self.plain.extend(text.split("\n"))
+
+    def echo(self, source: str) -> None:
+        """The input as it was run: ``>>>`` then ``...`` before each continuation line."""
+        self.flush()
+        code = highlight(source)
+        for i, line in enumerate(code.split("\n", allow_blank=True)):
+            self.add(Text.assemble((">>> " if i == 0 else "... ", "bold"), line))
+
+    def output(self, text: str) -> None:
+        """Printed text as it arrives: whole lines are written, a partial line waits."""
+        text = self._partial + text
+        *lines, self._partial = text.split("\n")
+        for line in lines:
+            self.add(Text(line))
+
+    def flush(self) -> None:
+        """Write a pending partial line."""
+        if self._partial:
+            partial, self._partial = self._partial, ""
+            self.add(Text(partial))
+
+    def value(self, text: str) -> None:
+        self.flush()
+        self.add(Text(text, style="bold"))
+
+    def error(self, text: str) -> None:
+        self.flush()
+        self.add(Text(text.rstrip("\n"), style="red"))
+
+    def note(self, text: str, style: str = "dim") -> None:
+        self.flush()
+        self.add(Text(text.rstrip("\n"), style=style))
+
+    def rich(self, renderable: RenderableType, plain: str) -> None:
+        self.flush()
+        self.add(renderable, plain)
+
+    @property
+    def text(self) -> str:
+        """Everything shown, as plain text without wrapping (for tests and copying)."""
+        return "\n".join(self.plain)
