@@ -80,7 +80,10 @@ def topo_order(root: Tensor) -> list[Tensor]:
 
 
 def seed(root: Tensor, gradient: Any = None) -> np.ndarray:
-    """The grad the walk starts from: ``gradient``, a grad set on the root by hand, or ones."""
+    """The grad the walk starts from: ``gradient``, or ones for a one-element root.
+
+    Unlike the seed, a grad left on the root by an earlier walk is never reused as the start.
+    """
     if gradient is not None:
         g = np.asarray(
             gradient.data if isinstance(gradient, Tensor) else gradient, dtype=root.dtype
@@ -96,8 +99,6 @@ def seed(root: Tensor, gradient: Any = None) -> np.ndarray:
                 ),
             )
         return g
-    if root.grad is not None and root._ctx is not None:
-        return root.grad
     if root.data.size != 1:
         raise GradientError(
             root,
@@ -239,7 +240,12 @@ def accumulate(t: Tensor, grads: list[np.ndarray | None]) -> None:
     for p, g in zip(t._ctx.parents, grads):
         if g is None or not p.requires_grad:
             continue
-        p.grad = g if p.grad is None else p.grad + g
+        if p.grad is not None:
+            p.grad = p.grad + g
+        elif p._ctx is None and (g is t.grad or g.base is not None or not g.flags.writeable):
+            p.grad = g.copy()  # a leaf's grad is the user's: never an alias of another grad
+        else:
+            p.grad = g
 
 
 def backward(root: Tensor, gradient: Any = None) -> None:

@@ -105,11 +105,13 @@ class Pow(Function):
         x, y, out = ctx.saved_tensors
         px, py = ctx.parents
         gx = gy = None
-        if px.requires_grad:
-            gx = unbroadcast(grad_output * y * x ** (y - 1), x.shape)
-        if py.requires_grad:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                gy = unbroadcast(grad_output * out * np.log(x), y.shape)
+        # At x = 0 the formulas give 0 * inf; PyTorch (and the limit) take 0 there.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if px.requires_grad:
+                gx = unbroadcast(grad_output * np.where(y == 0, 0, y * x ** (y - 1)), x.shape)
+            if py.requires_grad:
+                dy = np.where((x == 0) & (y >= 0), 0, out * np.log(x))
+                gy = unbroadcast(grad_output * dy, y.shape)
         return gx, gy
 
 
@@ -243,7 +245,12 @@ class Dot(Function):
     def backward(ctx, grad_output):
         input, weight = ctx.saved_tensors
         if input.ndim == 2 and weight.ndim == 2:
-            return grad_output @ weight.T, input.T @ grad_output
+            # A grad nobody needs (the input batch, usually) is a whole matmul saved.
+            px, pw = ctx.parents
+            return (
+                grad_output @ weight.T if px.requires_grad else None,
+                input.T @ grad_output if pw.requires_grad else None,
+            )
         if input.ndim == 1 and weight.ndim == 1:
             return grad_output * weight, grad_output * input
         x = input[None] if input.ndim == 1 else input

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partialmethod
@@ -206,10 +207,12 @@ def _const(value: Any, like: Tensor) -> Tensor:
     """
     if isinstance(value, Tensor):
         return value
+    if isinstance(value, (np.floating, np.integer)):
+        value = value.item()  # numpy scalars behave as Python numbers do: they keep x's dtype
     if type(value) is not float and type(value) is not int:
         return Tensor(value, requires_grad=False)
     dtype = like.data.dtype if like.data.dtype.kind == "f" else np.dtype(np.float32)
-    key = (value, dtype)
+    key = (value, dtype, math.copysign(1.0, value))  # 0.0 == -0.0, but 1/-0.0 is -inf
     data = _constants.get(key)
     if data is None:
         if len(_constants) > 4096:

@@ -492,6 +492,7 @@ class Shell:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._interruptible = False
+        self._interrupt_requested = False
         self._worker_streams: tuple[int, dict[str, Any]] | None = None
         self._context = contextvars.copy_context()  # numpy errstate etc. persist across runs
 
@@ -570,8 +571,11 @@ class Shell:
         """
         with self._lock:
             thread = self._thread
-            if thread is None or not self._interruptible or thread.ident is None:
+            if thread is None:
                 return False
+            if not self._interruptible or thread.ident is None:
+                self._interrupt_requested = True  # the code has not started yet: stop it there
+                return True
             ctypes.pythonapi.PyThreadState_SetAsyncExc(
                 ctypes.c_ulong(thread.ident), ctypes.py_object(KeyboardInterrupt)
             )
@@ -661,7 +665,7 @@ class Shell:
                 daemon=True,
             )
             self._thread = thread
-            self._interruptible = False
+            self._interruptible = self._interrupt_requested = False
             previous = threading.stack_size(_WORKER_STACK)
             try:
                 thread.start()
@@ -713,6 +717,8 @@ class Shell:
             try:
                 with self._lock:
                     self._interruptible = True
+                    if self._interrupt_requested:
+                        raise KeyboardInterrupt
                 value = job()
             finally:
                 self._stop_interrupts()

@@ -16,7 +16,7 @@ import numpy as np
 
 from anet import autograd
 from anet.autograd import Problem, check_grads, label, where
-from anet.debug.record import fingerprints
+from anet.debug.recording import fingerprints
 from anet.debug.summary import all_finite
 from anet.tensor import Context, Tensor
 

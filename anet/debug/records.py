@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from anet.autograd import label
+from anet.autograd import label, topo_order
 from anet.debug.checks import CheckResult, Flag
 from anet.debug.summary import Summary
 from anet.tensor import Context, Tensor
@@ -240,3 +240,81 @@ class LeafRecord:
 
     def __repr__(self) -> str:
         return f"<LeafRecord {self.label} {self.shape}>"
+
+
+Record = NodeRecord | LeafRecord
+
+
+class Graph:
+    """The records of ``root``'s graph: ``nodes`` in walk order (root first), leaves on demand.
+
+    BackwardSession is a Graph with a walk; renderers take either (or a bare Tensor).
+    """
+
+    def __init__(self, root: Tensor, order: list[Tensor] | None = None) -> None:
+        self.root = root
+        if order is None:
+            order = topo_order(root)
+        self.nodes: list[NodeRecord] = [NodeRecord(t, i) for i, t in enumerate(order)]
+        self._by_id: dict[int, NodeRecord] | None = None
+        self._leaves: dict[int, LeafRecord] | None = None
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def node(self, key: int | str | Tensor) -> Record:
+        """The record of a node or leaf, by id (``5`` or ``"#5"``) or by tensor."""
+        ident = node_id(key)
+        if self._by_id is None:
+            self._by_id = {r.tensor.id: r for r in self.nodes}
+        found = self._by_id.get(ident)
+        if found is not None:
+            return found
+        leaf = self._leaf_records().get(ident)
+        if leaf is None:
+            raise KeyError(f"no #{ident} in the graph of {label(self.root)}")
+        return leaf
+
+    __getitem__ = node
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            self.node(key)  # type: ignore[arg-type]
+        except (KeyError, ValueError):
+            return False
+        return True
+
+    @property
+    def leaves(self) -> list[LeafRecord]:
+        """Records of the tensors without a ctx that the graph uses, in walk order."""
+        return list(self._leaf_records().values())
+
+    def parents(self, key: int | str | Tensor | Record) -> list[Record]:
+        """The records of a node's parents, in parent order (leaves included)."""
+        rec = key if isinstance(key, (NodeRecord, LeafRecord)) else self.node(key)
+        return [] if rec.is_leaf else [self.node(p) for p in rec.tensor._ctx.parents]
+
+    def _leaf_records(self) -> dict[int, LeafRecord]:
+        if self._leaves is None:
+            leaves: dict[int, LeafRecord] = {}
+            if self.root._ctx is None:
+                leaves[self.root.id] = LeafRecord(self.root)
+            for r in self.nodes:
+                for p in r.tensor._ctx.parents:
+                    if p._ctx is None and p.id not in leaves:
+                        leaves[p.id] = LeafRecord(p)
+            self._leaves = leaves
+        return self._leaves
+
+
+def node_id(key: Any) -> int:
+    """A node id from ``5``, ``"#5"``, ``"5"``, a Tensor or a record."""
+    if isinstance(key, (Tensor, NodeRecord, LeafRecord)):
+        return key.id
+    if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+        return int(key)
+    if isinstance(key, str):
+        text = key.strip().removeprefix("#")
+        if text.isdigit():
+            return int(text)
+    raise ValueError(f"not a node id: {key!r} (use 5 or '#5')")

@@ -7,17 +7,28 @@ backward() raises, the session flags the node and goes on with what is usable.
 
 from __future__ import annotations
 
+from math import isfinite
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from anet.autograd import accumulate, begin, call_backward, check_grads, prepare
 from anet.debug import checks
+from anet.debug import recording as _record
 from anet.debug.checks import FLAG_KINDS, CheckResult, Flag
-from anet.debug.records import CURRENT, DONE, ERROR, PENDING, UNREACHED, LeafRecord, NodeRecord
+from anet.debug.records import (
+    CURRENT,
+    DONE,
+    ERROR,
+    PENDING,
+    UNREACHED,
+    Graph,
+    NodeRecord,
+    node_id,
+)
 from anet.tensor import Tensor
 
-Record = NodeRecord | LeafRecord
+_squares = np.vdot
 
 
 class Breakpoint(NamedTuple):
@@ -44,7 +55,7 @@ class Stop(NamedTuple):
     breakpoint: Breakpoint | None = None
 
 
-class BackwardSession:
+class BackwardSession(Graph):
     """A cursor over ``root``'s backward walk: ``step()``, ``run()``, ``finish()``, ``restart()``.
 
     Creating a session plans the walk (order and seed) and runs nothing: grads are untouched
@@ -64,18 +75,14 @@ class BackwardSession:
         stop_on_flags: bool = True,
     ) -> None:
         order, self._seed = prepare(root, gradient)
-        self.root = root
-        self.nodes: list[NodeRecord] = [NodeRecord(t, i) for i, t in enumerate(order)]
+        super().__init__(root, order)
         self.flags: list[Flag] = []
         self.stop_on_flags = stop_on_flags
         self._check_each = check
         self._k = 0
         self._started = False
-        self._last: NodeRecord | None = None
         self._stopped_at: int | None = None
         self._breaks: list[Breakpoint] = []
-        self._by_id: dict[int, NodeRecord] | None = None
-        self._leaves: dict[int, LeafRecord] | None = None
         self._snapshot: tuple[list[Any], list[tuple[Tensor, Any]]] | None = None
         if self.nodes:
             self.nodes[0].status = CURRENT
@@ -103,10 +110,10 @@ class BackwardSession:
     @property
     def last(self) -> NodeRecord | None:
         """The node that ran most recently (None before the first step)."""
-        return self._last
-
-    def __len__(self) -> int:
-        return len(self.nodes)
+        k = self._k - 1
+        while k >= 0 and self.nodes[k].status == UNREACHED:
+            k -= 1
+        return self.nodes[k] if k >= 0 else None
 
     def __repr__(self) -> str:
         k, n = self.position
@@ -116,51 +123,6 @@ class BackwardSession:
             f"{', done' if self.done else ''}, {flags} flag{'s' * (flags != 1)}>"
         )
 
-    # ---- records ---------------------------------------------------------------------------
-    def node(self, key: int | str | Tensor) -> Record:
-        """The record of a node or leaf, by id (``5`` or ``"#5"``) or by tensor."""
-        ident = _ident(key)
-        if self._by_id is None:
-            self._by_id = {r.tensor.id: r for r in self.nodes}
-        found = self._by_id.get(ident)
-        if found is not None:
-            return found
-        leaf = self._leaf_records().get(ident)
-        if leaf is None:
-            raise KeyError(f"no #{ident} in the graph of #{self.root.id} {self.root.op}")
-        return leaf
-
-    __getitem__ = node
-
-    def __contains__(self, key: object) -> bool:
-        try:
-            self.node(key)  # type: ignore[arg-type]
-        except (KeyError, ValueError):
-            return False
-        return True
-
-    @property
-    def leaves(self) -> list[LeafRecord]:
-        """Records of the tensors without a ctx that the graph uses, in walk order."""
-        return list(self._leaf_records().values())
-
-    def parents(self, key: int | str | Tensor | Record) -> list[Record]:
-        """The records of a node's parents, in parent order (leaves included)."""
-        rec = key if isinstance(key, (NodeRecord, LeafRecord)) else self.node(key)
-        return [self.node(p) for p in rec.tensor._ctx.parents] if not rec.is_leaf else []
-
-    def _leaf_records(self) -> dict[int, LeafRecord]:
-        if self._leaves is None:
-            leaves: dict[int, LeafRecord] = {}
-            if self.root._ctx is None:
-                leaves[self.root.id] = LeafRecord(self.root)
-            for r in self.nodes:
-                for p in r.tensor._ctx.parents:
-                    if p._ctx is None and p.id not in leaves:
-                        leaves[p.id] = LeafRecord(p)
-            self._leaves = leaves
-        return self._leaves
-
     # ---- walking ---------------------------------------------------------------------------
     def step(self) -> NodeRecord | None:
         """Run the current node's backward; return its record (None when the walk is done).
@@ -169,44 +131,72 @@ class BackwardSession:
         marked ``unreached`` and passed, so the cursor always stops at a node that can run.
         """
         self._start()
-        if self._k >= len(self.nodes):
+        k = self._k
+        if k >= len(self.nodes):
             return None
-        rec = self.nodes[self._k]
-        self._run(rec)
+        rec = self.nodes[k]
+        try:
+            self._run(rec)
+            k += 1
+        finally:
+            self._advance(k)
         return rec
 
     def run(self, stop_on_flags: bool | None = None) -> Stop:
         """Continue to the next breakpoint, the next flag (unless ``stop_on_flags`` is False;
-        flag breakpoints still stop) or the end."""
+        flag breakpoints still stop) or the end.
+
+        A breakpoint stops before its node runs; ``run()`` never stops at the node it starts
+        from, except on a fresh session (so a breakpoint on the root works)."""
         stop_on_flags = self.stop_on_flags if stop_on_flags is None else stop_on_flags
-        self._start()
-        first, start_flags = True, len(self.flags)
-        nodes = self.nodes
-        while self._k < len(nodes):
-            rec = nodes[self._k]
-            may_break = not first or (self._k == 0 and self._stopped_at != 0)
-            hit = self._break_at(rec) if may_break and self._breaks else None
-            if hit is not None:
-                self._stopped_at = self._k
-                return Stop("break", rec, tuple(self.flags[start_flags:]), hit)
-            first = False
-            before = len(self.flags)
-            self._run(rec)
-            if len(self.flags) > before:
-                hit = self._flag_break(self.flags[before:])
-                if stop_on_flags or hit is not None:
-                    self._stopped_at = None
-                    return Stop("flag", rec, tuple(self.flags[start_flags:]), hit)
-        return Stop("done", None, tuple(self.flags[start_flags:]))
+        return self._walk(True, stop_on_flags)
 
     def finish(self) -> Stop:
         """Run to the end, ignoring breakpoints and flags."""
+        return self._walk(False, False)
+
+    def _walk(self, breaks: bool, stop_on_flags: bool) -> Stop:
         self._start()
+        nodes, n, k = self.nodes, len(self.nodes), self._k
+        run = self._run
+        breaks = breaks and bool(self._breaks)
+        watch = stop_on_flags or (breaks and any(b.kind == "flag" for b in self._breaks))
         start_flags = len(self.flags)
-        run, nodes = self._run, self.nodes
-        while self._k < len(nodes):
-            run(nodes[self._k])
-        return Stop("done", None, tuple(self.flags[start_flags:]))
+        first = True
+        try:
+            while k < n:
+                rec = nodes[k]
+                if rec.tensor.grad is None:
+                    rec.status = UNREACHED
+                    k += 1
+                    continue
+                if breaks and (not first or (k == 0 and self._stopped_at != 0)):
+                    hit = self._break_at(rec)
+                    if hit is not None:
+                        self._stopped_at = k
+                        return Stop("break", rec, tuple(self.flags[start_flags:]), hit)
+                first = False
+                before = len(self.flags)
+                run(rec)
+                k += 1
+                if watch and len(self.flags) > before:
+                    hit = self._flag_break(self.flags[before:])
+                    if stop_on_flags or hit is not None:
+                        self._stopped_at = None
+                        return Stop("flag", rec, tuple(self.flags[start_flags:]), hit)
+            return Stop("done", None, tuple(self.flags[start_flags:]))
+        finally:
+            self._advance(k)
+
+    def _advance(self, k: int) -> None:
+        """Put the cursor at ``k``, or past it to the first node that received a grad."""
+        nodes = self.nodes
+        while k < len(nodes) and nodes[k].tensor.grad is None:
+            nodes[k].status = UNREACHED
+            k += 1
+        if k < len(nodes):
+            nodes[k].status = CURRENT
+        self._k = k
 
     def restart(self) -> None:
         """Back to before the first step: every grad this session wrote is restored (leaves get
@@ -223,7 +213,7 @@ class BackwardSession:
             rec.flags = [f for f in rec.flags if f.kind == "vjp"]
             rec.received = rec.raw = rec.grads = None
         self.flags = [f for f in self.flags if f.kind == "vjp"]
-        self._k, self._started, self._last, self._stopped_at = 0, False, None, None
+        self._k, self._started, self._stopped_at = 0, False, None
         self._snapshot = None
         if self.nodes:
             self.nodes[0].status = CURRENT
@@ -231,57 +221,60 @@ class BackwardSession:
     def _start(self) -> None:
         if self._started:
             return
-        leaves = [r.tensor for r in self._leaf_records().values()]
+        order = [r.tensor for r in self.nodes]
+        leaves = {p for t in order for p in t._ctx.parents if p._ctx is None}
+        if self.root._ctx is None:
+            leaves.add(self.root)
         # References suffice for the nodes' grads (begin() sets them to None, nothing mutates
         # them); leaves' grads are copied, accumulation may write into them.
         self._snapshot = (
-            [r.tensor.grad for r in self.nodes],
+            [t.grad for t in order],
             [(t, None if t.grad is None else np.array(t.grad, copy=True)) for t in leaves],
         )
-        begin(self.root, [r.tensor for r in self.nodes], self._seed)
+        begin(self.root, order, self._seed)
         self._started = True
 
     def _run(self, rec: NodeRecord) -> None:
         """One node, as anet.autograd.backward runs it, plus the debugger's checks; then move
-        the cursor on (past unreached nodes)."""
+        the cursor on (past unreached nodes). The inner loop of the session: kept lean."""
         t = rec.tensor
         received = t.grad
-        found: list[Flag] = []
-        if "fingerprints" in t._ctx.__dict__:
+        found: list[Flag] | None = None
+        if _record.used and "fingerprints" in t._ctx.__dict__:
             flag = checks.inplace(t)
             if flag is not None:
-                found.append(flag)
+                found = [flag]
         try:
             raw = call_backward(t)
         except Exception as e:
-            found.append(checks.exception(t, e))
+            found = [*(found or ()), checks.exception(t, e)]
             rec.status = ERROR
         else:
             grads, problems = check_grads(t, raw)
-            rec.raw, rec.grads = raw, grads
             status = DONE
-            for problem in problems:
-                found.append(checks.from_problem(t, problem, raw))
-                if problem.kind != "dtype":
-                    status = ERROR
-                if problem.kind == "count":  # which grad is whose is unknown: use none of them
-                    grads = [None] * len(grads)
-            found += checks.nonfinite(t, received, grads)
+            if problems:
+                found = found or []
+                for problem in problems:
+                    found.append(checks.from_problem(t, problem, raw))
+                    if problem.kind != "dtype":
+                        status = ERROR
+                    if problem.kind == "count":  # which grad is whose is unknown: use none
+                        grads = [None] * len(grads)
+            for g in grads:
+                # A finite sum of squares means finite entries (overflow goes the slow way).
+                if g is not None and g is not received and not isfinite(_squares(g, g)):
+                    flags = checks.nonfinite(t, received, grads)
+                    if flags:
+                        found = (found or []) + flags
+                    break
             accumulate(t, grads)
+            rec.raw = raw
+            rec.grads = grads
             rec.status = status
         rec.received = received
         if found:
             rec.flags += found
             self.flags += found
-        self._last = rec
-        k = rec.index + 1
-        nodes = self.nodes
-        while k < len(nodes) and nodes[k].tensor.grad is None:
-            nodes[k].status = UNREACHED
-            k += 1
-        if k < len(nodes):
-            nodes[k].status = CURRENT
-        self._k = k
         if self._check_each:
             self.check(rec)
 
@@ -302,7 +295,7 @@ class BackwardSession:
                 raise ValueError(f"no {value} node in this graph (its ops: {', '.join(ops)})")
             value = match[0]
         elif kind == "node":
-            value = _ident(value)
+            value = node_id(value)
             if not isinstance(self.node(value), NodeRecord):
                 raise ValueError(f"#{value} is a leaf: it has no backward to stop at")
         elif value not in FLAG_KINDS:
@@ -323,14 +316,16 @@ class BackwardSession:
             n = len(self._breaks)
             self._breaks.clear()
             return n
-        drop = {("node", _ident(node)) if node is not None else None, ("flag", flag)}
+
+        def given(b: Breakpoint) -> bool:
+            if b.kind == "op":
+                return op is not None and str(b.value).lower() == op.lower()
+            if b.kind == "node":
+                return node is not None and b.value == node_id(node)
+            return b.value == flag
+
         before = len(self._breaks)
-        self._breaks = [
-            b
-            for b in self._breaks
-            if (b.kind, b.value) not in drop
-            and not (b.kind == "op" and op is not None and str(b.value).lower() == op.lower())
-        ]
+        self._breaks = [b for b in self._breaks if not given(b)]
         return before - len(self._breaks)
 
     def _break_at(self, rec: NodeRecord) -> Breakpoint | None:
@@ -366,15 +361,3 @@ class BackwardSession:
         """``check()`` every node, in walk order."""
         return [self.check(rec, **options) for rec in self.nodes]
 
-
-def _ident(key: Any) -> int:
-    """A node id from ``5``, ``"#5"``, ``"5"`` or a Tensor."""
-    if isinstance(key, Tensor):
-        return key.id
-    if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
-        return int(key)
-    if isinstance(key, str):
-        text = key.strip().removeprefix("#")
-        if text.isdigit():
-            return int(text)
-    raise ValueError(f"not a node id: {key!r} (use 5 or '#5')")

@@ -485,3 +485,15 @@ def test_detach_stops_the_gradient():
     x = Tensor(np.array([1.0, 2.0, 3.0]))
     (x.detach() * x).sum().backward()
     np.testing.assert_array_equal(x.grad, x.data)
+
+
+def test_pow_at_zero_base_has_finite_grads_like_pytorch():
+    # relu outputs exact zeros: x**2 and x**0 there have grad 0 (the limit), not nan.
+    base = np.array([0.0, 0.0, 2.0])
+    exponent = np.array([2.0, 0.0, 3.0])
+    check_grads(lambda x: x ** Tensor(exponent, requires_grad=False), base)
+    check_grads(lambda w: Tensor(base[[0, 2]], requires_grad=False) ** w, exponent[[0, 2]])
+    x, w = Tensor(base), Tensor(exponent)
+    (x**w).sum().backward()
+    assert np.all(np.isfinite(x.grad)) and np.all(np.isfinite(w.grad))
+    assert w.grad[1] == 0.0  # d/dw 0**w at w = 0: PyTorch's convention, one-sided limit 0

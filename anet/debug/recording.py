@@ -27,7 +27,8 @@ from anet.tensor import Context, Tensor, set_apply_hook
 
 _ANET_DIR = os.path.dirname(os.path.abspath(anet.__file__)) + os.sep
 _FUNCTOOLS = functools.__file__
-_internal: dict[CodeType, bool] = {}  # code object -> is it anet's own (or functools') code
+_internal: dict[CodeType, bool] = {}
+used = False  # set once recording is first turned on: until then no ctx has fingerprints  # code object -> is it anet's own (or functools') code
 
 
 def _is_internal(code: CodeType) -> bool:
@@ -98,6 +99,8 @@ class record:  # noqa: N801 - reads as a function: record() / with record(): ...
     """
 
     def __init__(self, enabled: bool = True) -> None:
+        global used
+        used = used or enabled
         self._previous = _tensor._apply_hook
         set_apply_hook(_hook if enabled else None)
 

@@ -1,0 +1,46 @@
+"""anet.debug: step through backward() one node at a time, with flags, checks and renderers.
+
+    from anet.debug import BackwardSession, record
+    with record():                 # where each op was applied, fingerprints for `inplace`
+        loss = model(x).sum()
+    s = BackwardSession(loss)      # plans the walk, runs nothing
+    s.step(); s.run(); s.finish(); s.restart()
+    print(render.tree(s))
+"""
+
+from anet.debug import render
+from anet.debug.checks import FLAG_KINDS, CheckResult, Flag, ParentCheck, vjp_check
+from anet.debug.recording import is_recording, record
+from anet.debug.records import (
+    STATUSES,
+    GradInfo,
+    Graph,
+    LeafRecord,
+    NodeRecord,
+    ParentInfo,
+    Where,
+)
+from anet.debug.session import BackwardSession, Breakpoint, Stop
+from anet.debug.summary import Summary
+
+__all__ = [
+    "FLAG_KINDS",
+    "STATUSES",
+    "BackwardSession",
+    "Breakpoint",
+    "CheckResult",
+    "Flag",
+    "GradInfo",
+    "Graph",
+    "LeafRecord",
+    "NodeRecord",
+    "ParentCheck",
+    "ParentInfo",
+    "Stop",
+    "Summary",
+    "Where",
+    "is_recording",
+    "record",
+    "render",
+    "vjp_check",
+]

@@ -1,0 +1,300 @@
+"""Text, Graphviz DOT and JSON views of a graph or a session, all drawn from the same records.
+
+Each takes a BackwardSession (statuses and flags shown), a Graph, or a bare Tensor (its graph).
+Shared nodes appear once; later uses are back-references (``↑ #7``), so a diamond stays small.
+"""
+
+from __future__ import annotations
+
+import json as _json
+import os
+from typing import Any
+
+import numpy as np
+
+from anet.debug.records import CURRENT, DONE, ERROR, PENDING, UNREACHED, Graph, NodeRecord, Record
+from anet.debug.session import BackwardSession, Stop
+from anet.tensor import Tensor
+
+Source = BackwardSession | Graph | Tensor
+
+STATUS_MARKS = {
+    PENDING: "· pending",
+    CURRENT: "▶ current",
+    DONE: "✓ done",
+    ERROR: "✗ error",
+    UNREACHED: "– unreached",
+}
+ASCII_STATUS_MARKS = {
+    PENDING: ". pending",
+    CURRENT: "> current",
+    DONE: "ok done",
+    ERROR: "x error",
+    UNREACHED: "- unreached",
+}
+_LINES = {False: ("├─ ", "└─ ", "│  ", "   ", "↑", "✗", "…"), True: ("|- ", "`- ", "|  ", "   ", "^", "x", "...")}
+
+
+def graph_of(source: Source) -> Graph:
+    """The Graph to draw: a session or graph as is, a Tensor's graph otherwise."""
+    return Graph(source) if isinstance(source, Tensor) else source
+
+
+def marks(rec: Record, ascii: bool = False, statuses: bool = True) -> str:
+    """The status and flag markers of a row: ``✓ done``, ``▶ current``, ``✗ shape ✗ vjp``…"""
+    if rec.is_leaf:
+        return ""
+    cross = "x" if ascii else "✗"
+    flags = " ".join(f"{cross} {kind}" for kind in dict.fromkeys(f.kind for f in rec.flags))
+    if not statuses:
+        return flags
+    status = (ASCII_STATUS_MARKS if ascii else STATUS_MARKS)[rec.status]
+    if flags and rec.status in (DONE, ERROR):
+        return flags
+    return f"{status} {flags}".rstrip()
+
+
+def row(rec: Record) -> str:
+    """``#5 SwapGrad (2, 3)``: a record's label and output shape."""
+    return f"{rec.label} {rec.shape}"
+
+
+def tree(
+    source: Source,
+    *,
+    node: int | str | None = None,
+    ascii: bool = False,
+    max_depth: int | None = None,
+    max_lines: int | None = None,
+) -> str:
+    """The graph as a text tree: the root (or ``node``) at the top, parents below.
+
+    Each row: ``#id Op (shape)``, status and flag markers (words, readable without colour), the
+    file:line where the op was applied. ``ascii=True`` draws with ASCII only. ``max_depth`` and
+    ``max_lines`` cut big graphs (a ``…`` row says so).
+    """
+    g = graph_of(source)
+    statuses = isinstance(g, BackwardSession)
+    tee, last, bar, blank, ref, _, more = _LINES[ascii]
+    start = g.node(node) if node is not None else (g.nodes[0] if g.nodes else g.node(g.root))
+    rows: list[tuple[str, str, str]] = []  # (tree part, markers, where)
+    seen: set[int] = set()
+    stack: list[tuple[Record, str, str, int]] = [(start, "", "", 0)]
+    cut = False
+    while stack:
+        if max_lines is not None and len(rows) >= max_lines:
+            cut = True
+            break
+        rec, prefix, connector, depth = stack.pop()
+        if rec.id in seen:
+            rows.append((f"{prefix}{connector}{ref} {rec.label}", "", ""))
+            continue
+        seen.add(rec.id)
+        parents = g.parents(rec)
+        deeper = parents and max_depth is not None and depth >= max_depth
+        text = f"{prefix}{connector}{row(rec)}" + (f" {more}" if deeper else "")
+        loc = rec.where
+        rows.append((text, marks(rec, ascii, statuses), f"{os.path.basename(loc.file)}:{loc.line}" if loc else ""))
+        if deeper:
+            continue
+        child_prefix = prefix if not connector else prefix + (blank if connector == last else bar)
+        for i in range(len(parents) - 1, -1, -1):
+            stack.append((parents[i], child_prefix, last if i == len(parents) - 1 else tee, depth + 1))
+    width = min(max((len(r[0]) for r in rows), default=0), 48)
+    mark_width = 11 if statuses else 0
+    lines = [f"{t:<{width}}  {m:<{mark_width}} {w}".rstrip() if m or w else t for t, m, w in rows]
+    if cut:
+        lines.append(f"{more} (cut at {max_lines} lines)")
+    return "\n".join(lines)
+
+
+def dot(source: Source) -> str:
+    """Graphviz DOT text: one box per node, one ellipse per leaf, an edge to each parent."""
+    g = graph_of(source)
+    statuses = isinstance(g, BackwardSession)
+    out = ["digraph anet {", "  rankdir=TB;", '  node [fontname="monospace"];']
+    edges = []
+    records: list[Record] = [*g.nodes, *g.leaves]
+    for rec in records:
+        label = row(rec).replace(" (", "\\n(", 1)
+        attrs = ["shape=ellipse" if rec.is_leaf else "shape=box"]
+        if not rec.is_leaf:
+            mark = marks(rec, statuses=statuses)
+            if mark:
+                label += "\\n" + mark
+            if rec.flags:
+                attrs.append("color=red")
+            if statuses and rec.status == CURRENT:
+                attrs.append("penwidth=2")
+            if statuses and rec.status == UNREACHED:
+                attrs.append("style=dashed")
+            for i, p in enumerate(rec.tensor._ctx.parents):
+                edges.append(f'  n{rec.id} -> n{p.id} [label="{i}"];')
+        out.append(f'  n{rec.id} [label="{_dot_escape(label)}", {", ".join(attrs)}];')
+    out += edges
+    out.append("}")
+    return "\n".join(out)
+
+
+def _dot_escape(text: str) -> str:
+    return text.replace('"', '\\"')
+
+
+def to_dict(source: Source) -> dict[str, Any]:
+    """Ids, ops, shapes, statuses, flags and where of every node and leaf, JSON-ready."""
+    g = graph_of(source)
+    data: dict[str, Any] = {"root": g.root.id}
+    if isinstance(g, BackwardSession):
+        k, n = g.position
+        data.update(
+            position=[k, n],
+            done=g.done,
+            flags=[f.to_dict() for f in g.flags],
+            breakpoints=[{"kind": b.kind, "value": b.value} for b in g.list_breaks()],
+        )
+    data["nodes"] = [_node_dict(r, isinstance(g, BackwardSession)) for r in g.nodes]
+    data["leaves"] = [
+        {
+            "id": r.id,
+            "label": r.label,
+            "shape": list(r.shape),
+            "dtype": str(r.dtype),
+            "requires_grad": r.requires_grad,
+            "grad": None if r.tensor.grad is None else list(np.shape(r.tensor.grad)),
+        }
+        for r in g.leaves
+    ]
+    return data
+
+
+def _node_dict(rec: NodeRecord, statuses: bool) -> dict[str, Any]:
+    loc = rec.where
+    d: dict[str, Any] = {
+        "id": rec.id,
+        "op": rec.op,
+        "label": rec.label,
+        "shape": list(rec.shape),
+        "dtype": str(rec.dtype),
+        "parents": [p.id for p in rec.tensor._ctx.parents],
+        "kwargs": {k: _jsonable(v) for k, v in rec.kwargs.items()},
+        "where": None if loc is None else {"file": loc.file, "line": loc.line, "source": loc.source},
+        "flags": [f.to_dict() for f in rec.flags],
+    }
+    if statuses:
+        received = rec.grad_output
+        returned = rec.returned
+        d["status"] = rec.status
+        d["grad_output"] = None if received is None else _value_dict(received)
+        d["returned"] = None if returned is None else [
+            {
+                "parent": r.parent,
+                "got": None if r.value is None else _value_dict(r.value),
+                "expected": {"shape": list(r.expected_shape), "dtype": str(r.expected_dtype)},
+                "flags": list(r.flags),
+            }
+            for r in returned
+        ]
+    return d
+
+
+def _value_dict(s: Any) -> dict[str, Any]:
+    if s.is_array:
+        return {"shape": list(s.shape), "dtype": str(s.dtype)}
+    return {"kind": s.kind}
+
+
+def _jsonable(v: Any) -> Any:
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, (tuple, list)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, np.ndarray):
+        return {"array": list(v.shape), "dtype": str(v.dtype)}
+    return repr(v)[:80]
+
+
+def json(source: Source, indent: int | None = 2) -> str:
+    """``to_dict`` as JSON text."""
+    return _json.dumps(to_dict(source), indent=indent, ensure_ascii=False)
+
+
+# ---- sentences the front-ends print ----------------------------------------------------------
+
+
+def stop_line(session: BackwardSession, stop: Stop, ascii: bool = False) -> str:
+    """What ``run()``/``finish()`` did, in one line:
+    ``✗ shape at #5 SwapGrad: parent 0: returned (3, 2), expected (2, 3)   (stopped, step 3/4)``.
+    """
+    k, n = session.position
+    if stop.reason == "flag":
+        flag = next(f for f in reversed(stop.flags) if f.node == stop.node.id)
+        more = len(stop.flags) - 1
+        extra = f", {more} more flag{'s' * (more != 1)}" if more else ""
+        return f"{flag.line(ascii)}   (stopped, step {k}/{n}{extra})"
+    if stop.reason == "break":
+        return f"breakpoint {stop.breakpoint}: stopped before {stop.node.label}   (step {k}/{n})"
+    flags = len(session.flags)
+    return f"done: {n} node{'s' * (n != 1)}, {flags} flag{'s' * (flags != 1)}"
+
+
+def detail(source: Source, key: int | str | Tensor, ascii: bool = False) -> str:
+    """Everything a record holds, as text (the plain REPL's ``%show #id``)."""
+    g = graph_of(source)
+    rec = g.node(key)
+    cross = "x" if ascii else "✗"
+    lines = [f"{rec.label}  out {rec.shape} {rec.dtype}"]
+    if rec.is_leaf:
+        lines.append(f"  values  {rec.out.stats_text()}")
+        grad = rec.grad
+        lines.append(f"  grad    {'—' if grad is None else grad}")
+        return "\n".join(lines)
+    if isinstance(g, BackwardSession):
+        lines[0] += f"  {marks(rec, ascii)}"
+    loc = rec.where
+    if loc is not None:
+        lines.append(f"  applied at {loc.file}:{loc.line}")
+        if loc.source:
+            lines.append(f"    {loc.source}")
+    if rec.kwargs:
+        lines.append("  kwargs  " + ", ".join(f"{k}={_short(v)}" for k, v in rec.kwargs.items()))
+    lines.append("  parents")
+    for p in rec.parents:
+        lines.append(f"    {p.index}: {p.label} {p.shape} {p.dtype}")
+    saved = rec.saved
+    lines.append("  saved_tensors" + ("  —" if not saved else ""))
+    for i, s in enumerate(saved):
+        lines.append(f"    {i}: {s}")
+    received = rec.grad_output
+    lines.append(f"  grad_output  {'—' if received is None else received}")
+    returned = rec.returned
+    if returned is not None:
+        lines.append("  returned")
+        for r in returned:
+            got = "None" if r.value is None else (
+                f"{r.value.shape} {r.value.dtype}" if r.value.is_array else str(r.value)
+            )
+            bad = f"  {cross} {' '.join(r.flags)}" if r.flags else ""
+            lines.append(
+                f"    parent {r.index} (#{r.parent}): {got}  expected {r.expected_shape} "
+                f"{r.expected_dtype}{bad}"
+            )
+    for f in rec.flags:
+        lines.append(f"  {cross} {f.kind}: {f.message}")
+        if f.traceback:
+            lines += ["    " + t for t in f.traceback.rstrip().splitlines()]
+    if rec.check is not None and rec.check.flag is None:
+        lines.append(f"  check: {rec.check.message}")
+    source = rec.source
+    if source:
+        lines.append("  ── backward ──" if not ascii else "  -- backward --")
+        lines += ["    " + t for t in source.splitlines()]
+    return "\n".join(lines)
+
+
+def _short(v: Any) -> str:
+    if isinstance(v, np.ndarray):
+        return f"array{v.shape}"
+    text = repr(v)
+    return text if len(text) <= 40 else text[:39] + "…"

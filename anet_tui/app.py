@@ -1,0 +1,409 @@
+"""The anet-tui Textual app: a thin view over the shell, the ``%`` commands and anet.debug."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.widgets import Footer, Static
+
+from anet.debug.records import Graph, NodeRecord
+from anet.debug.session import BackwardSession
+from anet_tui.commands import CommandResult, Commands
+from anet_tui.history import HistoryFile
+from anet_tui.messages import Finished, Output
+from anet_tui.shell import RunResult, Shell
+from anet_tui.widgets.detail_pane import DetailPane
+from anet_tui.widgets.graph_tree import GraphTree
+from anet_tui.widgets.help_screen import HelpScreen
+from anet_tui.widgets.palette import ActionsProvider
+from anet_tui.widgets.repl_input import ReplInput
+from anet_tui.widgets.status_line import StatusLine
+from anet_tui.widgets.transcript import Transcript
+
+MIN_WIDTH, MIN_HEIGHT = 50, 15  # below this: one sentence instead of panes
+NARROW = 80  # below this width, graph and detail share one place
+SHORT = 22  # below this height, a smaller REPL pane
+
+# Actions that need an open session, and the % command each one runs.
+SESSION_COMMANDS = {
+    "step": "%step",
+    "continue": "%continue",
+    "finish": "%finish",
+    "restart": "%restart",
+}
+
+
+class AnetApp(App[int]):
+    """Status line, graph tree | node detail, REPL, footer."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "anet-tui"
+    COMMANDS = App.COMMANDS | {ActionsProvider}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f10", "step", "step", id="step", priority=True),
+        Binding("f5", "continue", "continue", id="continue", priority=True),
+        Binding("f6", "finish", "finish", id="finish", priority=True),
+        Binding("f7", "restart", "restart", id="restart", priority=True),
+        Binding("b", "break_selected", "break", id="break"),
+        Binding("g", "check_selected", "check", id="check"),
+        Binding("right_square_bracket", "next_flag", "next flag", id="next_flag"),
+        Binding("left_square_bracket", "previous_flag", "prev flag", id="previous_flag"),
+        Binding("s,n", "step", "step (pdb)", id="pdb_step", show=False),
+        Binding("c", "continue", "continue (pdb)", id="pdb_continue", show=False),
+        Binding("f2", "focus_pane('graph')", "graph", id="focus_graph", show=False),
+        Binding("f3", "focus_pane('detail')", "detail", id="focus_detail", show=False),
+        Binding("f4", "focus_pane('input')", "repl", id="focus_repl", show=False),
+        Binding("escape", "focus_pane('graph')", "leave input", id="leave_input", show=False),
+        Binding("ctrl+c", "interrupt", "stop", id="interrupt", priority=True),
+        Binding("ctrl+q", "quit", "quit", id="quit", priority=True),
+        Binding("f1", "help", "help", id="help"),
+    ]
+
+    def __init__(
+        self,
+        script: str | None = None,
+        demo: str | None = None,
+        *,
+        shell: Shell | None = None,
+        history: HistoryFile | None = None,
+    ) -> None:
+        super().__init__()
+        self.shell = Shell() if shell is None else shell
+        self.commands = Commands(self.shell)
+        self.history = HistoryFile(warn=self._history_warning) if history is None else history
+        self.script, self.demo = script, demo
+        self.busy = False
+        self._shown: Graph | None = None  # what the tree shows
+        self._revealed: tuple[Any, ...] | None = None  # the walk state the cursor last followed
+        self._show_detail = False  # narrow terminals: detail in the graph's place
+
+    # ---- layout -----------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="status")
+        with Vertical(id="main"):
+            with Horizontal(id="top"):
+                graph = GraphTree(id="graph")
+                graph.border_title = "graph"
+                yield graph
+                detail = DetailPane(id="detail")
+                detail.border_title = "detail"
+                yield detail
+            with Vertical(id="repl") as repl:
+                repl.border_title = "repl"
+                yield Transcript(id="transcript")
+                with Horizontal(id="prompt-row"):
+                    yield Static(">>>", id="prompt")
+                    yield ReplInput(self.history.entries, self.shell.complete, id="input")
+        yield Static(id="too-small")
+        yield Footer()
+
+    @property
+    def transcript(self) -> Transcript:
+        return self.query_one(Transcript)
+
+    @property
+    def tree(self) -> GraphTree:
+        return self.query_one(GraphTree)
+
+    @property
+    def repl_input(self) -> ReplInput:
+        return self.query_one(ReplInput)
+
+    def on_mount(self) -> None:
+        self.repl_input.focus()
+        self.transcript.note(
+            "anet-tui · Python with anet, np, Tensor, Function, register ready · "
+            "%help for commands · F1 keys · Ctrl+Q quits"
+        )
+        self.refresh_views()
+        if self.demo is not None or self.script is not None:
+            self.start_up(self.script, self.demo)
+
+    def on_resize(self, event: Resize) -> None:
+        self.apply_size(event.size.width, event.size.height)
+
+    def apply_size(self, width: int, height: int) -> None:
+        """Pick the layout for the terminal size (classes on the screen, read by app.tcss)."""
+        screen = self.screen
+        too_small = width < MIN_WIDTH or height < MIN_HEIGHT
+        screen.set_class(too_small, "-too-small")
+        screen.set_class(width < NARROW, "-narrow")
+        screen.set_class(height < SHORT, "-short")
+        screen.set_class(self._show_detail, "-show-detail")
+        if too_small:
+            self.query_one("#too-small", Static).update(
+                f"The terminal is too small for anet-tui: it needs at least "
+                f"{MIN_WIDTH}×{MIN_HEIGHT} and this one is {width}×{height}. "
+                "Make the window bigger (or run anet-tui --plain)."
+            )
+        self.update_status()
+
+    # ---- running input ---------------------------------------------------------------------------
+    def on_repl_input_submitted(self, event: ReplInput.Submitted) -> None:
+        source = event.source
+        if not source.strip():
+            return
+        if self.busy:
+            self.repl_input.load_text(source)  # never lose what was typed
+            self.notify("Still running: Ctrl+C stops it.", severity="warning")
+            return
+        self.history.append(source)
+        self.transcript.echo(source)
+        self.execute(source)
+
+    def on_repl_input_completions(self, event: ReplInput.Completions) -> None:
+        shown = event.candidates[:60]
+        more = f"  … {len(event.candidates) - 60} more" if len(event.candidates) > 60 else ""
+        self.transcript.note("  ".join(shown) + more)
+
+    def run_command(self, command: str, key: str) -> None:
+        """A key's action: the same ``%`` command as typed, echoed so the transcript says it."""
+        if self.busy:
+            self.notify("Still running: Ctrl+C stops it.", severity="warning")
+            return
+        self.transcript.echo(command)
+        self.transcript.note(f"    ({key})")
+        self.execute(command)
+
+    def _begin(self) -> None:
+        self.busy = True
+        self.update_status()
+        self.refresh_bindings()
+
+    @work(thread=True, exclusive=True, group="run")
+    def execute(self, source: str) -> None:
+        """Run one entry off the UI thread; output and the outcome come back as messages."""
+        self.call_from_thread(self._begin)
+        try:
+            outcome = self.commands.execute(source, on_output=self._post_output)
+        except Exception as e:  # the command layer failed: say so, keep the app alive
+            outcome = RunResult("error", error=f"internal error in {source!r:.40}: {e!r}\n")
+        self.post_message(Finished(source, outcome))
+
+    @work(thread=True, exclusive=True, group="run")
+    def start_up(self, script: str | None, demo: str | None) -> None:
+        """Run the script or demo named on the command line into the namespace."""
+        self.call_from_thread(self._begin)
+        for outcome in self.commands.startup(script=script, demo=demo, on_output=self._post_output):
+            self.post_message(Finished("", outcome))
+        self.post_message(Finished("", None))
+
+    def _post_output(self, text: str) -> None:
+        self.post_message(Output(text))
+
+    def on_output(self, message: Output) -> None:
+        self.transcript.output(message.text)
+
+    def on_finished(self, message: Finished) -> None:
+        self.busy = False
+        outcome = message.outcome
+        transcript = self.transcript
+        transcript.flush()
+        if isinstance(outcome, CommandResult):
+            for line in outcome.lines:
+                self.show_line(line.text, line.kind)
+        elif isinstance(outcome, RunResult):
+            if outcome.value is not None:
+                transcript.value(outcome.value)
+            if outcome.error:
+                transcript.error(outcome.error)
+            if outcome.status == "exit":
+                self.exit(outcome.exit_code or 0)
+                return
+        self.refresh_views()
+        self.refresh_bindings()
+
+    def show_line(self, text: str, kind: str) -> None:
+        style = {"error": "red", "flag": "bold red", "info": "dim", "value": "bold"}.get(kind, "")
+        self.transcript.note(text, style)
+
+    # ---- drawing the model ---------------------------------------------------------------------
+    @property
+    def session(self) -> BackwardSession | None:
+        return self.commands.session
+
+    def refresh_views(self) -> None:
+        """Redraw the tree, the detail pane and the status line from the session."""
+        graph = self.commands.graph
+        tree = self.tree
+        if graph is not self._shown:
+            self._shown = graph
+            self._revealed = None
+            tree.show_graph(graph)
+        else:
+            tree.refresh_rows()
+        session = self.session
+        if session is not None and graph is session:
+            state = (id(session), session.position, len(session.flags), session.started)
+            if state != self._revealed:
+                self._revealed = state
+                target = session.current or session.last
+                if target is not None:
+                    tree.reveal(target.id)
+        self.show_detail(tree.selected_id)
+        self.update_status()
+
+    def show_detail(self, ident: int | None) -> None:
+        self.query_one(DetailPane).show(self._shown, ident)
+
+    def on_graph_tree_shown(self, message: GraphTree.Shown) -> None:
+        self.show_detail(message.id)
+
+    def update_status(self) -> None:
+        graph = self._shown
+        status = self.query_one(StatusLine)
+        if graph is None:
+            status.show(None, None, 0, self.busy)
+            return
+        root = self.commands.root_name
+        session = self.session if graph is self.session else None
+        status.show(
+            root,
+            session.position if session is not None else None,
+            len(session.flags) if session is not None else 0,
+            self.busy,
+        )
+
+    # ---- keys ------------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide keys that do nothing now, so the footer shows only what works."""
+        session = self.session
+        if action in SESSION_COMMANDS:
+            return session is not None
+        if action in ("break_selected", "check_selected"):
+            return session is not None and self._selected_node() is not None
+        if action in ("next_flag", "previous_flag"):
+            return session is not None and bool(session.flags)
+        if action == "interrupt":
+            return True
+        return True
+
+    def _selected_node(self) -> NodeRecord | None:
+        graph, ident = self._shown, self.tree.selected_id
+        if graph is None or ident is None or ident not in graph:
+            return None
+        rec = graph.node(ident)
+        return rec if isinstance(rec, NodeRecord) else None
+
+    def action_step(self) -> None:
+        self.run_command("%step", "F10")
+
+    def action_continue(self) -> None:
+        self.run_command("%continue", "F5")
+
+    def action_finish(self) -> None:
+        self.run_command("%finish", "F6")
+
+    def action_restart(self) -> None:
+        self.run_command("%restart", "F7")
+
+    def action_break_selected(self) -> None:
+        rec = self._selected_node()
+        if rec is None:
+            return
+        session = self.session
+        on = session is not None and any(
+            b.kind == "op" and b.value == rec.op for b in session.list_breaks()
+        )
+        self.run_command(f"%break clear {rec.op}" if on else f"%break {rec.op}", "b")
+
+    def action_check_selected(self) -> None:
+        rec = self._selected_node()
+        if rec is not None:
+            self.run_command(f"%check #{rec.id}", "g")
+
+    def action_next_flag(self) -> None:
+        self._jump_flag(+1)
+
+    def action_previous_flag(self) -> None:
+        self._jump_flag(-1)
+
+    def _jump_flag(self, direction: int) -> None:
+        """Move the tree's cursor to the next (or previous) flagged node, in walk order."""
+        session = self.session
+        if session is None or not session.flags:
+            return
+        flagged = list(dict.fromkeys(f.node for f in session.flags))
+        selected = self.tree.selected_id
+        if selected in flagged:
+            i = (flagged.index(selected) + direction) % len(flagged)
+        else:
+            i = 0 if direction > 0 else len(flagged) - 1
+        self.tree.reveal(flagged[i])
+        self.tree.focus()
+
+    def action_focus_pane(self, pane: str) -> None:
+        self._show_detail = pane == "detail"
+        self.apply_size(self.size.width, self.size.height)
+        {"graph": self.tree, "detail": self.query_one(DetailPane), "input": self.repl_input}[
+            pane
+        ].focus()
+
+    def action_interrupt(self) -> None:
+        """Ctrl+C: stop running code; otherwise cancel the input being typed."""
+        if self.busy:
+            if self.shell.interrupt():
+                self.transcript.note("Ctrl+C: interrupting…", "yellow")
+            return
+        if self.repl_input.text:
+            self.repl_input.load_text("")
+            return
+        self.notify("Nothing is running. Ctrl+Q quits.")
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.key_help(), self.commands.help_table()))
+
+    def key_help(self) -> list[tuple[str, str, str]]:
+        """(where, key, what) for every live binding of the main screen, app keys first."""
+        rows: list[tuple[str, str, str]] = []
+        seen: set[tuple[str, str]] = set()
+        bindings = sorted(
+            self.screen.active_bindings.values(),
+            key=lambda b: b.node is not self,
+        )
+        for active in bindings:
+            binding = active.binding
+            where = "everywhere" if active.node is self else type(active.node).__name__
+            if binding.system or not binding.description:
+                continue
+            key = self.get_key_display(binding)
+            if (where, binding.action) in seen:
+                continue
+            seen.add((where, binding.action))
+            rows.append((where, key, binding.description))
+        return rows
+
+    def palette_commands(self) -> list[tuple[str, str, str]]:
+        """(title, help, action) for the Ctrl+P palette: the app's keys, by what they do."""
+        out = []
+        for binding in self.BINDINGS:
+            assert isinstance(binding, Binding)
+            if binding.id in ("pdb_step", "pdb_continue", "leave_input", "quit"):
+                continue
+            action = binding.action
+            name = action.split("(")[0]
+            if self.check_action(name, ()) is False:
+                continue
+            key = self.get_key_display(binding)
+            out.append((binding.description.capitalize(), f"key {key}", action))
+        return out
+
+    def _history_warning(self, message: str) -> None:
+        # Before mount there is no transcript yet: keep it for on_mount.
+        self.call_later(lambda: self.transcript.note(f"anet-tui: {message}", "yellow"))
+
+
+def run(script: str | None = None, demo: str | None = None) -> int:
+    """Start the app (``anet-tui [SCRIPT.py] [--demo NAME]``); returns the exit code."""
+    app = AnetApp(script=script, demo=demo)
+    code = app.run()
+    return code if isinstance(code, int) else 0
+
+
+__all__ = ["AnetApp", "run"]
+

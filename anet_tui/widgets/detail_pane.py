@@ -1,0 +1,115 @@
+"""The node detail pane: everything the record of the selected node holds, and its backward."""
+
+from __future__ import annotations
+
+import os
+
+from rich.console import Group, RenderableType
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from anet.debug.records import Graph, LeafRecord, NodeRecord
+from anet.debug.render import marks
+from anet.debug.session import BackwardSession
+from anet.debug.summary import Summary
+from anet_tui.widgets.graph_tree import marker_style
+
+
+def summary_lines(name: str, s: Summary | None, preview: bool = True) -> list[Text]:
+    """``name (2, 3) float32  min 0 max 5 mean 2.5`` and a line of values."""
+    if s is None:
+        return [Text.assemble((name, "bold"), "  —")]
+    if not s.is_array:
+        return [Text.assemble((name, "bold"), f"  a {s.kind}: {s.preview()}")]
+    lines = [Text.assemble((name, "bold"), f"  {s.shape} {s.dtype}  {s.stats_text()}")]
+    if preview and s.size:
+        lines.append(Text(f"  {s.preview()}", style="dim"))
+    return lines
+
+
+def detail(graph: Graph, ident: int) -> tuple[str, RenderableType]:
+    """(title, body) for node or leaf ``ident`` of ``graph``."""
+    rec = graph.node(ident)
+    if isinstance(rec, LeafRecord):
+        const = "" if rec.requires_grad else "  (constant: no grad)"
+        body = [Text(f"leaf: an input or a weight, no backward{const}", style="dim")]
+        body += summary_lines("value", rec.out)
+        body += summary_lines("grad", rec.grad)
+        return rec.label, Group(*body)
+    return rec.label, Group(*node_lines(rec, isinstance(graph, BackwardSession)))
+
+
+def node_lines(rec: NodeRecord, walking: bool) -> list[RenderableType]:
+    lines: list[RenderableType] = []
+    marker = marks(rec, statuses=walking)
+    if marker:
+        lines.append(Text(marker, style=marker_style(marker)))
+    loc = rec.where
+    if loc is not None:
+        lines.append(Text(f"applied at {os.path.basename(loc.file)}:{loc.line}"))
+        if loc.source:
+            lines.append(Text(f"  {loc.source}", style="italic"))
+    lines += summary_lines("out", rec.out)
+    if rec.kwargs:
+        kwargs = ", ".join(f"{k}={v!r:.40}" for k, v in rec.kwargs.items())
+        lines.append(Text.assemble(("kwargs", "bold"), f"  {kwargs}"))
+    lines.append(Text("parents", style="bold"))
+    for p in rec.parents:
+        lines.append(Text(f"  {p.index}: {p.label} {p.shape} {p.dtype}"))
+    saved = rec.saved
+    if not saved:
+        lines.append(Text.assemble(("saved_tensors", "bold"), "  —"))
+    else:
+        lines.append(Text("saved_tensors", style="bold"))
+        for i, s in enumerate(saved):
+            lines += summary_lines(f"  {i}:", s, preview=False)
+    lines += summary_lines("grad_output", rec.grad_output)
+    returned = rec.returned
+    if returned is not None:
+        lines.append(Text("returned", style="bold"))
+        for r in returned:
+            if r.value is None:
+                got = "None"
+            elif r.value.is_array:
+                got = f"{r.value.shape} {r.value.dtype}"
+            else:
+                got = f"a {r.value.kind}"
+            line = Text(f"  parent {r.index} (#{r.parent}): {got}")
+            if r.flags:
+                line.append(f"  ✗ expected {r.expected_shape} {r.expected_dtype}", "bold red")
+            else:
+                line.append("  ✓", "green")
+            lines.append(line)
+    for f in rec.flags:
+        lines.append(Text.assemble((f"✗ {f.kind}", "bold red"), f"  {f.message}"))
+        if f.traceback:
+            lines.append(Text(f.traceback.rstrip(), style="red"))
+    if rec.check is not None and rec.check.flag is None:
+        ok = {True: "✓", False: "✗", None: "?"}[rec.check.ok]
+        lines.append(Text(f"{ok} check: {rec.check.message}"))
+    source = rec.source
+    lines.append(Text(f"── {rec.op}.backward ──", style="bold"))
+    if source:
+        lines.append(Syntax(source, "python", theme="ansi_dark", background_color="default"))
+    else:
+        lines.append(Text("(source not available)", style="dim"))
+    return lines
+
+
+class DetailPane(VerticalScroll):
+    """Follows the row selected in the graph pane (by default the current node)."""
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Static(Text("Select a node in the graph.", style="dim"), id="detail-body")
+
+    def show(self, graph: Graph | None, ident: int | None) -> None:
+        body = self.query_one("#detail-body", Static)
+        if graph is None or ident is None or ident not in graph:
+            self.border_title = "detail"
+            body.update(Text("Select a node in the graph.", style="dim"))
+            return
+        title, renderable = detail(graph, ident)
+        self.border_title = title
+        body.update(renderable)

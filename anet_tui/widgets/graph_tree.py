@@ -1,0 +1,356 @@
+"""The graph pane: the root at the top, each node's parents below it, built lazily as it opens.
+
+Every node appears once, at its first place in a depth-first walk from the root (parents in
+order); later uses are ``↑ #id`` back-references that jump to it. The view never nests deeper than
+``MAX_DEPTH``: a deeper node re-roots the view at one of its ancestors (an ``↑`` row at the top
+leads back up), so a 10,000-node chain opens and steps as fast as a small graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from anet.debug.records import CURRENT, Graph, LeafRecord, NodeRecord
+from anet.debug.render import marks
+from anet.debug.session import BackwardSession
+
+MAX_DEPTH = 12  # deepest nesting shown before the view re-roots
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """What a tree row shows: ``kind`` is node, leaf, ref, saved, grad or up; ``id`` the node it
+    is about (for saved/grad rows, the node that owns them); ``index`` the saved tensor or parent
+    index."""
+
+    kind: str
+    id: int
+    index: int = 0
+
+
+def shape_text(shape: tuple[int, ...] | None) -> str:
+    """``(2,3)``: compact, so rows fit a narrow pane."""
+    if shape is None:
+        return "—"
+    return "(" + ",".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def marker_style(marker: str) -> str:
+    """Colour on top of the words: red for flags, yellow for the current node, green for done."""
+    if "✗" in marker:
+        return "bold red"
+    if marker.startswith("▶"):
+        return "bold yellow"
+    if marker.startswith("✓"):
+        return "green"
+    return "dim"
+
+
+def node_label(rec: NodeRecord | LeafRecord, walking: bool) -> Text:
+    """``#5 SwapGrad ✗ shape out(2,3) grad(2,3)``; leaves ``#1 leaf out(2,3) grad(2,3)``."""
+    if isinstance(rec, LeafRecord):
+        grad = rec.grad
+        const = "" if rec.requires_grad else " const"
+        return Text.assemble(
+            (f"#{rec.id} leaf", "cyan"),
+            f" out{shape_text(rec.shape)} grad{shape_text(grad.shape if grad else None)}{const}",
+        )
+    text = Text(f"#{rec.id} {rec.op}", style="bold" if rec.status == CURRENT else "")
+    marker = marks(rec, statuses=walking)
+    if marker:
+        text.append(" ")
+        text.append(marker, marker_style(marker))
+    g = rec.grad_output
+    text.append(f" out{shape_text(rec.shape)} grad{shape_text(g.shape if g else None)}")
+    return text
+
+
+def grad_label(rec: NodeRecord, index: int) -> Text:
+    """What the node's backward returned for one parent: ``→#1 got (3,2) expected (2,3) ✗ shape``."""
+    info = rec.returned[index]  # type: ignore[index]
+    text = Text(f"→#{info.parent} got ")
+    value = info.value
+    if value is None:
+        text.append("None")
+    elif value.is_array:
+        text.append(shape_text(value.shape))
+        if value.dtype != info.expected_dtype:
+            text.append(f" {value.dtype}")
+    else:
+        text.append(f"a {value.kind}")
+    if info.flags:
+        text.append(f" expected {shape_text(info.expected_shape)}")
+        if "dtype" in info.flags:
+            text.append(f" {info.expected_dtype}")
+        text.append(" ✗ " + " ".join(info.flags), style="bold red")
+    else:
+        text.append(" ✓", style="green")
+    return text
+
+
+def saved_label(rec: NodeRecord, index: int) -> Text:
+    s = rec.saved[index]
+    what = f"{shape_text(s.shape)} {s.dtype}" if s.is_array else f"{s.kind} {s.preview()}"
+    return Text(f"saved[{index}] {what}", style="dim")
+
+
+def placement(graph: Graph) -> dict[int, int | None]:
+    """Node id → the id of the node it is shown under (None for the root): the first place a
+    depth-first walk from the root, parents in order, meets it (as anet.debug.render.tree
+    places it, so both front-ends draw the same tree)."""
+    root = graph.root
+    home: dict[int, int | None] = {root.id: None}
+    if root._ctx is None:
+        return home
+    stack = [(root, iter(root._ctx.parents))]
+    while stack:
+        t, parents = stack[-1]
+        for p in parents:
+            if p.id not in home:
+                home[p.id] = t.id
+                if p._ctx is not None:
+                    stack.append((p, iter(p._ctx.parents)))
+                    break
+        else:
+            stack.pop()
+    return home
+
+
+class GraphTree(Tree[Row]):
+    """The tree of a session (or of a graph after a plain ``backward()``)."""
+
+    BINDINGS = [  # noqa: RUF012 (Textual's own class variable)
+        Binding("right", "open", "Open", show=False),
+        Binding("left", "close", "Close / up", show=False),
+    ]
+
+    @dataclass
+    class Shown(Message):
+        """The row under the cursor is about this node or leaf (the detail pane follows it)."""
+
+        id: int | None
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("graph", id=id)
+        self.show_root = False
+        self.guide_depth = 2
+        self.auto_expand = False
+        self.graph: Graph | None = None
+        self.home: dict[int, int | None] = {}
+        self.view_root: int | None = None
+        self._rows: dict[int, TreeNode[Row]] = {}  # node id → its full row in the view
+        self._leaf_rows: dict[int, TreeNode[Row]] = {}
+        self._info: dict[int, list[TreeNode[Row]]] = {}  # node id → its grad rows
+        self._ran: dict[int, bool] = {}  # node id → whether its grad rows reflect a run
+        self._empty_hint = "no graph yet: build a tensor, then %debug EXPR"
+
+    # ---- what is shown -------------------------------------------------------------------------
+    @property
+    def walking(self) -> bool:
+        return isinstance(self.graph, BackwardSession)
+
+    def show_graph(self, graph: Graph | None, hint: str | None = None) -> None:
+        """Show ``graph`` from its root (or a one-line hint when there is none)."""
+        self.graph = graph
+        if hint is not None:
+            self._empty_hint = hint
+        self.home = placement(graph) if graph is not None else {}
+        self.view_root = graph.root.id if graph is not None else None
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        self.clear()
+        self._rows.clear()
+        self._leaf_rows.clear()
+        self._info.clear()
+        self._ran.clear()
+        graph = self.graph
+        if graph is None or self.view_root is None:
+            self.root.add_leaf(Text(self._empty_hint, style="dim"), Row("hint", 0))
+            return
+        above = self._depth(self.view_root)
+        if above:
+            top = self._ancestor(self.view_root, 1)
+            self.root.add_leaf(
+                Text(f"↑ {above} level{'s' * (above != 1)} above: #{top} (Enter goes up)"),
+                Row("up", top),
+            )
+        rec = graph.node(self.view_root)
+        self._add_record(self.root, rec)
+        row = self._rows.get(rec.id)
+        if row is not None:
+            row.expand()
+            self._populate(row)
+
+    def _depth(self, ident: int) -> int:
+        depth, home = 0, self.home
+        up = home.get(ident)
+        while up is not None:
+            depth += 1
+            up = home.get(up)
+        return depth
+
+    def _ancestor(self, ident: int, levels: int) -> int:
+        for _ in range(levels):
+            up = self.home.get(ident)
+            if up is None:
+                break
+            ident = up
+        return ident
+
+    def _add_record(self, parent: TreeNode[Row], rec: NodeRecord | LeafRecord) -> TreeNode[Row]:
+        """A full row for a node (expandable) or a leaf."""
+        walking = self.walking
+        if isinstance(rec, LeafRecord):
+            node = parent.add_leaf(node_label(rec, walking), Row("leaf", rec.id))
+            self._leaf_rows[rec.id] = node
+            return node
+        node = parent.add(node_label(rec, walking), Row("node", rec.id))
+        self._rows[rec.id] = node
+        return node
+
+    def _populate(self, node: TreeNode[Row]) -> None:
+        """Add a node row's children once: its parents, saved tensors and returned grads."""
+        if node.children or node.data is None or node.data.kind != "node":
+            return
+        graph = self.graph
+        assert graph is not None
+        rec = graph.node(node.data.id)
+        assert isinstance(rec, NodeRecord)
+        placed: set[int] = set()
+        for p in graph.parents(rec):
+            if self.home.get(p.id) == rec.id and p.id not in placed:
+                placed.add(p.id)
+                self._add_record(node, p)
+            else:
+                node.add_leaf(Text(f"↑ #{p.id} {p.op}"), Row("ref", p.id))
+        for i in range(len(rec.saved)):
+            node.add_leaf(saved_label(rec, i), Row("saved", rec.id, i))
+        self._add_grad_rows(node, rec)
+
+    def _add_grad_rows(self, node: TreeNode[Row], rec: NodeRecord) -> None:
+        rows = []
+        if rec.returned is not None:
+            for i in range(len(rec.returned)):
+                rows.append(node.add_leaf(grad_label(rec, i), Row("grad", rec.id, i)))
+        self._info[rec.id] = rows
+        self._ran[rec.id] = rec.returned is not None
+
+    # ---- keeping it current ----------------------------------------------------------------------
+    def refresh_rows(self) -> None:
+        """Relabel every row in the view from the records (after a step, a run or a check)."""
+        graph = self.graph
+        if graph is None:
+            return
+        walking = self.walking
+        for ident, row in self._rows.items():
+            rec = graph.node(ident)
+            label = node_label(rec, walking)
+            if label != row.label:
+                row.set_label(label)
+            assert isinstance(rec, NodeRecord)
+            if ident in self._info and self._ran[ident] != (rec.returned is not None):
+                for info in self._info[ident]:
+                    info.remove()
+                self._add_grad_rows(row, rec)
+            elif ident in self._info:
+                for i, info in enumerate(self._info[ident]):
+                    info.set_label(grad_label(rec, i))
+        for ident, row in self._leaf_rows.items():
+            label = node_label(graph.node(ident), walking)
+            if label != row.label:
+                row.set_label(label)
+
+    def reveal(self, ident: int) -> bool:
+        """Open the path to node ``ident``, put the cursor on it and scroll it into view."""
+        graph = self.graph
+        if graph is None or ident not in graph:
+            return False
+        path = [ident]
+        while path[-1] != self.view_root:
+            up = self.home.get(path[-1])
+            if up is None or len(path) > MAX_DEPTH:
+                # Not below the current view, or too deep in it: re-root above the node.
+                self.view_root = self._ancestor(ident, MAX_DEPTH // 2)
+                self._rebuild()
+                return self.reveal(ident)
+            path.append(up)
+        for step in reversed(path[1:]):
+            row = self._rows[step]
+            self._populate(row)
+            row.expand()
+        self._put_cursor(self._rows.get(ident) or self._leaf_rows[ident])
+        return True
+
+    def _put_cursor(self, node: TreeNode[Row]) -> None:
+        self._tree_lines  # noqa: B018 (builds the line index so the node's line is known)
+        self.move_cursor(node, animate=False)
+        self.scroll_to_node(node, animate=False)
+        self.post_message(self.Shown(self._about(node)))
+
+    def _about(self, node: TreeNode[Row] | None) -> int | None:
+        if node is None or node.data is None or node.data.kind in ("hint", "up"):
+            return None
+        return node.data.id
+
+    @property
+    def selected_id(self) -> int | None:
+        """The node or leaf the row under the cursor is about."""
+        return self._about(self.cursor_node)
+
+    # ---- events and keys ------------------------------------------------------------------------
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[Row]) -> None:
+        event.stop()
+        node = event.node
+        if node.data is None or node.data.kind != "node":
+            return
+        if self._depth(node.data.id) - self._depth(self.view_root or 0) >= MAX_DEPTH:
+            self.view_root = node.data.id
+            self._rebuild()
+            self._put_cursor(self._rows[node.data.id])
+            return
+        self._populate(node)
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[Row]) -> None:
+        event.stop()
+        self.post_message(self.Shown(self._about(event.node)))
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[Row]) -> None:
+        event.stop()
+        data = event.node.data
+        if data is None:
+            return
+        if data.kind == "ref":
+            self.reveal(data.id)
+        elif data.kind == "up":
+            self.view_root = data.id
+            self._rebuild()
+            self.reveal(data.id)
+        elif data.kind == "node":
+            event.node.toggle()
+
+    def action_open(self) -> None:
+        node = self.cursor_node
+        if node is None or node.data is None:
+            return
+        if node.data.kind == "ref":
+            self.reveal(node.data.id)
+        elif node.allow_expand and not node.is_expanded:
+            node.expand()
+        elif node.children:
+            self.action_cursor_down()
+
+    def action_close(self) -> None:
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.is_expanded and node.children:
+            node.collapse()
+        elif node.parent is not None and node.parent is not self.root:
+            self._put_cursor(node.parent)
