@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 from typing import Any, ClassVar
 
 from textual import work
 from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
+from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from anet.debug.records import Graph, NodeRecord
 from anet.debug.session import BackwardSession
+from anet.tensor import Tensor
 from anet_tui.commands import CommandResult, Commands
 from anet_tui.history import HistoryFile
 from anet_tui.messages import Finished, Output
@@ -48,18 +52,23 @@ class AnetApp(App[int]):
         Binding("f10", "step", "step", id="step", priority=True),
         Binding("f5", "continue", "continue", id="continue", priority=True),
         Binding("f6", "finish", "finish", id="finish", priority=True),
-        Binding("f7", "restart", "restart", id="restart", priority=True),
+        Binding("f7", "restart", "restart", id="restart", priority=True, show=False),
         Binding("b", "break_selected", "break", id="break"),
         Binding("g", "check_selected", "check", id="check"),
         Binding("right_square_bracket", "next_flag", "next flag", id="next_flag"),
-        Binding("left_square_bracket", "previous_flag", "prev flag", id="previous_flag"),
+        Binding(
+            "left_square_bracket", "previous_flag", "previous flag", id="previous_flag", show=False
+        ),
         Binding("s,n", "step", "step (pdb)", id="pdb_step", show=False),
         Binding("c", "continue", "continue (pdb)", id="pdb_continue", show=False),
-        Binding("f2", "focus_pane('graph')", "graph", id="focus_graph", show=False),
-        Binding("f3", "focus_pane('detail')", "detail", id="focus_detail", show=False),
-        Binding("f4", "focus_pane('input')", "repl", id="focus_repl", show=False),
-        Binding("escape", "focus_pane('graph')", "leave input", id="leave_input", show=False),
+        Binding("f2", "focus_pane('graph')", "graph pane", id="focus_graph", show=False),
+        Binding("f3", "focus_pane('detail')", "detail pane", id="focus_detail", show=False),
+        Binding("f4", "focus_pane('input')", "REPL input", id="focus_repl", show=False),
+        Binding("escape", "focus_pane('graph')", "leave the input", id="leave_input", show=False),
         Binding("ctrl+c", "interrupt", "stop", id="interrupt", priority=True),
+        Binding(
+            "ctrl+c", "cancel_input", "clear the input", id="cancel", show=False, priority=True
+        ),
         Binding("ctrl+q", "quit", "quit", id="quit", priority=True),
         Binding("f1", "help", "help", id="help"),
     ]
@@ -79,6 +88,9 @@ class AnetApp(App[int]):
         self.script, self.demo = script, demo
         self.busy = False
         self._shown: Graph | None = None  # what the tree shows
+        self._name: str | None = None  # and what the user calls it ("loss")
+        self._plain: tuple[Graph, str] | None = None  # the latest plain x.backward()
+        self._commands_graph: Graph | None = None
         self._revealed: tuple[Any, ...] | None = None  # the walk state the cursor last followed
         self._show_detail = False  # narrow terminals: detail in the graph's place
 
@@ -98,9 +110,9 @@ class AnetApp(App[int]):
                 yield Transcript(id="transcript")
                 with Horizontal(id="prompt-row"):
                     yield Static(">>>", id="prompt")
-                    yield ReplInput(self.history.entries, self.shell.complete, id="input")
+                    yield ReplInput(self.history.entries, self.complete, id="input")
         yield Static(id="too-small")
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def transcript(self) -> Transcript:
@@ -122,6 +134,7 @@ class AnetApp(App[int]):
         )
         self.refresh_views()
         if self.demo is not None or self.script is not None:
+            self._begin()
             self.start_up(self.script, self.demo)
 
     def on_resize(self, event: Resize) -> None:
@@ -154,7 +167,20 @@ class AnetApp(App[int]):
             return
         self.history.append(source)
         self.transcript.echo(source)
+        self._begin()
         self.execute(source)
+
+    def on_text_area_changed(self, event: ReplInput.Changed) -> None:
+        """``>>>`` beside the first input line, ``...`` beside the others."""
+        lines = event.text_area.document.line_count
+        self.query_one("#prompt", Static).update("\n".join([">>>"] + ["..."] * (lines - 1)))
+
+    def complete(self, before: str) -> tuple[str, list[str]]:
+        """Tab: ``%`` command names at the start of a line, else names and attributes."""
+        if before.lstrip().startswith("%") and " " not in before.strip():
+            word = before.strip()
+            return word, self.commands.complete(word)
+        return self.shell.complete(before)
 
     def on_repl_input_completions(self, event: ReplInput.Completions) -> None:
         shown = event.candidates[:60]
@@ -166,8 +192,8 @@ class AnetApp(App[int]):
         if self.busy:
             self.notify("Still running: Ctrl+C stops it.", severity="warning")
             return
-        self.transcript.echo(command)
-        self.transcript.note(f"    ({key})")
+        self.transcript.echo(command, key)
+        self._begin()
         self.execute(command)
 
     def _begin(self) -> None:
@@ -178,7 +204,6 @@ class AnetApp(App[int]):
     @work(thread=True, exclusive=True, group="run")
     def execute(self, source: str) -> None:
         """Run one entry off the UI thread; output and the outcome come back as messages."""
-        self.call_from_thread(self._begin)
         try:
             outcome = self.commands.execute(source, on_output=self._post_output)
         except Exception as e:  # the command layer failed: say so, keep the app alive
@@ -188,7 +213,6 @@ class AnetApp(App[int]):
     @work(thread=True, exclusive=True, group="run")
     def start_up(self, script: str | None, demo: str | None) -> None:
         """Run the script or demo named on the command line into the namespace."""
-        self.call_from_thread(self._begin)
         for outcome in self.commands.startup(script=script, demo=demo, on_output=self._post_output):
             self.post_message(Finished("", outcome))
         self.post_message(Finished("", None))
@@ -204,18 +228,25 @@ class AnetApp(App[int]):
         outcome = message.outcome
         transcript = self.transcript
         transcript.flush()
+        focus: int | None = None
         if isinstance(outcome, CommandResult):
             for line in outcome.lines:
                 self.show_line(line.text, line.kind)
+            node = outcome.node
+            if node is not None and (outcome.name in ("show", "check") or node.flags):
+                focus = node.id
         elif isinstance(outcome, RunResult):
             if outcome.value is not None:
                 transcript.value(outcome.value)
             if outcome.error:
                 transcript.error(outcome.error)
             if outcome.status == "exit":
-                self.exit(outcome.exit_code or 0)
+                code = outcome.exit_code or 0
+                self.exit(code, return_code=code)
                 return
-        self.refresh_views()
+            if outcome.ok and self.session is None:
+                self._plain = backward_root(message.source, self.shell.namespace) or self._plain
+        self.refresh_views(focus)
         self.refresh_bindings()
 
     def show_line(self, text: str, kind: str) -> None:
@@ -227,9 +258,24 @@ class AnetApp(App[int]):
     def session(self) -> BackwardSession | None:
         return self.commands.session
 
-    def refresh_views(self) -> None:
-        """Redraw the tree, the detail pane and the status line from the session."""
-        graph = self.commands.graph
+    def graph(self) -> tuple[Graph | None, str | None]:
+        """What the tree shows, and its name: the session, else the graph of the latest plain
+        ``backward()`` or of the latest tensor a Python entry evaluated to."""
+        commands = self.commands
+        if commands.session is not None:
+            return commands.session, commands.root_name
+        graph = commands.graph
+        if graph is not self._commands_graph:  # a newer tensor was evaluated: it wins
+            self._commands_graph = graph
+            self._plain = None
+        if self._plain is not None:
+            return self._plain
+        return graph, commands.graph_name
+
+    def refresh_views(self, focus: int | None = None) -> None:
+        """Redraw the tree, the detail pane and the status line from the model; put the tree's
+        cursor on ``focus``, else on the current node when the walk has moved."""
+        graph, self._name = self.graph()
         tree = self.tree
         if graph is not self._shown:
             self._shown = graph
@@ -243,8 +289,10 @@ class AnetApp(App[int]):
             if state != self._revealed:
                 self._revealed = state
                 target = session.current or session.last
-                if target is not None:
-                    tree.reveal(target.id)
+                if focus is None and target is not None:
+                    focus = target.id
+        if focus is not None and not tree.reveal(focus):
+            focus = None
         self.show_detail(tree.selected_id)
         self.update_status()
 
@@ -260,7 +308,9 @@ class AnetApp(App[int]):
         if graph is None:
             status.show(None, None, 0, self.busy)
             return
-        root = self.commands.root_name
+        root = f"#{graph.root.id} {graph.root.op}"
+        if self._name and self._name != f"#{graph.root.id}":
+            root = f"{self._name} = {root}"
         session = self.session if graph is self.session else None
         status.show(
             root,
@@ -270,6 +320,14 @@ class AnetApp(App[int]):
         )
 
     # ---- keys ------------------------------------------------------------------------------------
+    def get_key_display(self, binding: Binding) -> str:
+        """``F10`` rather than ``f10``: as keyboards print it."""
+        display = super().get_key_display(binding)
+        return display.upper() if display[:1] == "f" and display[1:].isdigit() else display
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen(id="_default")
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide keys that do nothing now, so the footer shows only what works."""
         session = self.session
@@ -280,7 +338,7 @@ class AnetApp(App[int]):
         if action in ("next_flag", "previous_flag"):
             return session is not None and bool(session.flags)
         if action == "interrupt":
-            return True
+            return self.busy
         return True
 
     def _selected_node(self) -> NodeRecord | None:
@@ -345,15 +403,16 @@ class AnetApp(App[int]):
         ].focus()
 
     def action_interrupt(self) -> None:
-        """Ctrl+C: stop running code; otherwise cancel the input being typed."""
-        if self.busy:
-            if self.shell.interrupt():
-                self.transcript.note("Ctrl+C: interrupting…", "yellow")
-            return
+        """Ctrl+C while code runs: stop it (KeyboardInterrupt in the code, namespace kept)."""
+        if self.shell.interrupt():
+            self.transcript.note("Ctrl+C: interrupting…", "yellow")
+
+    def action_cancel_input(self) -> None:
+        """Ctrl+C with nothing running: drop the input being typed, as every REPL does."""
         if self.repl_input.text:
             self.repl_input.load_text("")
-            return
-        self.notify("Nothing is running. Ctrl+Q quits.")
+        else:
+            self.notify("Nothing is running. Ctrl+Q quits.")
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.key_help(), self.commands.help_table()))
@@ -398,12 +457,66 @@ class AnetApp(App[int]):
         self.call_later(lambda: self.transcript.note(f"anet-tui: {message}", "yellow"))
 
 
+class MainScreen(Screen[None]):
+    """The app's screen; its live bindings list the app's own keys in the order of
+    ``AnetApp.BINDINGS`` (so the footer reads like the ux sketch), then the focused pane's."""
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        bindings = super().active_bindings
+        order: dict[str, int] = {}
+        for i, binding in enumerate(AnetApp.BINDINGS):
+            assert isinstance(binding, Binding)
+            for key in binding.key.split(","):
+                order.setdefault(key, i)
+        app = self.app
+
+        def rank(item: tuple[str, ActiveBinding]) -> tuple[int, int]:
+            key, active = item
+            return (0, order.get(key, len(order))) if active.node is app else (1, 0)
+
+        return dict(sorted(bindings.items(), key=rank))
+
+
+def backward_root(source: str, namespace: dict[str, Any]) -> tuple[Graph, str] | None:
+    """For an entry ending in ``NAME.backward(...)`` (a name or attribute path, nothing run
+    to find it): the graph of that tensor, to show its grads."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    last = tree.body[-1] if tree.body else None
+    if not (
+        isinstance(last, ast.Expr)
+        and isinstance(last.value, ast.Call)
+        and isinstance(last.value.func, ast.Attribute)
+        and last.value.func.attr == "backward"
+    ):
+        return None
+    target = last.value.func.value
+    path: list[str] = []
+    while isinstance(target, ast.Attribute):
+        path.append(target.attr)
+        target = target.value
+    if not isinstance(target, ast.Name) or target.id not in namespace:
+        return None
+    obj = namespace[target.id]
+    for name in reversed(path):
+        obj = inspect.getattr_static(obj, name, None)
+    if not isinstance(obj, Tensor) or obj._ctx is None:
+        return None
+    return Graph(obj), ast.unparse(last.value.func.value)
+
+
 def run(script: str | None = None, demo: str | None = None) -> int:
     """Start the app (``anet-tui [SCRIPT.py] [--demo NAME]``); returns the exit code."""
     app = AnetApp(script=script, demo=demo)
-    code = app.run()
-    return code if isinstance(code, int) else 0
+    app.run()
+    # Textual has restored the terminal and printed the traceback of a crash; raising it again
+    # lets the caller (anet_tui.cli) write it to a file and say where.
+    if app._exception is not None:
+        raise app._exception
+    return app.return_code or 0
 
 
 __all__ = ["AnetApp", "run"]
-

@@ -1,19 +1,267 @@
-"""The ``anet-tui`` command (placeholder until the app lands: prints the version and exits)."""
+"""The ``anet-tui`` command: the full-screen app, ``--plain`` REPL, and ``anet-tui check``."""
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import os
 import sys
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 import anet
 
+if TYPE_CHECKING:
+    from anet.debug import Flag, Graph
 
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if "--version" in args:
-        print(f"anet-tui {anet.__version__}")
+DESCRIPTION = "Step through anet's backward() one node at a time, in a terminal."
+EPILOG = """\
+commands:
+  anet-tui check SCRIPT.py [--root NAME]
+      run SCRIPT.py, walk backward from NAME (default: every one-element tensor with a graph)
+      with the numerical check on every node, print each flag on one line; exit 0 when there
+      are none, 1 when there are flags, 2 when the script fails
+
+keys and %commands: press F1 in the app, or type %help.
+NO_COLOR=1 turns colour off; TEXTUAL_COLOR_SYSTEM=256 when colours are wrong over ssh.
+"""
+
+
+def version_text() -> str:
+    parts = [f"anet {anet.__version__}", f"Python {sys.version.split()[0]}"]
+    for package in ("textual", "prompt_toolkit"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            parts.append(f"{package} {metadata.version(package)}")
+    return f"anet-tui {anet.__version__} ({', '.join(parts)})"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="anet-tui",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "script", nargs="?", metavar="SCRIPT.py", help="run this script into the REPL first"
+    )
+    parser.add_argument("--demo", metavar="NAME", help="open a built-in demo (see --demo list)")
+    parser.add_argument(
+        "--plain", action="store_true", help="a line-by-line REPL instead of the full-screen app"
+    )
+    parser.add_argument("--version", action="version", version=version_text())
+    return parser
+
+
+def build_check_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="anet-tui check",
+        description="Run a script and check the backward of every node its loss depends on.",
+        epilog="exit status: 0 no flags, 1 flags found, 2 the script (or its root) failed",
+    )
+    parser.add_argument("script", metavar="SCRIPT.py")
+    parser.add_argument(
+        "--root",
+        metavar="NAME",
+        help="the tensor to walk back from (default: every one-element tensor with a graph)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["check"]:
+        check_args = build_check_parser().parse_args(args_list[1:])
+        return check(check_args.script, check_args.root)
+    args = build_parser().parse_args(args_list)
+    from anet_tui import demos
+
+    if args.demo == "list":
+        for name in demos.names():
+            print(f"{name:8} {demos.load(name).title.partition(': ')[2]}")
         return 0
-    print("anet-tui: the app is not built yet; see README.md")
-    return 0
+    if args.demo is not None and args.demo not in demos.names():
+        print(
+            f"anet-tui: no demo called {args.demo!r}; the demos are: {', '.join(demos.names())}",
+            file=sys.stderr,
+        )
+        return 2
+    if args.script is not None and not Path(args.script).is_file():
+        print(f"anet-tui: {args.script}: no such file", file=sys.stderr)
+        return 2
+    if args.plain:
+        return _guarded(lambda: _run_plain(args.script, args.demo))
+    return _guarded(lambda: _run_app(args.script, args.demo, args_list))
+
+
+def _run_plain(script: str | None, demo: str | None) -> int:
+    from anet_tui import plain
+
+    return plain.run(script=script, demo=demo)
+
+
+def fullscreen_problem() -> str | None:
+    """Why the full-screen app cannot run here, or None when it can."""
+    if os.environ.get("TERM") == "dumb":
+        return "TERM=dumb: this terminal cannot draw the full-screen app"
+    if not sys.stdin.isatty():
+        return "standard input is not a terminal"
+    if not sys.stdout.isatty():
+        return "standard output is not a terminal"
+    return None
+
+
+def _run_app(script: str | None, demo: str | None, argv: list[str]) -> int:
+    problem = fullscreen_problem()
+    run_app = None
+    if problem is None:
+        try:
+            from anet_tui.app import run as run_app
+        except ImportError as e:
+            problem = f"the full-screen app cannot start ({e})"
+    if run_app is not None:
+        return run_app(script=script, demo=demo)
+    plain_command = " ".join(["anet-tui", "--plain", *argv])
+    print(f"anet-tui: {problem}.\nThe plain REPL works here: {plain_command}", file=sys.stderr)
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        try:
+            answer = input("Start the plain REPL now? [Y/n] ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 2
+        if answer.strip().lower() in ("", "y", "yes"):
+            return _run_plain(script, demo)
+    return 2
+
+
+def _guarded(run: Callable[[], int]) -> int:
+    """Run a front-end; an unexpected crash writes its traceback to a file and says where."""
+    try:
+        return run()
+    except KeyboardInterrupt:
+        return 130
+    except Exception:
+        path = crash_report(traceback.format_exc())
+        print(f"anet-tui crashed (a bug: please report it); traceback in {path}", file=sys.stderr)
+        return 70
+
+
+def crash_report(text: str) -> Path:
+    """Write ``text`` to a new file next to the history (or in the temp dir); return its path."""
+    from anet_tui.history import history_path
+
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    for folder in (history_path().parent, Path(os.environ.get("TMPDIR", "/tmp"))):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"anet-tui-crash-{stamp}-{os.getpid()}.txt"
+            path.write_text(text, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return Path("(nowhere: no writable folder)")
+
+
+# ---- anet-tui check ---------------------------------------------------------------------------
+
+
+def check(script: str, root: str | None = None, out: TextIO | None = None) -> int:
+    """``anet-tui check``: 0 when no node is flagged, 1 when some are, 2 when the script fails."""
+    from anet.debug import BackwardSession
+    from anet.tensor import Tensor
+    from anet_tui.commands import Commands
+    from anet_tui.shell import Shell
+
+    out = sys.stdout if out is None else out
+    shell = Shell()
+    commands = Commands(shell)
+    if not Path(script).is_file():
+        print(f"anet-tui check: {script}: no such file", file=sys.stderr)
+        return 2
+    ran = commands.startup(script=script, on_output=out.write)[0]
+    if not ran.ok:
+        message = ran.error or f"the script asked to exit (code {ran.exit_code})"
+        print(f"anet-tui check: {script} failed:\n{message.rstrip()}", file=sys.stderr)
+        return 2
+    namespace = shell.namespace
+    if root is not None:
+        if root not in namespace:
+            print(f"anet-tui check: {script} defines no {root!r}", file=sys.stderr)
+            return 2
+        roots = [(root, namespace[root])]
+    else:
+        roots = [
+            (name, value)
+            for name, value in namespace.items()
+            if isinstance(value, Tensor)
+            and value._ctx is not None
+            and value.data.size == 1
+            and not name.startswith("_")
+        ]
+        if not roots:
+            print(
+                f"anet-tui check: {script} leaves no one-element tensor with a graph "
+                "(name one with --root)",
+                file=sys.stderr,
+            )
+            return 2
+    seen_roots: set[int] = set()
+    seen_flags: set[tuple[int, str, int | None]] = set()
+    total = 0
+    for name, tensor in roots:
+        if not isinstance(tensor, Tensor) or tensor._ctx is None:
+            print(f"anet-tui check: {name} is not a tensor with a graph", file=sys.stderr)
+            return 2
+        if id(tensor) in seen_roots:
+            continue
+        seen_roots.add(id(tensor))
+
+        def walk(t: Tensor = tensor) -> BackwardSession:
+            session = BackwardSession(t, check=True)
+            session.finish()
+            return session
+
+        result = commands.call(walk)
+        if not result.ok:
+            print(f"anet-tui check: {name}: {(result.error or '').rstrip()}", file=sys.stderr)
+            return 2
+        session: BackwardSession = result.obj
+        flags: list[Flag] = []
+        for flag in session.flags:
+            key = (flag.node, flag.kind, flag.index)
+            if key not in seen_flags:
+                seen_flags.add(key)
+                flags.append(flag)
+        for flag in flags:
+            print(flag_line(session, flag), file=out)
+        n = len(session.nodes)
+        word = "flag" if len(flags) == 1 else "flags"
+        print(
+            f"{name} (#{tensor.id} {tensor.op}): {n} nodes checked, {len(flags)} {word}", file=out
+        )
+        total += len(flags)
+    return 1 if total else 0
+
+
+def flag_line(session: Graph, flag: Flag) -> str:
+    """``broken.py:31: ✗ shape at #3 SwapGrad: parent 0: …  [loss = x.swapgrad().sum()]``:
+    where the flagged op was applied, the flag, and that line of the user's code."""
+    loc = session.node(flag.node).where
+    line = flag.line()
+    if loc is None:
+        return line
+    try:
+        file = os.path.relpath(loc.file)
+    except ValueError:
+        file = loc.file
+    if file.startswith(".."):
+        file = loc.file
+    source = f"  [{loc.source}]" if loc.source else ""
+    return f"{file}:{loc.line}: {line}{source}"
 
 
 if __name__ == "__main__":

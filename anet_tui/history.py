@@ -111,6 +111,12 @@ class PromptHistory(History):
     def load_history_strings(self) -> Iterable[str]:
         return reversed(self.file.entries)  # prompt_toolkit wants the newest first
 
+    def append_string(self, string: str) -> None:
+        """Remember ``string``, unless it repeats the entry before it (as the file does)."""
+        if self._loaded_strings and self._loaded_strings[0] == string:
+            return
+        super().append_string(string)
+
     def store_string(self, string: str) -> None:
         self.file.append(string)
 

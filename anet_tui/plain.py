@@ -10,8 +10,10 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.application import get_app
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
+from prompt_toolkit.filters import Condition
 from prompt_toolkit.input import Input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.lexers import PygmentsLexer
@@ -74,12 +76,22 @@ def _key_bindings() -> KeyBindings:
             return
         _newline(buffer)
 
+    @kb.add("tab", filter=Condition(_at_indent))
+    def _indent(event: KeyPressEvent) -> None:
+        """Tab at the start of a line indents (elsewhere it completes)."""
+        event.current_buffer.insert_text("    ")
+
     @kb.add("escape", "enter")
     def _force_newline(event: KeyPressEvent) -> None:
         """Alt+Enter (or Esc, Enter): a new line even where Enter would run the input."""
         _newline(event.current_buffer)
 
     return kb
+
+
+def _at_indent() -> bool:
+    line = get_app().current_buffer.document.current_line_before_cursor
+    return not line.strip()
 
 
 def _newline(buffer: Any) -> None:
@@ -105,14 +117,13 @@ class PlainRepl:
         out: TextIO | None = None,
     ) -> None:
         self.shell = Shell() if shell is None else shell
-        self.commands = Commands(self.shell) if commands is None else commands
+        self.commands = Commands(self.shell, trees=True) if commands is None else commands
         self.out = sys.stdout if out is None else out
         self.colour = colour_allowed(self.out)
         self._history = history
         self._pt_input, self._pt_output = input, output
-        self.exit_code = 0
 
-    # ---- printing ---------------------------------------------------------------------------------
+    # ---- printing ----------------------------------------------------------------------------
     def write(self, text: str, kind: str = "output") -> None:
         """Print ``text`` (already inert) to ``out``, coloured by kind where colour is allowed."""
         if not text:
@@ -120,8 +131,7 @@ class PlainRepl:
         colour = _COLOURS.get(kind, "") if self.colour else ""
         if colour:
             text = "".join(
-                f"{colour}{line}\x1b[0m{nl}" if line else nl
-                for line, nl in _split_keep(text)
+                f"{colour}{line}\x1b[0m{nl}" if line else nl for line, nl in _split_keep(text)
             )
         try:
             self.out.write(text)
@@ -130,35 +140,34 @@ class PlainRepl:
             self.out.write(text.encode(encoding, "replace").decode(encoding))
         self.out.flush()
 
-    def show(self, outcome: RunResult | CommandResult, streamed: bool) -> None:
-        """Print what a run or a command produced (output not already streamed)."""
+    def show(self, outcome: RunResult | CommandResult) -> None:
+        """Print a run's value and error, or a command's lines (printed output was streamed)."""
         if isinstance(outcome, CommandResult):
             for line in outcome.lines:
                 self.write(line.text + "\n", line.kind)
             return
-        if outcome.output and not streamed:
-            self.write(outcome.output if outcome.output.endswith("\n") else outcome.output + "\n")
         if outcome.value is not None:
             self.write(outcome.value + "\n", "value")
         if outcome.error:
-            self.write(outcome.error if outcome.error.endswith("\n") else outcome.error + "\n",
-                       "error")
+            self.write(outcome.error.rstrip("\n") + "\n", "error")
 
-    # ---- running ----------------------------------------------------------------------------------
+    # ---- running -----------------------------------------------------------------------------
     def execute(self, text: str) -> RunResult | CommandResult:
         """Run one cell (Python or a ``%`` line) and print its results as they come."""
-        outcome = self.commands.execute(text, on_output=self.write)
-        self.show(outcome, streamed=True)
+        try:
+            outcome = self.commands.execute(text, on_output=self.write)
+        except KeyboardInterrupt:  # Ctrl+C in the instant between the code's end and ours
+            outcome = RunResult("interrupted", error="KeyboardInterrupt\n")
+        self.show(outcome)
         return outcome
 
-    def run_text(self, text: str, echo: bool = True) -> int:
-        """Run a whole input text cell by cell (``anet-tui --plain < file``). Returns 0 when every
-        cell ran, 1 when any failed, or the code given to ``exit()``."""
+    def run_text(self, text: str) -> int:
+        """Run a whole input text cell by cell, echoing each (``anet-tui --plain < file``).
+        Returns 0 when every cell ran, 1 when any failed, or the code given to ``exit()``."""
         status = 0
         for cell in split_input(text):
-            if echo:
-                first, *rest = cell.split("\n")
-                self.write(PROMPT + first + "\n" + "".join(f"{CONTINUATION}{r}\n" for r in rest))
+            first, *rest = cell.split("\n")
+            self.write(PROMPT + first + "\n" + "".join(f"{CONTINUATION}{r}\n" for r in rest))
             outcome = self.execute(cell)
             if isinstance(outcome, RunResult) and outcome.status == "exit":
                 return outcome.exit_code or 0
@@ -168,8 +177,11 @@ class PlainRepl:
 
     def interact(self) -> int:
         """The interactive loop; returns the exit code."""
-        history = HistoryFile(warn=lambda m: self.write(f"anet-tui: {m}\n", "error")) \
-            if self._history is None else self._history
+        history = (
+            HistoryFile(warn=lambda m: self.write(f"anet-tui: {m}\n", "error"))
+            if self._history is None
+            else self._history
+        )
         session: PromptSession[str] = PromptSession(
             message=PROMPT,
             prompt_continuation=lambda width, line_number, wrap_count: CONTINUATION,
@@ -217,15 +229,21 @@ def _split_keep(text: str) -> Iterable[tuple[str, str]]:
 
 def run(script: str | None = None, demo: str | None = None) -> int:
     """``anet-tui --plain``: interactive on a terminal, else read stdin and run it."""
-    repl = PlainRepl()
-    for outcome in startup(repl.commands, script, demo):
-        repl.show(outcome, streamed=False)
+    out = sys.stdout
+    shell = Shell()
+    commands = Commands(shell, trees=True, ascii=not _can_encode(out, "✗▶✓└─│"))
+    repl = PlainRepl(shell, commands, out=out)
+    for outcome in commands.startup(script=script, demo=demo, on_output=repl.write):
+        repl.show(outcome)
     if not sys.stdin.isatty():
         data = sys.stdin.buffer.read().decode("utf-8", "replace")
         return repl.run_text(data)
     return repl.interact()
 
 
-def startup(commands: Commands, script: str | None, demo: str | None) -> list[Any]:
-    """Run the SCRIPT or demo named on the command line into the namespace (placeholder)."""
-    raise NotImplementedError
+def _can_encode(stream: TextIO, text: str) -> bool:
+    try:
+        text.encode(getattr(stream, "encoding", None) or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True

@@ -29,9 +29,9 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -90,7 +90,7 @@ class Cell:
     kind: Literal["python", "command"] = "python"
 
 
-# ---- making text safe to show -------------------------------------------------------------------
+# ---- making text safe to show ----------------------------------------------------------------
 
 # C0 controls except tab and newline, DEL, C1 controls, and bidi overrides that reorder a line.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -138,7 +138,7 @@ def display(value: Any) -> str:
     return cap(inert(text))
 
 
-# ---- output capture -------------------------------------------------------------------------------
+# ---- output capture --------------------------------------------------------------------------
 
 
 class _Capture:
@@ -359,7 +359,7 @@ class _Router:
         return getattr(self._target(), name)
 
 
-# ---- what user code sees in place of input() and exit() ------------------------------------------
+# ---- what user code sees in place of input() and exit() --------------------------------------
 
 
 class InputNotAvailable(EOFError):
@@ -374,7 +374,7 @@ def _no_input(prompt: Any = "") -> str:
 
 
 class _Quitter:
-    """``exit()`` and ``quit()``: ask the front-end to leave (never close stdin or kill anything)."""
+    """``exit()`` and ``quit()``: ask the front-end to leave (never close stdin, kill nothing)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -408,7 +408,7 @@ def default_namespace() -> dict[str, Any]:
     return ns
 
 
-# ---- the shell --------------------------------------------------------------------------------------
+# ---- the shell -------------------------------------------------------------------------------
 
 
 def is_complete(source: str) -> bool:
@@ -496,7 +496,7 @@ class Shell:
         self._worker_streams: tuple[int, dict[str, Any]] | None = None
         self._context = contextvars.copy_context()  # numpy errstate etc. persist across runs
 
-    # ---- state ---------------------------------------------------------------------------------
+    # ---- state -------------------------------------------------------------------------------
     @property
     def running(self) -> bool:
         """True while code is running on the worker thread."""
@@ -506,7 +506,7 @@ class Shell:
         """The filename the next cell will run under (``<repl-N>``)."""
         return f"<repl-{self._count + 1}>"
 
-    # ---- running ---------------------------------------------------------------------------------
+    # ---- running -----------------------------------------------------------------------------
     def run(
         self,
         source: str,
@@ -529,7 +529,9 @@ class Shell:
             if lines and not lines[-1].endswith("\n"):
                 lines[-1] += "\n"
             linecache.cache[filename] = (len(source), None, lines, filename)
-        result = self._submit(lambda: self._execute(source, filename), on_output, filename)
+        result = self._submit(
+            lambda: self._echo(self._execute(source, filename)), on_output, filename
+        )
         self.cells.append(Cell(source, filename, result.status))
         return result
 
@@ -550,6 +552,20 @@ class Shell:
             )
         self.namespace["__file__"] = str(path)
         return self.run(source, filename=str(path), on_output=on_output)
+
+    def evaluate(
+        self, expression: str, *, on_output: Callable[[str], None] | None = None
+    ) -> RunResult:
+        """Evaluate one expression (a ``%debug EXPR``'s) in the namespace: its value is ``obj``.
+        Unlike :meth:`run` it neither counts as a cell nor sets ``_``."""
+        filename = "<expression>"
+        linecache.cache[filename] = (len(expression), None, [expression + "\n"], filename)
+
+        def job() -> Any:
+            code = compile(expression, filename, "eval", dont_inherit=True)
+            return eval(code, self.namespace)
+
+        return self._submit(job, on_output, filename)
 
     def call(
         self,
@@ -612,7 +628,7 @@ class Shell:
         )
         return prefix, found
 
-    # ---- internals ---------------------------------------------------------------------------------
+    # ---- internals ---------------------------------------------------------------------------
     def _lookup(self, path: str) -> Any:
         head, *rest = path.split(".")
         builtin_names = self.namespace.get("__builtins__", {})
@@ -722,7 +738,10 @@ class Shell:
                 value = job()
             finally:
                 self._stop_interrupts()
-            result = self._value_result(value)
+            if isinstance(value, _Echo):
+                result = RunResult("ok", value=value.text, obj=value.value)
+            else:
+                result = RunResult("ok", obj=value)
         except KeyboardInterrupt as e:
             self._stop_interrupts()
             result = RunResult("interrupted", error=self._traceback(e))
@@ -737,17 +756,16 @@ class Shell:
             self._uninstall_routers(installed)
         return result
 
-    def _value_result(self, value: Any) -> RunResult:
-        if value is _NO_VALUE:
-            return RunResult("ok")
-        if value is None:
-            return RunResult("ok", obj=None)
+    def _echo(self, value: Any) -> Any:
+        """What a REPL shows for a cell's value, computed on the worker (a repr may hang too)."""
+        if value is _NO_VALUE or value is None:
+            return None
         self.namespace["_"] = value
         try:
             text = display(value)
         except Exception as e:  # a broken __repr__ is the user's to fix, not ours to crash on
             text = f"<{type(value).__name__} object: repr failed: {inert(repr(e))}>"
-        return RunResult("ok", value=text, obj=value)
+        return _Echo(value, text)
 
     def _stop_interrupts(self) -> None:
         """Make sure no KeyboardInterrupt can arrive any more, even one already on its way."""
@@ -802,6 +820,11 @@ def _drop_shell_frames(te: traceback.TracebackException) -> None:
 
 _MISSING = object()
 _NO_VALUE = object()
+
+
+class _Echo(NamedTuple):
+    value: Any
+    text: str
 
 
 def _exit_code(e: SystemExit, capture: _Capture) -> int:

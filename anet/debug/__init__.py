@@ -1,11 +1,11 @@
 """anet.debug: step through backward() one node at a time, with flags, checks and renderers.
 
-    from anet.debug import BackwardSession, record
-    with record():                 # where each op was applied, fingerprints for `inplace`
-        loss = model(x).sum()
-    s = BackwardSession(loss)      # plans the walk, runs nothing
-    s.step(); s.run(); s.finish(); s.restart()
-    print(render.tree(s))
+from anet.debug import BackwardSession, record
+with record():                 # where each op was applied, fingerprints for `inplace`
+    loss = model(x).sum()
+s = BackwardSession(loss)      # plans the walk, runs nothing
+s.step(); s.run(); s.finish(); s.restart()
+print(render.tree(s))
 """
 
 from anet.debug import render

@@ -1,4 +1,4 @@
-"""Flags: the kinds of mismatch the debugger reports, their messages, and the checks that raise them.
+"""Flags: the kinds of mismatch the debugger reports, their messages, and the checks behind them.
 
 The cheap checks (shape, count, none, type, dtype) are anet.autograd's own, the same ones plain
 ``backward()`` raises; this module adds ``nonfinite``, ``exception``, ``inplace`` and the numerical
@@ -114,7 +114,7 @@ def nonfinite(t: Tensor, received: Any, grads: list[np.ndarray | None]) -> list[
 
 
 def exception(t: Tensor, error: Exception) -> Flag:
-    """The ``exception`` flag for a backward that raised, with its traceback from the user's code."""
+    """The ``exception`` flag for a backward that raised, with its traceback from user code."""
     tb = error.__traceback__
     # Drop the walk's own frames: the traceback starts in the Function's backward.
     while tb is not None and tb.tb_next is not None and _walk_frame(tb.tb_frame.f_code.co_filename):
@@ -203,33 +203,50 @@ def vjp_check(
     must match the derivatives of ``<v, forward(x)>``, entry by entry (at most ``entries`` random
     entries per parent). At a kink (ReLU at 0, tied maxima) a one-sided derivative also counts.
     """
-    ctx = t._ctx
-    if ctx is None:
+    if t._ctx is None:
         return CheckResult(t.id, None, (), f"#{t.id} is a leaf: nothing to check")
-    arg, kwargs = ctx.arg, dict(ctx.kwargs)
     rng = np.random.default_rng(t.id if seed is None else seed)
-    xs = [p.data.astype(np.float64) if p.data.dtype.kind == "f" else p.data for p in ctx.parents]
-    shadows = [_shadow(p, x) for p, x in zip(ctx.parents, xs)]
-
-    def forward(arrays: list[np.ndarray]) -> tuple[Context, np.ndarray]:
-        fresh = Context(arg, *shadows)
-        fresh.kwargs = kwargs
-        return fresh, np.asarray(arg.forward(fresh, *[a.copy() for a in arrays], **kwargs))
-
     try:
-        fresh, out = forward(xs)
-        if out.dtype.kind != "f":
-            return CheckResult(t.id, None, (), f"{label(t)}: output is {out.dtype}, not checked")
-        v = rng.standard_normal(out.shape)
-        f0 = float(np.sum(v * out))
-        node = _shadow(t, out)
-        node._ctx = fresh
-        grads, problems = check_grads(node, arg.backward(fresh, v.astype(out.dtype)))
+        with np.errstate(all="ignore"):
+            return _vjp_check(t, rng, entries, eps, atol, rtol)
     except Exception as e:
         return CheckResult(t.id, None, (), f"{label(t)}: could not run the check: {e!r}")
+
+
+_SMALL = 1 << 16  # inputs up to this size are copied for every forward call of the check
+
+
+def _vjp_check(
+    t: Tensor, rng: np.random.Generator, entries: int, eps: float, atol: float, rtol: float
+) -> CheckResult:
+    ctx = t._ctx
+    arg, kwargs = ctx.arg, dict(ctx.kwargs)
+    # Private C-ordered copies: perturbing them in place must not touch the user's data.
+    xs = [
+        np.array(p.data, dtype=np.float64 if p.data.dtype.kind == "f" else None, order="C")
+        for p in ctx.parents
+    ]
+    shadows = [_shadow(p, x) for p, x in zip(ctx.parents, xs)]
+
+    def forward() -> tuple[Context, np.ndarray]:
+        fresh = Context(arg, *shadows)
+        fresh.kwargs = kwargs
+        # Copies, so a forward that writes into its inputs cannot spoil the next call.
+        inputs = [x.copy() if x.size <= _SMALL else x for x in xs]
+        return fresh, np.asarray(arg.forward(fresh, *inputs, **kwargs))
+
+    fresh, out = forward()
+    if out.dtype.kind != "f":
+        return CheckResult(t.id, None, (), f"{label(t)}: output is {out.dtype}, not checked")
+    v = rng.standard_normal(out.shape)
+    f0 = float(np.sum(v * out))
+    node = _shadow(t, out)
+    node._ctx = fresh
+    grads, problems = check_grads(node, arg.backward(fresh, v.astype(out.dtype)))
     unusable = [p for p in problems if p.kind != "dtype"]
     if unusable:
         return CheckResult(t.id, None, (), f"{label(t)}: not compared: {unusable[0].message}")
+    grads = [None if g is None else np.array(g, dtype=np.float64) for g in grads]
     if out.dtype != np.float64:  # the forward computes in lower precision: coarser differences
         eps, atol, rtol = 1e-3, 1e-2, 1e-2
 
@@ -239,17 +256,16 @@ def vjp_check(
             continue
         n = x.size
         picks = np.arange(n) if n <= entries else np.sort(rng.choice(n, entries, replace=False))
-        worst = (0.0, 0.0, 0.0)
-        ok = True
+        worst, ok = (0.0, 0.0, 0.0), True
+        flat = x.reshape(-1)  # a view: moving flat[j] moves x
         for j in picks:
-            h = eps * max(1.0, abs(float(x.flat[j])))
-            values = []
-            for step in (h, -h):
-                moved = list(xs)
-                moved[i] = x.copy()
-                moved[i].flat[j] += step
-                values.append(float(np.sum(v * forward(moved)[1])))
-            fp, fm = values
+            here = flat[j]
+            h = eps * max(1.0, abs(float(here)))
+            flat[j] = here + h
+            fp = float(np.sum(v * forward()[1]))
+            flat[j] = here - h
+            fm = float(np.sum(v * forward()[1]))
+            flat[j] = here
             central = (fp - fm) / (2 * h)
             a = float(g.flat[j])
             err = min(abs(a - central), abs(a - (fp - f0) / h), abs(a - (f0 - fm) / h))
@@ -259,17 +275,17 @@ def vjp_check(
                 worst = (err, a, central)
         results.append(ParentCheck(i, len(picks), n, *worst, ok))
 
-    ok = all(r.ok for r in results)
+    if not results:
+        return CheckResult(t.id, True, (), f"{label(t)}: no parent requires grad, nothing to check")
     per_parent = ", ".join(
         f"parent {r.index} max error {r.max_error:.3g}"
         + ("" if r.ok else f" (backward {r.backward:.6g} vs numerical {r.numerical:.6g})")
         + ("" if r.checked == r.total else f" over {r.checked} of {r.total} entries")
         for r in results
     )
-    if not results:
-        return CheckResult(t.id, True, (), f"{label(t)}: no parent requires grad, nothing to check")
-    if ok:
-        return CheckResult(t.id, True, tuple(results), f"{label(t)}: backward matches: {per_parent}")
+    if all(r.ok for r in results):
+        message = f"{label(t)}: backward matches: {per_parent}"
+        return CheckResult(t.id, True, tuple(results), message)
     op = arg.__name__
     message = (
         f"{_at(t)}: disagrees with finite differences of {op}.forward "

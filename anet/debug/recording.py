@@ -27,8 +27,8 @@ from anet.tensor import Context, Tensor, set_apply_hook
 
 _ANET_DIR = os.path.dirname(os.path.abspath(anet.__file__)) + os.sep
 _FUNCTOOLS = functools.__file__
-_internal: dict[CodeType, bool] = {}
-used = False  # set once recording is first turned on: until then no ctx has fingerprints  # code object -> is it anet's own (or functools') code
+_internal: dict[CodeType, bool] = {}  # code object -> is it anet's own (or functools') code
+used = False  # set once recording is first turned on: until then no ctx has fingerprints
 
 
 def _is_internal(code: CodeType) -> bool:
@@ -36,7 +36,9 @@ def _is_internal(code: CodeType) -> bool:
         return _internal[code]
     except KeyError:
         name = code.co_filename
-        inside = name == _FUNCTOOLS or os.path.abspath(name).startswith(_ANET_DIR)
+        inside = name == _FUNCTOOLS or (
+            not name.startswith("<") and os.path.abspath(name).startswith(_ANET_DIR)
+        )
         _internal[code] = inside
         return inside
 
@@ -49,14 +51,33 @@ def user_frame(depth: int = 1) -> tuple[str, int, str] | None:
     if f is None:
         return None
     name, line = f.f_code.co_filename, f.f_lineno
-    return name, line, linecache.getline(name, line).strip()
+    return name, line, source_line(name, line)
+
+
+_missing: set[str] = set()  # files linecache could not load: not asked again (it is slow)
+
+
+def source_line(name: str, line: int) -> str:
+    """Line ``line`` of file ``name``, stripped ("" when unknown). Code run from a string is
+    found when its source was put in ``linecache.cache`` under the name it was compiled with."""
+    entry = linecache.cache.get(name)
+    if entry is None or len(entry) != 4:
+        if name in _missing:
+            return ""
+        text = linecache.getline(name, line)
+        if name not in linecache.cache:
+            _missing.add(name)
+        return text.strip()
+    lines = entry[2]
+    return lines[line - 1].strip() if 0 < line <= len(lines) else ""
 
 
 def fingerprint(a: np.ndarray) -> int:
     """crc32 of the values of ``a``: in place when contiguous, else chunk by chunk (O(size))."""
-    if a.flags.c_contiguous:
+    flags = a.flags
+    if flags.c_contiguous:
         return zlib.crc32(a)
-    if a.flags.f_contiguous:
+    if flags.f_contiguous:
         return zlib.crc32(a.T)
     crc = 0
     for c in chunks(a):
@@ -66,16 +87,24 @@ def fingerprint(a: np.ndarray) -> int:
 
 def fingerprints(ctx: Context) -> tuple[tuple[int | None, ...], tuple[int, ...]]:
     """(one per saved tensor: crc or None for non-arrays, one per parent: crc of its data)."""
-    seen: dict[int, int] = {}
-
-    def crc(a: np.ndarray) -> int:
-        key = id(a)
-        if key not in seen:
-            seen[key] = fingerprint(a)
-        return seen[key]
-
-    saved = tuple(crc(a) if isinstance(a, np.ndarray) else None for a in ctx.saved_tensors)
-    return saved, tuple(crc(p.data) for p in ctx.parents)
+    seen: dict[int, int] = {}  # id(array) -> crc: an array both saved and a parent is read once
+    saved = []
+    for a in ctx.saved_tensors:
+        if isinstance(a, np.ndarray):
+            crc = seen.get(id(a))
+            if crc is None:
+                crc = seen[id(a)] = fingerprint(a)
+            saved.append(crc)
+        else:
+            saved.append(None)
+    parents = []
+    for p in ctx.parents:
+        a = p.data
+        crc = seen.get(id(a))
+        if crc is None:
+            crc = seen[id(a)] = fingerprint(a)
+        parents.append(crc)
+    return tuple(saved), tuple(parents)
 
 
 def _hook(ctx: Context, out: Tensor) -> None:
@@ -89,7 +118,7 @@ def is_recording() -> bool:
     return _tensor._apply_hook is _hook
 
 
-class record:  # noqa: N801 - reads as a function: record() / with record(): ...
+class record:
     """Record where each op is applied and fingerprint its inputs, for the debugger.
 
     ``anet.debug.record()`` turns recording on; ``record(False)`` turns it off. As a context

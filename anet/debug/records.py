@@ -6,6 +6,8 @@ on first use, so a session over a 100,000-node graph is cheap to create.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import inspect
 import weakref
 from typing import Any, NamedTuple
@@ -75,10 +77,8 @@ def backward_source(fxn: type) -> str | None:
         text: str | None = inspect.cleandoc("\n" + inspect.getsource(backward))
     except (OSError, TypeError):
         text = None
-    try:
+    with contextlib.suppress(TypeError):  # not weak-referenceable: not remembered
         _sources[backward] = text
-    except TypeError:
-        pass
     return text
 
 
@@ -90,7 +90,17 @@ class NodeRecord:
     the grads it gave each parent.
     """
 
-    __slots__ = ("_saved", "check", "flags", "grads", "index", "raw", "received", "status", "tensor")
+    __slots__ = (
+        "_saved",
+        "check",
+        "flags",
+        "grads",
+        "index",
+        "raw",
+        "received",
+        "status",
+        "tensor",
+    )
     is_leaf = False
 
     def __init__(self, tensor: Tensor, index: int) -> None:
@@ -255,7 +265,14 @@ class Graph:
         self.root = root
         if order is None:
             order = topo_order(root)
-        self.nodes: list[NodeRecord] = [NodeRecord(t, i) for i, t in enumerate(order)]
+        # The cyclic GC would rescan the whole graph while 10⁵ records are made: hold it off.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self.nodes: list[NodeRecord] = [NodeRecord(t, i) for i, t in enumerate(order)]
+        finally:
+            if collecting:
+                gc.enable()
         self._by_id: dict[int, NodeRecord] | None = None
         self._leaves: dict[int, LeafRecord] | None = None
 

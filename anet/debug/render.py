@@ -32,7 +32,10 @@ ASCII_STATUS_MARKS = {
     ERROR: "x error",
     UNREACHED: "- unreached",
 }
-_LINES = {False: ("├─ ", "└─ ", "│  ", "   ", "↑", "✗", "…"), True: ("|- ", "`- ", "|  ", "   ", "^", "x", "...")}
+_LINES = {
+    False: ("├─ ", "└─ ", "│  ", "   ", "↑", "✗", "…"),
+    True: ("|- ", "`- ", "|  ", "   ", "^", "x", "..."),
+}
 
 
 def graph_of(source: Source) -> Graph:
@@ -64,14 +67,15 @@ def tree(
     *,
     node: int | str | None = None,
     ascii: bool = False,
-    max_depth: int | None = None,
+    max_depth: int | None = 64,
     max_lines: int | None = None,
 ) -> str:
     """The graph as a text tree: the root (or ``node``) at the top, parents below.
 
     Each row: ``#id Op (shape)``, status and flag markers (words, readable without colour), the
-    file:line where the op was applied. ``ascii=True`` draws with ASCII only. ``max_depth`` and
-    ``max_lines`` cut big graphs (a ``…`` row says so).
+    file:line where the op was applied. ``ascii=True`` draws with ASCII only. Rows deeper than
+    ``max_depth`` are not drawn (the last row drawn ends in ``… #id``: draw from there with
+    ``node=``), and ``max_lines`` cuts long output: a 100,000-op chain stays printable.
     """
     g = graph_of(source)
     statuses = isinstance(g, BackwardSession)
@@ -92,14 +96,22 @@ def tree(
         seen.add(rec.id)
         parents = g.parents(rec)
         deeper = parents and max_depth is not None and depth >= max_depth
-        text = f"{prefix}{connector}{row(rec)}" + (f" {more}" if deeper else "")
+        text = f"{prefix}{connector}{row(rec)}" + (f" {more} deeper" if deeper else "")
         loc = rec.where
-        rows.append((text, marks(rec, ascii, statuses), f"{os.path.basename(loc.file)}:{loc.line}" if loc else ""))
+        rows.append(
+            (
+                text,
+                marks(rec, ascii, statuses),
+                f"{os.path.basename(loc.file)}:{loc.line}" if loc else "",
+            )
+        )
         if deeper:
             continue
         child_prefix = prefix if not connector else prefix + (blank if connector == last else bar)
         for i in range(len(parents) - 1, -1, -1):
-            stack.append((parents[i], child_prefix, last if i == len(parents) - 1 else tee, depth + 1))
+            stack.append(
+                (parents[i], child_prefix, last if i == len(parents) - 1 else tee, depth + 1)
+            )
     width = min(max((len(r[0]) for r in rows), default=0), 48)
     mark_width = 11 if statuses else 0
     lines = [f"{t:<{width}}  {m:<{mark_width}} {w}".rstrip() if m or w else t for t, m, w in rows]
@@ -158,7 +170,7 @@ def to_dict(source: Source) -> dict[str, Any]:
             "id": r.id,
             "label": r.label,
             "shape": list(r.shape),
-            "dtype": str(r.dtype),
+            "dtype": _dtype(r.dtype),
             "requires_grad": r.requires_grad,
             "grad": None if r.tensor.grad is None else list(np.shape(r.tensor.grad)),
         }
@@ -174,10 +186,12 @@ def _node_dict(rec: NodeRecord, statuses: bool) -> dict[str, Any]:
         "op": rec.op,
         "label": rec.label,
         "shape": list(rec.shape),
-        "dtype": str(rec.dtype),
+        "dtype": _dtype(rec.dtype),
         "parents": [p.id for p in rec.tensor._ctx.parents],
         "kwargs": {k: _jsonable(v) for k, v in rec.kwargs.items()},
-        "where": None if loc is None else {"file": loc.file, "line": loc.line, "source": loc.source},
+        "where": None
+        if loc is None
+        else {"file": loc.file, "line": loc.line, "source": loc.source},
         "flags": [f.to_dict() for f in rec.flags],
     }
     if statuses:
@@ -185,21 +199,39 @@ def _node_dict(rec: NodeRecord, statuses: bool) -> dict[str, Any]:
         returned = rec.returned
         d["status"] = rec.status
         d["grad_output"] = None if received is None else _value_dict(received)
-        d["returned"] = None if returned is None else [
-            {
-                "parent": r.parent,
-                "got": None if r.value is None else _value_dict(r.value),
-                "expected": {"shape": list(r.expected_shape), "dtype": str(r.expected_dtype)},
-                "flags": list(r.flags),
-            }
-            for r in returned
-        ]
+        d["returned"] = (
+            None
+            if returned is None
+            else [
+                {
+                    "parent": r.parent,
+                    "got": None if r.value is None else _value_dict(r.value),
+                    "expected": {
+                        "shape": list(r.expected_shape),
+                        "dtype": _dtype(r.expected_dtype),
+                    },
+                    "flags": list(r.flags),
+                }
+                for r in returned
+            ]
+        )
     return d
+
+
+_dtype_names: dict[np.dtype, str] = {}
+
+
+def _dtype(dtype: np.dtype) -> str:
+    """``str(dtype)``, remembered: numpy computes it slowly, and a big graph asks 10⁵ times."""
+    name = _dtype_names.get(dtype)
+    if name is None:
+        name = _dtype_names[dtype] = str(dtype)
+    return name
 
 
 def _value_dict(s: Any) -> dict[str, Any]:
     if s.is_array:
-        return {"shape": list(s.shape), "dtype": str(s.dtype)}
+        return {"shape": list(s.shape), "dtype": _dtype(s.dtype)}
     return {"kind": s.kind}
 
 
@@ -211,12 +243,12 @@ def _jsonable(v: Any) -> Any:
     if isinstance(v, (tuple, list)):
         return [_jsonable(x) for x in v]
     if isinstance(v, np.ndarray):
-        return {"array": list(v.shape), "dtype": str(v.dtype)}
+        return {"array": list(v.shape), "dtype": _dtype(v.dtype)}
     return repr(v)[:80]
 
 
-def json(source: Source, indent: int | None = 2) -> str:
-    """``to_dict`` as JSON text."""
+def json(source: Source, indent: int | None = None) -> str:
+    """``to_dict`` as JSON text (compact unless ``indent`` is given: pretty JSON is slow)."""
     return _json.dumps(to_dict(source), indent=indent, ensure_ascii=False)
 
 
@@ -272,8 +304,10 @@ def detail(source: Source, key: int | str | Tensor, ascii: bool = False) -> str:
     if returned is not None:
         lines.append("  returned")
         for r in returned:
-            got = "None" if r.value is None else (
-                f"{r.value.shape} {r.value.dtype}" if r.value.is_array else str(r.value)
+            got = (
+                "None"
+                if r.value is None
+                else (f"{r.value.shape} {r.value.dtype}" if r.value.is_array else str(r.value))
             )
             bad = f"  {cross} {' '.join(r.flags)}" if r.flags else ""
             lines.append(

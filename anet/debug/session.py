@@ -138,16 +138,19 @@ class BackwardSession(Graph):
         try:
             self._run(rec)
             k += 1
+            if self._check_each:
+                self.check(rec)
         finally:
             self._advance(k)
+            self._stopped_at = self._k  # the user has seen the cursor here: run() goes on
         return rec
 
     def run(self, stop_on_flags: bool | None = None) -> Stop:
         """Continue to the next breakpoint, the next flag (unless ``stop_on_flags`` is False;
         flag breakpoints still stop) or the end.
 
-        A breakpoint stops before its node runs; ``run()`` never stops at the node it starts
-        from, except on a fresh session (so a breakpoint on the root works)."""
+        A breakpoint stops before its node runs. ``run()`` does not stop again at the node
+        where it already stopped for a breakpoint, or that ``step()`` moved the cursor to."""
         stop_on_flags = self.stop_on_flags if stop_on_flags is None else stop_on_flags
         return self._walk(True, stop_on_flags)
 
@@ -158,7 +161,7 @@ class BackwardSession(Graph):
     def _walk(self, breaks: bool, stop_on_flags: bool) -> Stop:
         self._start()
         nodes, n, k = self.nodes, len(self.nodes), self._k
-        run = self._run
+        run, check_each = self._run, self._check_each
         breaks = breaks and bool(self._breaks)
         watch = stop_on_flags or (breaks and any(b.kind == "flag" for b in self._breaks))
         start_flags = len(self.flags)
@@ -170,7 +173,7 @@ class BackwardSession(Graph):
                     rec.status = UNREACHED
                     k += 1
                     continue
-                if breaks and (not first or (k == 0 and self._stopped_at != 0)):
+                if breaks and (not first or self._stopped_at != k):
                     hit = self._break_at(rec)
                     if hit is not None:
                         self._stopped_at = k
@@ -179,6 +182,8 @@ class BackwardSession(Graph):
                 before = len(self.flags)
                 run(rec)
                 k += 1
+                if check_each:
+                    self.check(rec)
                 if watch and len(self.flags) > before:
                     hit = self._flag_break(self.flags[before:])
                     if stop_on_flags or hit is not None:
@@ -235,8 +240,8 @@ class BackwardSession(Graph):
         self._started = True
 
     def _run(self, rec: NodeRecord) -> None:
-        """One node, as anet.autograd.backward runs it, plus the debugger's checks; then move
-        the cursor on (past unreached nodes). The inner loop of the session: kept lean."""
+        """One node, as anet.autograd.backward runs it, plus the debugger's checks (the inner
+        loop of the session: kept lean). The caller moves the cursor."""
         t = rec.tensor
         received = t.grad
         found: list[Flag] | None = None
@@ -253,13 +258,13 @@ class BackwardSession(Graph):
             grads, problems = check_grads(t, raw)
             status = DONE
             if problems:
+                if problems[0].kind == "count":  # which grad is whose is unknown: use none
+                    problems, grads = problems[:1], [None] * len(grads)
                 found = found or []
                 for problem in problems:
                     found.append(checks.from_problem(t, problem, raw))
                     if problem.kind != "dtype":
                         status = ERROR
-                    if problem.kind == "count":  # which grad is whose is unknown: use none
-                        grads = [None] * len(grads)
             for g in grads:
                 # A finite sum of squares means finite entries (overflow goes the slow way).
                 if g is not None and g is not received and not isfinite(_squares(g, g)):
@@ -275,8 +280,6 @@ class BackwardSession(Graph):
         if found:
             rec.flags += found
             self.flags += found
-        if self._check_each:
-            self.check(rec)
 
     # ---- breakpoints -------------------------------------------------------------------------
     def break_on(
@@ -360,4 +363,3 @@ class BackwardSession(Graph):
     def check_all(self, **options: Any) -> list[CheckResult]:
         """``check()`` every node, in walk order."""
         return [self.check(rec, **options) for rec in self.nodes]
-

@@ -33,7 +33,7 @@ def chunks(a: np.ndarray, limit: int = CHUNK) -> Iterator[np.ndarray]:
 
 
 def all_finite(g: np.ndarray) -> bool:
-    """No NaN or Inf in ``g``: one reduction when it is clean (a finite sum means finite entries)."""
+    """No NaN or Inf in ``g``: one reduction when clean (a finite sum means finite entries)."""
     if g.dtype.kind != "f":
         return True
     if math.isfinite(np.add.reduce(g, axis=None)):
@@ -73,7 +73,7 @@ class Summary:
 
     @property
     def kind(self) -> str:
-        """"array", or the type name of what is there instead (``list``, ``Tensor``…)."""
+        """ "array", or the type name of what is there instead (``list``, ``Tensor``…)."""
         return "array" if self.is_array else type(self.value).__name__
 
     def _compute(self) -> tuple[Any, Any, Any, int, int]:

@@ -21,6 +21,7 @@ from anet.debug.render import marks
 from anet.debug.session import BackwardSession
 
 MAX_DEPTH = 12  # deepest nesting shown before the view re-roots
+OPEN_LEVELS, OPEN_ROWS = 3, 20  # a new graph opens this many levels, while rows stay this few
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +36,9 @@ class Row:
 
 
 def shape_text(shape: tuple[int, ...] | None) -> str:
-    """``(2,3)``: compact, so rows fit a narrow pane."""
+    """``(2,3)``: compact, so rows fit a narrow pane (`` —`` for no value yet)."""
     if shape is None:
-        return "—"
+        return " —"
     return "(" + ",".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
@@ -72,7 +73,7 @@ def node_label(rec: NodeRecord | LeafRecord, walking: bool) -> Text:
 
 
 def grad_label(rec: NodeRecord, index: int) -> Text:
-    """What the node's backward returned for one parent: ``→#1 got (3,2) expected (2,3) ✗ shape``."""
+    """What a node's backward returned for one parent: ``→#1 got (3,2) expected (2,3) ✗ shape``."""
     info = rec.returned[index]  # type: ignore[index]
     text = Text(f"→#{info.parent} got ")
     value = info.value
@@ -124,6 +125,10 @@ def placement(graph: Graph) -> dict[int, int | None]:
 
 class GraphTree(Tree[Row]):
     """The tree of a session (or of a graph after a plain ``backward()``)."""
+
+    # Not Textual's ▶/▼: ``▶`` means "current" in a row.
+    ICON_NODE = "▸ "
+    ICON_NODE_EXPANDED = "▾ "
 
     BINDINGS = [  # noqa: RUF012 (Textual's own class variable)
         Binding("right", "open", "Open", show=False),
@@ -183,10 +188,22 @@ class GraphTree(Tree[Row]):
             )
         rec = graph.node(self.view_root)
         self._add_record(self.root, rec)
-        row = self._rows.get(rec.id)
-        if row is not None:
-            row.expand()
-            self._populate(row)
+        self._open_top(rec.id)
+
+    def _open_top(self, ident: int) -> None:
+        """Open the first levels under the view's root, while they fit in about a screenful."""
+        level = [self._rows[ident]] if ident in self._rows else []
+        shown = 1
+        for _ in range(OPEN_LEVELS):
+            below = []
+            for row in level:
+                self._populate(row)
+                row.expand()
+                shown += len(row.children)
+                below += [c for c in row.children if c.data is not None and c.data.kind == "node"]
+            if shown > OPEN_ROWS:
+                break
+            level = below
 
     def _depth(self, ident: int) -> int:
         depth, home = 0, self.home

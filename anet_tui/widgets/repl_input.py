@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -60,7 +59,7 @@ class ReplInput(TextArea):
             highlight_cursor_line=False,
             compact=True,
         )
-        self.history = history  # shared list: the app appends what was run
+        self.entries = history  # shared list: the app appends what was run
         self.completer = completer
         self._history_index: int | None = None  # None: editing the draft
         self._draft = ""
@@ -106,27 +105,27 @@ class ReplInput(TextArea):
         self.insert("\n" + indent)
 
     def action_history_previous(self) -> None:
-        if self.cursor_location[0] > 0 or not self.history:
+        if self.cursor_location[0] > 0 or not self.entries:
             self.action_cursor_up()
             return
         if self._history_index is None:
             self._draft = self.text
-            self._history_index = len(self.history)
+            self._history_index = len(self.entries)
         if self._history_index == 0:
             return
         self._history_index -= 1
-        self._show(self.history[self._history_index])
+        self._show(self.entries[self._history_index])
 
     def action_history_next(self) -> None:
         if self.cursor_location[0] < self.document.line_count - 1 or self._history_index is None:
             self.action_cursor_down()
             return
         self._history_index += 1
-        if self._history_index >= len(self.history):
+        if self._history_index >= len(self.entries):
             self._history_index = None
             self._show(self._draft)
         else:
-            self._show(self.history[self._history_index])
+            self._show(self.entries[self._history_index])
 
     def _show(self, text: str) -> None:
         self.load_text(text)
@@ -141,7 +140,7 @@ class ReplInput(TextArea):
         prefix, candidates = self.completer(before)
         if not candidates:
             return
-        common = os.path.commonprefix(candidates)
+        common = common_prefix(candidates)
         if len(common) > len(prefix):
             self.insert(common[len(prefix) :])
         elif len(candidates) > 1:
@@ -154,8 +153,19 @@ class ReplInput(TextArea):
             self.app.exit()
 
 
+def common_prefix(words: list[str]) -> str:
+    """The longest start all ``words`` share."""
+    first, last = min(words), max(words)
+    n = 0
+    while n < len(first) and first[n] == last[n]:
+        n += 1
+    return first[:n]
+
+
 def highlight(source: str) -> Text:
     """``source`` highlighted as Python by pygments, in the terminal's own ANSI colours."""
-    return Syntax(source, "python", theme="ansi_dark", background_color="default").highlight(
-        source
-    )
+    syntax = Syntax(source, "python", theme="ansi_dark", background_color="default")
+    text = syntax.highlight(source)
+    if text.plain.endswith("\n") and not source.endswith("\n"):
+        text.right_crop(1)
+    return text

@@ -3,30 +3,43 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.widget import Widget
 
 
-class StatusLine(Static):
+class StatusLine(Widget):
     """``anet-tui · loss = #9 Sum · step 3/4 · ✗ 1 flag`` and, right-aligned, ``F1 help``."""
 
-    def show(self, root: str | None, position: tuple[int, int] | None, flags: int, busy: bool) -> None:
-        """``root``: how the root is named (``loss = #9 Sum``) or None without a session."""
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.root: str | None = None
+        self.position: tuple[int, int] | None = None
+        self.flags = 0
+        self.busy = False
+
+    def show(
+        self, root: str | None, position: tuple[int, int] | None, flags: int, busy: bool
+    ) -> None:
+        """``root``: how the root is named (``loss = #9 Sum``), None when there is no graph;
+        ``position``: (k, n) of a session's walk."""
+        self.root, self.position, self.flags, self.busy = root, position, flags, busy
+        self.refresh()
+
+    def render(self) -> Text:
         parts: list[tuple[str, str] | str] = [("anet-tui", "bold")]
-        if root is None:
+        if self.root is None:
             parts.append(" · no session: %debug EXPR")
         else:
-            parts.append(f" · {root}")
-            if position is not None:
-                k, n = position
+            parts.append(f" · {self.root}")
+            if self.position is not None:
+                k, n = self.position
                 parts.append(f" · step {k}/{n}")
-            if flags:
-                parts.append((f" · ✗ {flags} flag{'s' * (flags != 1)}", "bold red"))
-            else:
-                parts.append(" · ✓ no flags")
-        if busy:
+                if self.flags:
+                    parts.append((f" · ✗ {self.flags} flag{'s' * (self.flags != 1)}", "bold red"))
+                else:
+                    parts.append(" · ✓ no flags")
+        if self.busy:
             parts.append((" · running… (Ctrl+C stops)", "bold yellow"))
         left = Text.assemble(*parts)
         right = Text("F1 help ")
-        width = max(self.size.width, 1)
-        pad = max(1, width - left.cell_len - right.cell_len)
-        self.update(Text.assemble(left, " " * pad, right))
+        pad = max(1, self.size.width - left.cell_len - right.cell_len)
+        return Text.assemble(left, " " * pad, right, no_wrap=True, overflow="ellipsis")

@@ -27,12 +27,16 @@ class Transcript(RichLog):
         text = content.plain if isinstance(content, Text) else plain or str(content)
         self.plain.extend(text.split("\n"))
 
-    def echo(self, source: str) -> None:
-        """The input as it was run: ``>>>`` then ``...`` before each continuation line."""
+    def echo(self, source: str, key: str | None = None) -> None:
+        """The input as it was run: ``>>>`` then ``...`` before each continuation line; ``key``
+        names the key that ran it (``%step  (F10)``)."""
         self.flush()
-        code = highlight(source)
-        for i, line in enumerate(code.split("\n", allow_blank=True)):
-            self.add(Text.assemble((">>> " if i == 0 else "... ", "bold"), line))
+        lines = highlight(source).split("\n", allow_blank=True)
+        for i, line in enumerate(lines):
+            text = Text.assemble((">>> " if i == 0 else "... ", "bold"), line)
+            if key is not None and i == len(lines) - 1:
+                text.append(f"  ({key})", "dim")
+            self.add(text)
 
     def output(self, text: str) -> None:
         """Printed text as it arrives: whole lines are written, a partial line waits."""

@@ -1,0 +1,487 @@
+"""Lessons: Python files in the jupytext "percent" format, read into cells with a cursor.
+
+A lesson is a plain ``.py`` file cut into cells by ``# %%`` lines. ``# %% [markdown]`` cells are
+narration (``# ``-prefixed comment lines); the other cells are code. A ``%`` command in a code
+cell stands on a line of its own, either bare (``%step``) or commented the way jupytext writes
+magics (``# %step``), which keeps the file valid Python. No UI here: the app and the plain REPL
+show the narration and run each entry through ``Commands.execute``.
+
+    lesson = load("02")                   # a shipped lesson, or a path
+    known = {n for c in commands.table.values() for n in (c.name, *c.aliases)}
+    for cell in lesson.next():            # the narration, then the next code cell
+        if cell.kind == "markdown":
+            print(cell.text)
+        else:
+            outcomes = run_cell(cell, commands.execute, known)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Literal, NamedTuple, TypeVar
+
+CellKind = Literal["code", "markdown"]
+
+_MARKER = re.compile(r"^# %%(?:[ \t](?P<rest>.*))?$")
+_CELL_TYPE = re.compile(r"\[(?P<type>[A-Za-z]+)\]")
+_BARE_COMMAND = re.compile(r"^%(?P<name>[A-Za-z_]\w*)(?:[ \t].*)?$")
+_COMMENTED_COMMAND = re.compile(r"^# (?P<command>%(?P<name>[A-Za-z_]\w*)(?:[ \t].*)?)$")
+_NARRATION_TYPES = {"markdown", "md", "raw"}
+_BINARY_PROBE = 8192
+
+
+class LessonError(Exception):
+    """A lesson cannot be opened, found or saved; the message says why in the user's words."""
+
+
+class Entry(NamedTuple):
+    """One thing to run from a code cell: a block of Python or one ``%`` command line."""
+
+    source: str
+    line: int  # line number in the lesson file where it starts (1-based)
+    command: bool
+
+
+@dataclass(frozen=True)
+class LessonCell:
+    """One cell: ``number`` counts from 1 in file order; ``start``/``end`` are the file lines of
+    its ``# %%`` marker (or first line) and its last non-blank line; ``source`` is the code, or
+    for narration the text with the comment markers removed."""
+
+    number: int
+    kind: CellKind
+    source: str
+    title: str
+    start: int
+    end: int
+    body_line: int  # file line of the first line of ``source``
+
+    @property
+    def text(self) -> str:
+        """Narration as it is shown (same as ``source``; for code, the code)."""
+        return self.source
+
+    def entries(self, commands: Collection[str] | None = None) -> list[Entry]:
+        """The code cell cut into Python blocks and ``%`` command lines, in order.
+
+        ``commands`` are the known command names (``Commands.table`` names and aliases): a
+        ``# %word`` comment counts as a command only when ``word`` is one of them, so an ordinary
+        comment such as ``# %s is printf style`` stays a comment. None accepts any name. Blocks
+        holding only comments and blank lines are dropped. Narration cells have no entries.
+        """
+        if self.kind != "code":
+            return []
+        entries: list[Entry] = []
+        block: list[str] = []
+        block_line = self.body_line
+
+        def flush() -> None:
+            while block and not block[-1].strip():
+                block.pop()
+            if any(_is_code(line) for line in block):
+                entries.append(Entry("\n".join(block), block_line, False))
+            block.clear()
+
+        for i, line in enumerate(self.source.split("\n")):
+            command = _command(line, commands)
+            if command is not None:
+                flush()
+                entries.append(Entry(command, self.body_line + i, True))
+                continue
+            if not block and not line.strip():
+                continue
+            if not block:
+                block_line = self.body_line + i
+            block.append(line)
+        flush()
+        return entries
+
+    def syntax_error(self, commands: Collection[str] | None = None) -> str | None:
+        """``line N: message`` for the first Python block that cannot compile, else None."""
+        for entry in self.entries(commands):
+            if entry.command:
+                continue
+            try:
+                compile(entry.source, "<lesson>", "exec", dont_inherit=True)
+            except SyntaxError as e:
+                line = entry.line + (e.lineno or 1) - 1
+                return f"line {line}: {e.msg}"
+            except ValueError as e:  # e.g. a NUL character
+                return f"line {entry.line}: {e}"
+        return None
+
+
+def _is_code(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith("#")
+
+
+def _command(line: str, commands: Collection[str] | None) -> str | None:
+    """The ``%`` command a code line holds (``%step 2``), or None for Python."""
+    line = line.rstrip()
+    m = _BARE_COMMAND.match(line)
+    if m is not None:
+        return line
+    m = _COMMENTED_COMMAND.match(line)
+    if m is not None and (commands is None or m.group("name").lower() in commands):
+        return m.group("command")
+    return None
+
+
+# ---- parsing ---------------------------------------------------------------------------------
+
+
+def is_lesson(text: str) -> bool:
+    """Whether ``text`` is cut into cells by ``# %%`` lines (what makes a file a lesson)."""
+    return any(_MARKER.match(line) for line in text.splitlines())
+
+
+def parse(text: str) -> list[LessonCell]:
+    """The cells of a percent-format text. Lines before the first ``# %%`` form a first cell
+    (narration when they are only comments, code otherwise); empty cells are dropped. Nothing
+    is compiled here: a syntax error belongs to its cell (see ``LessonCell.syntax_error``)."""
+    lines = text.splitlines()
+    raw: list[tuple[str, str, int, int]] = []  # (kind, title, marker line, first body index)
+    if lines and not _MARKER.match(lines[0]):
+        raw.append(("auto", "", 1, 0))
+    for i, line in enumerate(lines):
+        m = _MARKER.match(line)
+        if m is not None:
+            kind, title = _header(m.group("rest") or "")
+            raw.append((kind, title, i + 1, i + 1))
+    cells: list[LessonCell] = []
+    for j, (kind, title, start, first) in enumerate(raw):
+        stop = raw[j + 1][2] - 1 if j + 1 < len(raw) else len(lines)
+        body = lines[first:stop]
+        lead = 0
+        while lead < len(body) and not body[lead].strip():
+            lead += 1
+        body = body[lead:]
+        while body and not body[-1].strip():
+            body.pop()
+        if not body:
+            continue
+        if kind == "auto":
+            kind = "code" if any(_is_code(line) for line in body) else "markdown"
+        body_line = first + lead + 1
+        end = body_line + len(body) - 1 if body else start
+        if kind == "markdown":
+            source = "\n".join(_uncomment(line) for line in body)
+            title = title or _heading(source)
+        else:
+            source = "\n".join(body)
+        cells.append(
+            LessonCell(len(cells) + 1, kind, source, title, start, end, body_line)  # type: ignore[arg-type]
+        )
+    return cells
+
+
+def _header(rest: str) -> tuple[str, str]:
+    """``Title [markdown] key="value"`` → (kind, title); metadata is ignored."""
+    m = _CELL_TYPE.search(rest)
+    if m is None:
+        return "code", rest.strip()
+    kind = "markdown" if m.group("type").lower() in _NARRATION_TYPES else "code"
+    return kind, rest[: m.start()].strip()
+
+
+def _uncomment(line: str) -> str:
+    if line.startswith("# "):
+        return line[2:]
+    if line.rstrip() == "#":
+        return ""
+    return line
+
+
+def _heading(text: str) -> str:
+    first = text.split("\n", 1)[0]
+    return first.lstrip("#").strip() if first.startswith("#") else ""
+
+
+# ---- reading files ---------------------------------------------------------------------------
+
+
+def read_text(path: str | Path | Traversable, what: str = "lesson") -> str:
+    """The UTF-8 text of a file, or a LessonError saying plainly why it cannot be read
+    (missing, a directory, unreadable, binary, not UTF-8)."""
+    name = str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise LessonError(f"cannot open {what} {name}: no such file") from None
+    except IsADirectoryError:
+        raise LessonError(f"cannot open {what} {name}: it is a directory") from None
+    except OSError as e:
+        raise LessonError(f"cannot open {what} {name}: {e.strerror or e}") from None
+    if b"\0" in data[:_BINARY_PROBE]:
+        raise LessonError(f"cannot open {what} {name}: it is a binary file, not Python source")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise LessonError(
+            f"cannot open {what} {name}: it is not UTF-8 text "
+            f"(byte 0x{data[e.start]:02x} on line {line}); save it as UTF-8"
+        ) from None
+    return text
+
+
+# ---- the lesson and its cursor -----------------------------------------------------------------
+
+
+class Lesson:
+    """A lesson's cells and a cursor: the index of the next cell to present.
+
+    A step is the narration cells before a code cell plus that code cell: ``next()`` returns the
+    cells of the next step and moves past them, ``prev()`` moves back one step, ``goto(n)`` puts
+    the cursor at cell ``n``. Moving never undoes what already ran: the namespace keeps it.
+    """
+
+    def __init__(self, cells: list[LessonCell], name: str = "lesson", path: str = "") -> None:
+        self.cells = cells
+        self.name = name
+        self.path = path
+        self.cursor = 0
+
+    @classmethod
+    def from_text(cls, text: str, name: str = "lesson", path: str = "") -> Lesson:
+        return cls(parse(text), name, path)
+
+    @property
+    def title(self) -> str:
+        """The first cell title or heading, else the name."""
+        return next((c.title for c in self.cells if c.title), self.name)
+
+    @property
+    def current(self) -> LessonCell | None:
+        """The cell at the cursor (None at the end)."""
+        return self.cells[self.cursor] if self.cursor < len(self.cells) else None
+
+    @property
+    def done(self) -> bool:
+        return self.cursor >= len(self.cells)
+
+    @property
+    def position(self) -> tuple[int, int]:
+        """(cells behind the cursor, cells in the lesson)."""
+        return self.cursor, len(self.cells)
+
+    def cell(self, n: int) -> LessonCell:
+        """Cell number ``n`` (from 1)."""
+        if not 1 <= n <= len(self.cells):
+            raise LessonError(f"{self.name} has cells 1 to {len(self.cells)}, not {n}")
+        return self.cells[n - 1]
+
+    def upcoming(self) -> list[LessonCell]:
+        """The cells of the next step: narration from the cursor up to the next code cell."""
+        step: list[LessonCell] = []
+        for cell in self.cells[self.cursor :]:
+            step.append(cell)
+            if cell.kind == "code":
+                break
+        return step
+
+    def next(self) -> list[LessonCell]:
+        """The next step's cells (empty at the end); the cursor moves past them."""
+        step = self.upcoming()
+        self.cursor += len(step)
+        return step
+
+    def prev(self) -> list[LessonCell]:
+        """Back one step (so ``next()`` runs the previous code cell again); the new upcoming
+        step is returned. At the start the cursor stays."""
+        starts = self._step_starts()
+        earlier = [s for s in starts if s < self.cursor]
+        self.cursor = earlier[-1] if earlier else 0
+        return self.upcoming()
+
+    def goto(self, n: int) -> list[LessonCell]:
+        """Put the cursor at cell ``n`` (from 1; ``len + 1`` is the end); returns ``upcoming()``."""
+        if not 1 <= n <= len(self.cells) + 1:
+            raise LessonError(f"{self.name} has cells 1 to {len(self.cells)}, not {n}")
+        self.cursor = n - 1
+        return self.upcoming()
+
+    def _step_starts(self) -> list[int]:
+        starts = [0]
+        for i, cell in enumerate(self.cells):
+            if cell.kind == "code" and i + 1 < len(self.cells):
+                starts.append(i + 1)
+        return starts
+
+    def entries(self, commands: Collection[str] | None = None) -> list[Entry]:
+        """Every code cell's entries, in order: what running the whole lesson runs."""
+        return [e for cell in self.cells for e in cell.entries(commands)]
+
+    def syntax_errors(self, commands: Collection[str] | None = None) -> list[tuple[int, str]]:
+        """``(cell number, "line N: message")`` for every code cell that cannot compile."""
+        found = ((c.number, c.syntax_error(commands)) for c in self.cells)
+        return [(n, error) for n, error in found if error is not None]
+
+    def __repr__(self) -> str:
+        return f"<Lesson {self.name}: cell {self.cursor + 1}/{len(self.cells)}>"
+
+
+def load(spec: str | Path) -> Lesson:
+    """The lesson at path ``spec``, or the shipped lesson it names (``"2"``, ``"02"``,
+    ``"backward"``, ``"02_the_backward_walk"``). LessonError when neither exists or the file
+    cannot be read; an empty file is an error too."""
+    path = Path(spec).expanduser()
+    if path.exists() or os.sep in str(spec) or str(spec).endswith(".py"):
+        text = read_text(path)
+        lesson = Lesson.from_text(text, path.stem, str(path))
+    else:
+        info = find(str(spec))
+        lesson = Lesson.from_text(read_text(info.resource), info.name, info.path)
+    if not lesson.cells:
+        raise LessonError(f"{lesson.path or lesson.name} is empty: a lesson needs # %% cells")
+    return lesson
+
+
+# ---- the lessons that ship with anet-tui --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LessonInfo:
+    """A shipped lesson: ``number`` (1, 2, 3), ``name`` (file stem), ``title``, ``path``."""
+
+    number: int
+    name: str
+    title: str
+    path: str
+    resource: Traversable
+
+
+def _lesson_dir() -> Traversable:
+    return resources.files("anet_tui").joinpath("lessons")
+
+
+def shipped() -> list[LessonInfo]:
+    """The lessons that ship with the package, in order (files ``NN_name.py``)."""
+    found = []
+    for item in _lesson_dir().iterdir():
+        m = re.match(r"^(\d+)_\w+\.py$", item.name)
+        if m is None or not item.is_file():
+            continue
+        name = item.name[:-3]
+        lesson = Lesson.from_text(read_text(item), name)
+        found.append(LessonInfo(int(m.group(1)), name, lesson.title, str(item), item))
+    return sorted(found, key=lambda info: (info.number, info.name))
+
+
+def find(spec: str) -> LessonInfo:
+    """The shipped lesson named by number (``2``), file stem, or a unique part of its name."""
+    lessons = shipped()
+    key = spec.strip().lower().removesuffix(".py")
+    if key.isdigit():
+        hits = [i for i in lessons if i.number == int(key)]
+    else:
+        hits = [i for i in lessons if i.name == key] or [i for i in lessons if key in i.name]
+    if len(hits) == 1:
+        return hits[0]
+    listing = "; ".join(f"{i.number} {i.name}" for i in lessons)
+    why = "is ambiguous" if hits else "is no file and no shipped lesson"
+    raise LessonError(f"lesson {spec!r} {why} (shipped: {listing})")
+
+
+# ---- running and saving -------------------------------------------------------------------------
+
+Outcome = TypeVar("Outcome")
+
+
+def run_cell(
+    cell: LessonCell,
+    execute: Callable[[str], Outcome],
+    commands: Collection[str] | None = None,
+) -> list[Outcome]:
+    """Run a code cell's entries through ``execute`` (``Commands.execute``: Python or a ``%``
+    line) and return the outcomes; stops after the first whose ``ok`` is false, so a cell with
+    an error leaves the namespace as far as it got. Narration cells run nothing."""
+    outcomes: list[Outcome] = []
+    for entry in cell.entries(commands):
+        outcome = execute(entry.source)
+        outcomes.append(outcome)
+        if not getattr(outcome, "ok", True):
+            break
+    return outcomes
+
+
+def to_script(sources: Iterable[str], note: str | None = None) -> str:
+    """Sources run in a session as a percent-format lesson that replays them: each Python
+    source a ``# %%`` cell, consecutive ``%`` commands one cell of ``# %command`` lines (valid
+    Python, and commands again when anet-tui runs the file). ``note`` heads it as narration."""
+    if note is None:
+        stamp = datetime.now().strftime("%Y-%m-%d %H:%M")
+        note = f"anet-tui session saved {stamp}: replay it with `anet-tui --lesson FILE`"
+    out = ["# %% [markdown]\n" + "".join(_comment(line) for line in note.split("\n"))]
+    commands: list[str] = []
+    for source in sources:
+        source = source.strip("\n")
+        if not source.strip():
+            continue
+        if source.lstrip().startswith("%") and "\n" not in source:
+            commands.append(f"# {source.strip()}\n")
+            continue
+        if commands:
+            out.append("# %%\n" + "".join(commands))
+            commands = []
+        out.append(f"# %%\n{source.rstrip()}\n")
+    if commands:
+        out.append("# %%\n" + "".join(commands))
+    return "\n".join(out)
+
+
+def _comment(line: str) -> str:
+    return f"# {line}\n" if line.strip() else "#\n"
+
+
+def save_script(
+    path: str | Path, sources: Iterable[str], *, force: bool = False, note: str | None = None
+) -> Path:
+    """Write ``to_script(sources)`` to ``path``; an existing file is replaced only with
+    ``force``. Written to a temporary file first, so a failed save never leaves half a file."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise LessonError(f"cannot save to {path}: it is a directory")
+    if path.exists() and not force:
+        raise LessonError(f"{path} exists: save with force (%save {path} -f) to replace it")
+    text = to_script(sources, note)
+    directory = path.parent
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise LessonError(f"cannot save to {path}: {e.strerror or e}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise LessonError(f"cannot save to {path}: {e.strerror or e}") from None
+    return path
+
+
+__all__ = [
+    "Entry",
+    "Lesson",
+    "LessonCell",
+    "LessonError",
+    "LessonInfo",
+    "find",
+    "is_lesson",
+    "load",
+    "parse",
+    "read_text",
+    "run_cell",
+    "save_script",
+    "shipped",
+    "to_script",
+]

@@ -1,0 +1,376 @@
+"""Lessons: parsing percent-format files, the cursor, clear errors, %save round trips, and the
+three shipped lessons run cell by cell through the shared evaluator (Shell + Commands)."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from anet_tui import lessons
+from anet_tui.commands import Commands
+from anet_tui.lessons import Lesson, LessonError
+from anet_tui.shell import Shell
+
+SAMPLE = textwrap.dedent(
+    """\
+    # %% [markdown]
+    # # Shapes
+    #
+    # Look at `x`.
+
+    # %% Make x
+    import numpy as np
+    x = np.ones(3)
+
+    # %%
+    # %debug loss
+    y = x * 2
+    %step 2
+
+    # a comment only
+
+    # %% Wrap up [markdown]
+    # Done.
+    """
+)
+
+
+def known(commands: Commands) -> set[str]:
+    return {n for c in commands.table.values() for n in (c.name, *c.aliases)}
+
+
+def fresh() -> Commands:
+    return Commands(Shell(), trees=True)
+
+
+# ---- parsing ------------------------------------------------------------------------------------
+
+
+def test_parse_cells_kinds_titles_and_lines() -> None:
+    cells = lessons.parse(SAMPLE)
+    assert [c.kind for c in cells] == ["markdown", "code", "code", "markdown"]
+    assert [c.number for c in cells] == [1, 2, 3, 4]
+    assert cells[0].title == "Shapes"
+    assert cells[0].text == "# Shapes\n\nLook at `x`."
+    assert cells[1].title == "Make x"
+    assert cells[1].source == "import numpy as np\nx = np.ones(3)"
+    assert (cells[1].start, cells[1].body_line, cells[1].end) == (6, 7, 8)
+    assert cells[3].title == "Wrap up" and cells[3].text == "Done."
+    lines = SAMPLE.splitlines()
+    for cell in cells:
+        assert lines[cell.start - 1].startswith("# %%")
+
+
+def test_entries_split_python_and_commands() -> None:
+    cell = lessons.parse(SAMPLE)[2]
+    entries = cell.entries({"debug", "step"})
+    assert [(e.source, e.command) for e in entries] == [
+        ("%debug loss", True),
+        ("y = x * 2", False),
+        ("%step 2", True),
+    ]
+    lines = SAMPLE.splitlines()
+    assert lines[entries[1].line - 1] == "y = x * 2"
+    assert lines[entries[2].line - 1] == "%step 2"
+    assert lessons.parse(SAMPLE)[0].entries() == []  # narration runs nothing
+
+
+def test_a_commented_word_is_a_command_only_when_known() -> None:
+    (cell,) = lessons.parse("# %%\n# %s is printf style\nx = 1\n# %step\n")
+    assert [e.source for e in cell.entries({"step"})] == [
+        "# %s is printf style\nx = 1",
+        "%step",
+    ]
+
+
+def test_preamble_empty_cells_and_detection() -> None:
+    text = "# notes before the cells\n\n# %%\n\n# %%\nx = 1\n"
+    cells = lessons.parse(text)
+    assert [(c.kind, c.source) for c in cells] == [
+        ("markdown", "notes before the cells"),
+        ("code", "x = 1"),
+    ]
+    assert lessons.is_lesson(text)
+    assert not lessons.is_lesson("x = 1\n# %not a marker\n# %%% nor this\n")
+    (only,) = lessons.parse("x = 1\nprint(x)\n")  # a plain script is one code cell
+    assert only.kind == "code" and only.source == "x = 1\nprint(x)"
+
+
+def test_shipped_lessons_are_valid_python() -> None:
+    for info in lessons.shipped():
+        text = lessons.read_text(info.resource)
+        ast.parse(text, info.name)  # a lesson stays a Python file editors understand
+        assert lessons.is_lesson(text)
+
+
+# ---- the cursor ---------------------------------------------------------------------------------
+
+
+def test_cursor_next_prev_goto() -> None:
+    lesson = Lesson.from_text(SAMPLE, "sample")
+    assert lesson.current.number == 1 and not lesson.done
+    assert [c.number for c in lesson.upcoming()] == [1, 2]
+    assert [c.number for c in lesson.next()] == [1, 2]  # narration, then its code cell
+    assert lesson.position == (2, 4)
+    assert [c.number for c in lesson.next()] == [3]
+    assert [c.number for c in lesson.prev()] == [3]  # back one step: cell 3 runs again
+    assert [c.number for c in lesson.prev()] == [1, 2]
+    assert [c.number for c in lesson.prev()] == [1, 2]  # the start stays the start
+    assert [c.number for c in lesson.goto(3)] == [3]
+    lesson.next()
+    assert [c.number for c in lesson.next()] == [4]  # closing narration alone
+    assert lesson.done and lesson.current is None and lesson.next() == []
+    assert [c.number for c in lesson.prev()] == [4]
+    lesson.goto(5)  # one past the last cell: the end
+    assert lesson.done
+    for bad in (0, 6):
+        with pytest.raises(LessonError, match="cells 1 to 4"):
+            lesson.goto(bad)
+    assert lesson.title == "Shapes"
+
+
+# ---- errors -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "no such file"),
+        (b"# %%\nx = 1\n\x00\x01\x02", "binary file"),
+        (b"# %%\nx = 1\ny = '\xff'\n", r"not UTF-8 text \(byte 0xff on line 3\)"),
+        (b"", "is empty"),
+        ("dir", "directory"),
+    ],
+)
+def test_unreadable_lessons_say_why(tmp_path: Path, content: Any, expected: str) -> None:
+    path = tmp_path / "lesson.py"
+    if content == "dir":
+        path.mkdir()
+    elif content is not None:
+        path.write_bytes(content)
+    with pytest.raises(LessonError, match=expected):
+        lessons.load(path)
+
+
+def test_unknown_shipped_lesson_lists_the_real_ones() -> None:
+    with pytest.raises(LessonError, match="02_the_backward_walk"):
+        lessons.load("nonesuch")
+
+
+def test_syntax_error_in_cell_3_leaves_cells_1_and_2_usable(tmp_path: Path) -> None:
+    path = tmp_path / "broken.py"
+    path.write_text(
+        "# %%\nx = 2\n\n# %%\ny = x * 3\n\n# %%\nz = (y +\n\n# %%\nw = y + 1\n", encoding="utf-8"
+    )
+    lesson = lessons.load(path)  # loading compiles nothing
+    assert lesson.syntax_errors() == [(3, "line 8: '(' was never closed")]
+    commands = fresh()
+    results = [lessons.run_cell(lesson.next()[-1], commands.execute) for _ in range(4)]
+    assert [r[-1].ok for r in results] == [True, True, False, True]
+    assert "SyntaxError" in results[2][-1].error
+    ns = commands.shell.namespace
+    assert (ns["x"], ns["y"], ns["w"]) == (2, 6, 7) and "z" not in ns
+
+
+def test_run_cell_stops_at_the_first_failure() -> None:
+    (cell,) = lessons.parse("# %%\na = 1\n%nosuchcommand\nb = 2\n")
+    commands = fresh()
+    outcomes = lessons.run_cell(cell, commands.execute)
+    assert [o.ok for o in outcomes] == [True, False]
+    assert "unknown command" in outcomes[1].text()
+    assert "b" not in commands.shell.namespace
+
+
+# ---- shipped lessons ----------------------------------------------------------------------------
+
+
+def test_three_lessons_ship_in_order() -> None:
+    infos = lessons.shipped()
+    assert [i.number for i in infos] == [1, 2, 3]
+    assert all(i.title.startswith(f"Lesson {i.number}:") for i in infos)
+    assert lessons.find("2").name == lessons.find("backward").name == "02_the_backward_walk"
+    assert lessons.load("3").title == infos[2].title
+
+
+def run_lesson(
+    name: str, after: Callable[[Commands, lessons.LessonCell], None] | None = None
+) -> Commands:
+    """Run every cell of a shipped lesson as a front-end does; every entry must succeed."""
+    lesson = lessons.load(name)
+    commands = fresh()
+    names = known(commands)
+    assert lesson.syntax_errors(names) == []
+    while not lesson.done:
+        for cell in lesson.next():
+            for outcome in lessons.run_cell(cell, commands.execute, names):
+                assert outcome.ok, f"{name} cell {cell.number}:\n{outcome.text()}"
+            if after is not None and cell.kind == "code":
+                after(commands, cell)
+    return commands
+
+
+def numerical_grads(
+    f: Callable[..., float], *arrays: np.ndarray, eps: float = 1e-6
+) -> list[np.ndarray]:
+    """Central differences of ``f`` in float64, one array per input."""
+    xs = [np.array(a, dtype=np.float64) for a in arrays]
+    grads = []
+    for x in xs:
+        g = np.zeros_like(x)
+        for j in range(x.size):
+            old = x.flat[j]
+            x.flat[j] = old + eps
+            hi = f(*xs)
+            x.flat[j] = old - eps
+            lo = f(*xs)
+            x.flat[j] = old
+            g.flat[j] = (hi - lo) / (2 * eps)
+        grads.append(g)
+    return grads
+
+
+def test_lesson_1_builds_dot_and_sum_whose_grads_are_right() -> None:
+    commands = run_lesson("1")
+    ns = commands.shell.namespace
+    x, w, out = ns["x"], ns["w"], ns["out"]
+    assert out.op == "MySum" and out._ctx.parents[0].op == "MyDot"
+    gx, gw = numerical_grads(lambda a, b: float((a @ b).sum()), x.data, w.data)
+    np.testing.assert_allclose(x.grad, gx, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(w.grad, gw, rtol=1e-5, atol=1e-6)
+    assert commands.session is not None and commands.session.root is out  # the last cell
+
+
+def test_lesson_2_shows_the_overwrite_then_the_accumulation() -> None:
+    seen: dict[str, Any] = {}
+
+    def after(commands: Commands, cell: lessons.LessonCell) -> None:
+        ns = commands.shell.namespace
+        if "article_backward(y)" in cell.source:
+            seen["article"] = (ns["x"].data.copy(), ns["x"].grad.copy())
+        if "# %show" in cell.source:
+            seen["anet"] = (ns["x"].data.copy(), ns["x"].grad.copy())
+            seen["done"] = commands.session.done
+
+    commands = run_lesson("2", after)
+    data, grad = seen["article"]
+    np.testing.assert_allclose(grad, data)  # the article's walk: x, the overwritten half
+    data, grad = seen["anet"]
+    (expected,) = numerical_grads(lambda a: float((a * a).sum()), data)
+    np.testing.assert_allclose(grad, expected, rtol=1e-5)  # stepped walk: 2x, accumulated
+    assert seen["done"]
+    x = commands.shell.namespace["x"]  # the last one: (x + x) * x through anet's walk
+    (expected,) = numerical_grads(lambda a: float(((a + a) * a).sum()), x.data)
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-5)
+
+
+def test_lesson_3_flags_appear_and_disappear_after_the_fix() -> None:
+    kinds: list[set[str]] = []
+
+    def after(commands: Commands, cell: lessons.LessonCell) -> None:
+        if commands.session is not None:
+            kinds.append({f.kind for f in commands.session.flags})
+
+    commands = run_lesson("3", after)
+    assert {"shape", "vjp"} in kinds  # both bugs found
+    session = commands.session
+    assert session.done and session.flags == []  # and gone after the fix
+    assert all(rec.check is not None and rec.check.ok for rec in session.nodes)
+    ns = commands.shell.namespace
+    x, w = ns["x"], ns["w"]
+    gx, gw = numerical_grads(lambda a, b: float(((a @ b) ** 3).sum()), x.data, w.data)
+    np.testing.assert_allclose(x.grad, gx, rtol=1e-4)
+    np.testing.assert_allclose(w.grad, gw, rtol=1e-4)
+
+
+# ---- %save round trips --------------------------------------------------------------------------
+
+SESSION = [
+    "import numpy as np",
+    "rng = np.random.default_rng(7)",
+    "x = Tensor(rng.standard_normal((3, 4)).astype(np.float32))",
+    "w = Tensor(rng.standard_normal((4, 2)).astype(np.float32))",
+    "def loss_of(x, w):\n    h = x.dot(w).relu()\n    return (h * h).sum()",
+    "loss = loss_of(x, w)",
+    "%debug loss",
+    "%step",
+    "%finish",
+    "scaled = x * 3",
+]
+
+
+def run_session(commands: Commands, sources: list[str]) -> None:
+    for source in sources:
+        assert commands.execute(source).ok, source
+
+
+def tensors(commands: Commands) -> dict[str, tuple[np.ndarray, Any]]:
+    from anet import Tensor
+
+    return {
+        k: (v.data, v.grad)
+        for k, v in commands.shell.namespace.items()
+        if isinstance(v, Tensor) and k != "_"
+    }
+
+
+def replay(path: Path) -> Commands:
+    lesson = lessons.load(path)
+    commands = fresh()
+    names = known(commands)
+    for cell in lesson.cells:
+        for outcome in lessons.run_cell(cell, commands.execute, names):
+            assert outcome.ok, outcome.text()
+    return commands
+
+
+def assert_same_tensors(a: Commands, b: Commands) -> None:
+    ta, tb = tensors(a), tensors(b)
+    assert ta.keys() == tb.keys() == {"x", "w", "loss", "scaled"}
+    for name, (data, grad) in ta.items():
+        np.testing.assert_array_equal(data, tb[name][0], err_msg=name)
+        if grad is None:
+            assert tb[name][1] is None, name
+        else:
+            np.testing.assert_array_equal(grad, tb[name][1], err_msg=name)
+    assert ta["x"][1] is not None  # the replay ran the %debug/%finish too
+
+
+def test_save_script_replays_to_the_same_tensors(tmp_path: Path) -> None:
+    commands = fresh()
+    run_session(commands, SESSION)
+    path = lessons.save_script(tmp_path / "session.py", SESSION)
+    text = path.read_text(encoding="utf-8")
+    ast.parse(text)  # commands are saved as comments: still Python
+    assert "# %debug loss\n# %step\n# %finish\n" in text
+    assert_same_tensors(commands, replay(path))
+
+
+def test_the_save_command_replays_to_the_same_tensors(tmp_path: Path) -> None:
+    commands = fresh()
+    run_session(commands, SESSION)
+    assert not commands.execute("oops = undefined_name").ok  # failed cells are not saved
+    target = tmp_path / "saved.py"
+    assert commands.run(f"%save {target}").ok
+    assert "undefined_name" not in target.read_text(encoding="utf-8")
+    assert_same_tensors(commands, replay(target))
+
+
+def test_save_never_overwrites_without_force(tmp_path: Path) -> None:
+    path = tmp_path / "keep.py"
+    path.write_text("precious\n", encoding="utf-8")
+    with pytest.raises(LessonError, match="exists"):
+        lessons.save_script(path, ["x = 1"])
+    assert path.read_text(encoding="utf-8") == "precious\n"
+    lessons.save_script(path, ["x = 1"], force=True)
+    assert [c.source for c in lessons.parse(path.read_text(encoding="utf-8"))][1:] == ["x = 1"]
+    with pytest.raises(LessonError, match="directory"):
+        lessons.save_script(tmp_path, ["x = 1"])
+    with pytest.raises(LessonError, match="cannot save"):
+        lessons.save_script(tmp_path / "missing" / "x.py", ["x = 1"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.py"]  # no temporary left
