@@ -6,6 +6,7 @@ session steps through is exactly what backward does.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -155,14 +156,31 @@ def call_backward(t: Tensor) -> Any:
     return ctx.arg.backward(ctx, t.grad)
 
 
-def check_grads(t: Tensor, raw: Any) -> tuple[list[np.ndarray | None], list[Problem]]:
+def check_grads(t: Tensor, raw: Any) -> tuple[Sequence[np.ndarray | None], list[Problem]]:
     """One usable grad per parent (None where there is none), and the problems found.
 
     dtype mismatches are converted to the parent's dtype and reported as ``dtype`` problems.
     """
+    parents = t._ctx.parents
+    grads = raw if type(raw) is tuple else list(raw) if type(raw) is list else (raw,)
+    if len(grads) == len(parents):
+        # The common case, checked without building anything: every grad an array that fits.
+        for p, g in zip(parents, grads):
+            if type(g) is np.ndarray:
+                pd = p.data
+                if g.shape == pd.shape and g.dtype == pd.dtype:
+                    continue
+            elif g is None and not p.requires_grad:
+                continue
+            break
+        else:
+            return grads, []
+    return _check_all(t, list(grads))
+
+
+def _check_all(t: Tensor, grads: list[Any]) -> tuple[list[np.ndarray | None], list[Problem]]:
     ctx = t._ctx
     parents = ctx.parents
-    grads = list(raw) if type(raw) is tuple or type(raw) is list else [raw]
     op = ctx.arg.__name__
     problems: list[Problem] = []
     if len(grads) != len(parents):
@@ -176,11 +194,6 @@ def check_grads(t: Tensor, raw: Any) -> tuple[list[np.ndarray | None], list[Prob
         )
         grads = (grads + [None] * len(parents))[: len(parents)]
     for i, (p, g) in enumerate(zip(parents, grads)):
-        pd = p.data
-        if type(g) is np.ndarray and g.shape == pd.shape and g.dtype == pd.dtype:
-            continue
-        if g is None and not p.requires_grad:
-            continue
         g, problem = _check_one(t, i, p, g)
         grads[i] = g
         if problem is not None:
