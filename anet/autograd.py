@@ -64,18 +64,19 @@ def topo_order(root: Tensor) -> list[Tensor]:
     # direct parent of the root) and reached again deeper must still come after its consumers.
     visited: set[Tensor] = set()
     stack: list[tuple[Tensor, bool]] = [(root, False)]
+    push, pop, mark, emit = stack.append, stack.pop, visited.add, order.append
     while stack:
-        t, expanded = stack.pop()
+        t, expanded = pop()
         if expanded:
-            order.append(t)
+            emit(t)
             continue
         if t in visited:
             continue
-        visited.add(t)
-        stack.append((t, True))
+        mark(t)
+        push((t, True))
         for p in t._ctx.parents:
             if p._ctx is not None and p not in visited:
-                stack.append((p, False))
+                push((p, False))
     order.reverse()
     return order
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from anet.tensor import Function, OpError, Tensor, _const, _shape, register
+from anet.tensor import Function, OpError, Tensor, _const, _shape
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -277,7 +277,9 @@ class Sum(Function):
     def backward(ctx, grad_output):
         (x,) = ctx.parents
         g = _expand(grad_output, x.shape, ctx.kwargs.get("axis"), ctx.kwargs.get("keepdim", False))
-        return np.broadcast_to(g, x.shape).copy()
+        grad = np.empty(x.shape, dtype=grad_output.dtype)
+        grad[...] = g  # a writable array, filled by broadcasting
+        return grad
 
 
 class Mean(Function):
@@ -543,6 +545,21 @@ class AvgPool2d(Function):
 
 
 # ---- registration ---------------------------------------------------------------------------
+# register() attaches a functools.partialmethod, as the seed does; binding one runs Python code on
+# every call (about a microsecond), so the built-in ops attach a plain function with the same
+# meaning: ``x.dot(w)`` is ``Function.apply(x, Dot, w)`` either way.
+
+
+def _register_fast(name: str, fxn: type[Function]) -> None:
+    apply = Function.apply
+
+    def method(self: Tensor, *x: Any, **kwargs: Any) -> Tensor:
+        return apply(self, fxn, *x, **kwargs)
+
+    method.__name__ = name
+    method.__doc__ = f"Apply {fxn.__name__}: {(fxn.__doc__ or '').strip()}".rstrip(": ")
+    setattr(Tensor, name, method)
+
 
 for _name, _fxn in [
     ("add", Add), ("sub", Sub), ("mul", Mul), ("div", Div), ("pow", Pow),
@@ -551,7 +568,7 @@ for _name, _fxn in [
     ("dot", Dot), ("matmul", Dot), ("logsoftmax", LogSoftmax), ("softmax", Softmax),
     ("getitem", GetItem),
 ]:  # fmt: skip
-    register(_name, _fxn)
+    _register_fast(_name, _fxn)
 
 
 def _register_options(name: str, fxn: type[Function], *options: str) -> None:

@@ -274,7 +274,10 @@ class Function:
         ctx = Context(arg, self, *x)
         ctx.kwargs = kwargs
         try:
-            out = arg.forward(ctx, self.data, *[t.data for t in x], **kwargs)
+            if len(x) == 1:  # a binary op: the common case, without building a list
+                out = arg.forward(ctx, self.data, x[0].data, **kwargs)
+            else:
+                out = arg.forward(ctx, self.data, *[t.data for t in x], **kwargs)
         except AnetError:
             raise
         except (ValueError, TypeError, IndexError) as e:
