@@ -96,35 +96,30 @@ class AnetApp(App[int]):
 
     # ---- layout -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield StatusLine(id="status")
+        # Kept as attributes: messages from the worker may arrive while the app closes, when a
+        # query would find nothing.
+        self.status_line = StatusLine(id="status")
+        self.graph_view = GraphTree(id="graph")
+        self.graph_view.border_title = "graph"
+        self.detail = DetailPane(id="detail")
+        self.detail.border_title = "detail"
+        self.transcript = Transcript(id="transcript")
+        self.prompt = Static(">>>", id="prompt")
+        self.repl_input = ReplInput(self.history.entries, self.complete, id="input")
+        self.too_small = Static(id="too-small")
+        yield self.status_line
         with Vertical(id="main"):
             with Horizontal(id="top"):
-                graph = GraphTree(id="graph")
-                graph.border_title = "graph"
-                yield graph
-                detail = DetailPane(id="detail")
-                detail.border_title = "detail"
-                yield detail
+                yield self.graph_view
+                yield self.detail
             with Vertical(id="repl") as repl:
                 repl.border_title = "repl"
-                yield Transcript(id="transcript")
+                yield self.transcript
                 with Horizontal(id="prompt-row"):
-                    yield Static(">>>", id="prompt")
-                    yield ReplInput(self.history.entries, self.complete, id="input")
-        yield Static(id="too-small")
+                    yield self.prompt
+                    yield self.repl_input
+        yield self.too_small
         yield Footer(compact=True)
-
-    @property
-    def transcript(self) -> Transcript:
-        return self.query_one(Transcript)
-
-    @property
-    def tree(self) -> GraphTree:
-        return self.query_one(GraphTree)
-
-    @property
-    def repl_input(self) -> ReplInput:
-        return self.query_one(ReplInput)
 
     def on_mount(self) -> None:
         self.repl_input.focus()
@@ -132,6 +127,9 @@ class AnetApp(App[int]):
             "anet-tui · Python with anet, np, Tensor, Function, register ready · "
             "%help for commands · F1 keys · Ctrl+Q quits"
         )
+        if self.history.warning:
+            self.transcript.note(f"anet-tui: {self.history.warning}", "yellow")
+        self.graph_view.show_graph(None)
         self.refresh_views()
         if self.demo is not None or self.script is not None:
             self._begin()
@@ -149,7 +147,7 @@ class AnetApp(App[int]):
         screen.set_class(height < SHORT, "-short")
         screen.set_class(self._show_detail, "-show-detail")
         if too_small:
-            self.query_one("#too-small", Static).update(
+            self.too_small.update(
                 f"The terminal is too small for anet-tui: it needs at least "
                 f"{MIN_WIDTH}×{MIN_HEIGHT} and this one is {width}×{height}. "
                 "Make the window bigger (or run anet-tui --plain)."
@@ -173,7 +171,7 @@ class AnetApp(App[int]):
     def on_text_area_changed(self, event: ReplInput.Changed) -> None:
         """``>>>`` beside the first input line, ``...`` beside the others."""
         lines = event.text_area.document.line_count
-        self.query_one("#prompt", Static).update("\n".join([">>>"] + ["..."] * (lines - 1)))
+        self.prompt.update("\n".join([">>>"] + ["..."] * (lines - 1)))
 
     def complete(self, before: str) -> tuple[str, list[str]]:
         """Tab: ``%`` command names at the start of a line, else names and attributes."""
@@ -276,7 +274,7 @@ class AnetApp(App[int]):
         """Redraw the tree, the detail pane and the status line from the model; put the tree's
         cursor on ``focus``, else on the current node when the walk has moved."""
         graph, self._name = self.graph()
-        tree = self.tree
+        tree = self.graph_view
         if graph is not self._shown:
             self._shown = graph
             self._revealed = None
@@ -297,14 +295,14 @@ class AnetApp(App[int]):
         self.update_status()
 
     def show_detail(self, ident: int | None) -> None:
-        self.query_one(DetailPane).show(self._shown, ident)
+        self.detail.show(self._shown, ident)
 
     def on_graph_tree_shown(self, message: GraphTree.Shown) -> None:
         self.show_detail(message.id)
 
     def update_status(self) -> None:
         graph = self._shown
-        status = self.query_one(StatusLine)
+        status = self.status_line
         if graph is None:
             status.show(None, None, 0, self.busy)
             return
@@ -342,7 +340,7 @@ class AnetApp(App[int]):
         return True
 
     def _selected_node(self) -> NodeRecord | None:
-        graph, ident = self._shown, self.tree.selected_id
+        graph, ident = self._shown, self.graph_view.selected_id
         if graph is None or ident is None or ident not in graph:
             return None
         rec = graph.node(ident)
@@ -387,20 +385,18 @@ class AnetApp(App[int]):
         if session is None or not session.flags:
             return
         flagged = list(dict.fromkeys(f.node for f in session.flags))
-        selected = self.tree.selected_id
+        selected = self.graph_view.selected_id
         if selected in flagged:
             i = (flagged.index(selected) + direction) % len(flagged)
         else:
             i = 0 if direction > 0 else len(flagged) - 1
-        self.tree.reveal(flagged[i])
-        self.tree.focus()
+        self.graph_view.reveal(flagged[i])
+        self.graph_view.focus()
 
     def action_focus_pane(self, pane: str) -> None:
         self._show_detail = pane == "detail"
         self.apply_size(self.size.width, self.size.height)
-        {"graph": self.tree, "detail": self.query_one(DetailPane), "input": self.repl_input}[
-            pane
-        ].focus()
+        {"graph": self.graph_view, "detail": self.detail, "input": self.repl_input}[pane].focus()
 
     def action_interrupt(self) -> None:
         """Ctrl+C while code runs: stop it (KeyboardInterrupt in the code, namespace kept)."""
@@ -418,23 +414,28 @@ class AnetApp(App[int]):
         self.push_screen(HelpScreen(self.key_help(), self.commands.help_table()))
 
     def key_help(self) -> list[tuple[str, str, str]]:
-        """(where, key, what) for every live binding of the main screen, app keys first."""
+        """(where, key, what) for the help screen: the app's keys as they are bound now (a
+        remapped key shows its new key), then the input's and the graph's own keys."""
+        live: dict[str, list[str]] = {}
+        for key, active in self.screen.active_bindings.items():
+            if active.node is self:
+                live.setdefault(active.binding.id or "", []).append(
+                    self.get_key_display(active.binding.with_key(key))
+                )
         rows: list[tuple[str, str, str]] = []
-        seen: set[tuple[str, str]] = set()
-        bindings = sorted(
-            self.screen.active_bindings.values(),
-            key=lambda b: b.node is not self,
-        )
-        for active in bindings:
-            binding = active.binding
-            where = "everywhere" if active.node is self else type(active.node).__name__
-            if binding.system or not binding.description:
-                continue
-            key = self.get_key_display(binding)
-            if (where, binding.action) in seen:
-                continue
-            seen.add((where, binding.action))
-            rows.append((where, key, binding.description))
+        for binding in self.BINDINGS:
+            assert isinstance(binding, Binding)
+            keys = live.get(binding.id or "")
+            if keys is None:
+                keys = [self.get_key_display(binding.with_key(k)) for k in binding.key.split(",")]
+                note = "  (needs a session)" if binding.action in SESSION_COMMANDS else ""
+            else:
+                note = ""
+            rows.append(("everywhere", "/".join(keys), binding.description + note))
+        for key, (_, description) in ReplInput.KEYS.items():
+            rows.append(("in the REPL input", key, description))
+        for key, description in GraphTree.KEYS.items():
+            rows.append(("in the graph", key, description))
         return rows
 
     def palette_commands(self) -> list[tuple[str, str, str]]:
@@ -453,8 +454,10 @@ class AnetApp(App[int]):
         return out
 
     def _history_warning(self, message: str) -> None:
-        # Before mount there is no transcript yet: keep it for on_mount.
-        self.call_later(lambda: self.transcript.note(f"anet-tui: {message}", "yellow"))
+        # Before mount there is no transcript yet: on_mount shows ``history.warning``.
+        transcript = getattr(self, "transcript", None)
+        if transcript is not None and transcript.is_mounted:
+            transcript.note(f"anet-tui: {message}", "yellow")
 
 
 class MainScreen(Screen[None]):

@@ -10,7 +10,7 @@ show the narration and run each entry through ``Commands.execute``.
     known = {n for c in commands.table.values() for n in (c.name, *c.aliases)}
     for cell in lesson.next():            # the narration, then the next code cell
         if cell.kind == "markdown":
-            print(cell.text)
+            print(cell.source)
         else:
             outcomes = run_cell(cell, commands.execute, known)
 """
@@ -63,11 +63,6 @@ class LessonCell:
     start: int
     end: int
     body_line: int  # file line of the first line of ``source``
-
-    @property
-    def text(self) -> str:
-        """Narration as it is shown (same as ``source``; for code, the code)."""
-        return self.source
 
     def entries(self, commands: Collection[str] | None = None) -> list[Entry]:
         """The code cell cut into Python blocks and ``%`` command lines, in order.
@@ -146,17 +141,18 @@ def is_lesson(text: str) -> bool:
 
 def parse(text: str) -> list[LessonCell]:
     """The cells of a percent-format text. Lines before the first ``# %%`` form a first cell
-    (narration when they are only comments, code otherwise); empty cells are dropped. Nothing
-    is compiled here: a syntax error belongs to its cell (see ``LessonCell.syntax_error``)."""
+    (narration when they are only comments, code otherwise), less a jupytext ``# ---`` header;
+    empty cells are dropped. Nothing is compiled here: a syntax error belongs to its cell (see
+    ``LessonCell.syntax_error``)."""
     lines = text.splitlines()
-    raw: list[tuple[str, str, int, int]] = []  # (kind, title, marker line, first body index)
+    # (kind or None for "decide from the body", title, marker line, index of the first body line)
+    raw: list[tuple[CellKind | None, str, int, int]] = []
     if lines and not _MARKER.match(lines[0]):
-        raw.append(("auto", "", 1, 0))
+        raw.append((None, "", 1, _header_end(lines)))
     for i, line in enumerate(lines):
         m = _MARKER.match(line)
         if m is not None:
-            kind, title = _header(m.group("rest") or "")
-            raw.append((kind, title, i + 1, i + 1))
+            raw.append((*_header(m.group("rest") or ""), i + 1, i + 1))
     cells: list[LessonCell] = []
     for j, (kind, title, start, first) in enumerate(raw):
         stop = raw[j + 1][2] - 1 if j + 1 < len(raw) else len(lines)
@@ -169,27 +165,37 @@ def parse(text: str) -> list[LessonCell]:
             body.pop()
         if not body:
             continue
-        if kind == "auto":
+        if kind is None:
             kind = "code" if any(_is_code(line) for line in body) else "markdown"
         body_line = first + lead + 1
-        end = body_line + len(body) - 1 if body else start
+        end = body_line + len(body) - 1
         if kind == "markdown":
             source = "\n".join(_uncomment(line) for line in body)
             title = title or _heading(source)
         else:
             source = "\n".join(body)
-        cells.append(
-            LessonCell(len(cells) + 1, kind, source, title, start, end, body_line)  # type: ignore[arg-type]
-        )
+        cells.append(LessonCell(len(cells) + 1, kind, source, title, start, end, body_line))
     return cells
 
 
-def _header(rest: str) -> tuple[str, str]:
+def _header_end(lines: list[str]) -> int:
+    """Index of the first line after a jupytext header (``# ---`` … ``# ---``), else 0."""
+    if lines[0].rstrip() != "# ---":
+        return 0
+    for i, line in enumerate(lines[1:], 1):
+        if _MARKER.match(line):
+            break
+        if line.rstrip() == "# ---":
+            return i + 1
+    return 0
+
+
+def _header(rest: str) -> tuple[CellKind, str]:
     """``Title [markdown] key="value"`` → (kind, title); metadata is ignored."""
     m = _CELL_TYPE.search(rest)
     if m is None:
         return "code", rest.strip()
-    kind = "markdown" if m.group("type").lower() in _NARRATION_TYPES else "code"
+    kind: CellKind = "markdown" if m.group("type").lower() in _NARRATION_TYPES else "code"
     return kind, rest[: m.start()].strip()
 
 
@@ -209,26 +215,26 @@ def _heading(text: str) -> str:
 # ---- reading files ---------------------------------------------------------------------------
 
 
-def read_text(path: str | Path | Traversable, what: str = "lesson") -> str:
+def read_text(path: Path | Traversable) -> str:
     """The UTF-8 text of a file, or a LessonError saying plainly why it cannot be read
     (missing, a directory, unreadable, binary, not UTF-8)."""
     name = str(path)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise LessonError(f"cannot open {what} {name}: no such file") from None
+        raise LessonError(f"cannot open lesson {name}: no such file") from None
     except IsADirectoryError:
-        raise LessonError(f"cannot open {what} {name}: it is a directory") from None
+        raise LessonError(f"cannot open lesson {name}: it is a directory") from None
     except OSError as e:
-        raise LessonError(f"cannot open {what} {name}: {e.strerror or e}") from None
+        raise LessonError(f"cannot open lesson {name}: {e.strerror or e}") from None
     if b"\0" in data[:_BINARY_PROBE]:
-        raise LessonError(f"cannot open {what} {name}: it is a binary file, not Python source")
+        raise LessonError(f"cannot open lesson {name}: it is a binary file, not Python source")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         raise LessonError(
-            f"cannot open {what} {name}: it is not UTF-8 text "
+            f"cannot open lesson {name}: it is not UTF-8 text "
             f"(byte 0x{data[e.start]:02x} on line {line}); save it as UTF-8"
         ) from None
     return text
@@ -273,12 +279,6 @@ class Lesson:
     def position(self) -> tuple[int, int]:
         """(cells behind the cursor, cells in the lesson)."""
         return self.cursor, len(self.cells)
-
-    def cell(self, n: int) -> LessonCell:
-        """Cell number ``n`` (from 1)."""
-        if not 1 <= n <= len(self.cells):
-            raise LessonError(f"{self.name} has cells 1 to {len(self.cells)}, not {n}")
-        return self.cells[n - 1]
 
     def upcoming(self) -> list[LessonCell]:
         """The cells of the next step: narration from the cursor up to the next code cell."""
@@ -335,7 +335,7 @@ def load(spec: str | Path) -> Lesson:
     ``"backward"``, ``"02_the_backward_walk"``). LessonError when neither exists or the file
     cannot be read; an empty file is an error too."""
     path = Path(spec).expanduser()
-    if path.exists() or os.sep in str(spec) or str(spec).endswith(".py"):
+    if path.exists() or os.sep in str(spec):
         text = read_text(path)
         lesson = Lesson.from_text(text, path.stem, str(path))
     else:
@@ -420,7 +420,7 @@ def to_script(sources: Iterable[str], note: str | None = None) -> str:
     Python, and commands again when anet-tui runs the file). ``note`` heads it as narration."""
     if note is None:
         stamp = datetime.now().strftime("%Y-%m-%d %H:%M")
-        note = f"anet-tui session saved {stamp}: replay it with `anet-tui --lesson FILE`"
+        note = f"anet-tui session saved {stamp}: replay it with `anet-tui FILE`"
     out = ["# %% [markdown]\n" + "".join(_comment(line) for line in note.split("\n"))]
     commands: list[str] = []
     for source in sources:
@@ -452,7 +452,7 @@ def save_script(
     if path.is_dir():
         raise LessonError(f"cannot save to {path}: it is a directory")
     if path.exists() and not force:
-        raise LessonError(f"{path} exists: save with force (%save {path} -f) to replace it")
+        raise LessonError(f"{path} exists: it is replaced only when forced (%save FILE -f)")
     text = to_script(sources, note)
     directory = path.parent
     try:

@@ -7,6 +7,7 @@ import os
 from rich.console import Group, RenderableType
 from rich.syntax import Syntax
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -92,23 +93,35 @@ def node_lines(rec: NodeRecord, walking: bool) -> list[RenderableType]:
     source = rec.source
     lines.append(Text(f"── {rec.op}.backward ──", style="bold"))
     if source:
-        lines.append(Syntax(source, "python", theme="ansi_dark", background_color="default"))
+        lines.append(
+            Syntax(source, "python", theme="ansi_dark", background_color="default", word_wrap=True)
+        )
     else:
         lines.append(Text("(source not available)", style="dim"))
     return lines
 
 
+START = """\
+Start here:
+ %debug loss  open a session
+ F10  step one node
+ F5   continue to a flag
+ F6   finish the walk
+ F1   every key"""
+
+
 class DetailPane(VerticalScroll):
     """Follows the row selected in the graph pane (by default the current node)."""
 
-    def compose(self):  # type: ignore[no-untyped-def]
-        yield Static(Text("Select a node in the graph.", style="dim"), id="detail-body")
+    def compose(self) -> ComposeResult:
+        self.body = Static(Text(START, style="dim"), id="detail-body")
+        yield self.body
 
     def show(self, graph: Graph | None, ident: int | None) -> None:
-        body = self.query_one("#detail-body", Static)
+        body = self.body
         if graph is None or ident is None or ident not in graph:
             self.border_title = "detail"
-            body.update(Text("Select a node in the graph.", style="dim"))
+            body.update(Text(START if graph is None else "Select a node in the graph.", "dim"))
             return
         title, renderable = detail(graph, ident)
         self.border_title = title

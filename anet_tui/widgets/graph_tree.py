@@ -9,7 +9,9 @@ leads back up), so a 10,000-node chain opens and steps as fast as a small graph.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
+import numpy as np
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
@@ -26,8 +28,8 @@ OPEN_LEVELS, OPEN_ROWS = 3, 20  # a new graph opens this many levels, while rows
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """What a tree row shows: ``kind`` is node, leaf, ref, saved, grad or up; ``id`` the node it
-    is about (for saved/grad rows, the node that owns them); ``index`` the saved tensor or parent
+    """What a tree row shows: ``kind`` is node, leaf, ref, saved, grad, up or hint; ``id`` the
+    node it is about (for saved/grad rows, the node that owns them); ``index`` a grad row's parent
     index."""
 
     kind: str
@@ -79,10 +81,11 @@ def grad_label(rec: NodeRecord, index: int) -> Text:
     value = info.value
     if value is None:
         text.append("None")
-    elif value.is_array:
-        text.append(shape_text(value.shape))
-        if value.dtype != info.expected_dtype:
-            text.append(f" {value.dtype}")
+    elif value.is_array or isinstance(value.value, np.generic):
+        array = np.asarray(value.value)
+        text.append(shape_text(array.shape))
+        if array.dtype != info.expected_dtype:
+            text.append(f" {array.dtype}")
     else:
         text.append(f"a {value.kind}")
     if info.flags:
@@ -95,10 +98,10 @@ def grad_label(rec: NodeRecord, index: int) -> Text:
     return text
 
 
-def saved_label(rec: NodeRecord, index: int) -> Text:
-    s = rec.saved[index]
-    what = f"{shape_text(s.shape)} {s.dtype}" if s.is_array else f"{s.kind} {s.preview()}"
-    return Text(f"saved[{index}] {what}", style="dim")
+def saved_label(rec: NodeRecord) -> Text:
+    """``saved (2,3) float32, (3,) int64``: what forward kept for backward, in one row."""
+    items = [f"{shape_text(s.shape)} {s.dtype}" if s.is_array else f"a {s.kind}" for s in rec.saved]
+    return Text("saved " + ", ".join(items), style="dim")
 
 
 def placement(graph: Graph) -> dict[int, int | None]:
@@ -134,6 +137,12 @@ class GraphTree(Tree[Row]):
         Binding("right", "open", "Open", show=False),
         Binding("left", "close", "Close / up", show=False),
     ]
+    KEYS: ClassVar[dict[str, str]] = {  # for the help screen
+        "↑ ↓": "move between rows (the detail pane follows)",
+        "→ ←": "open / close a node (← on a closed one goes to its parent)",
+        "Enter": "open or close; on ↑ #id jump to the shared node; on ↑ N levels go up",
+        "Space": "open or close",
+    }
 
     @dataclass
     class Shown(Message):
@@ -153,7 +162,7 @@ class GraphTree(Tree[Row]):
         self._leaf_rows: dict[int, TreeNode[Row]] = {}
         self._info: dict[int, list[TreeNode[Row]]] = {}  # node id → its grad rows
         self._ran: dict[int, bool] = {}  # node id → whether its grad rows reflect a run
-        self._empty_hint = "no graph yet: build a tensor, then %debug EXPR"
+        self._empty_hint = "no graph yet: %debug EXPR"
 
     # ---- what is shown -------------------------------------------------------------------------
     @property
@@ -247,15 +256,19 @@ class GraphTree(Tree[Row]):
                 self._add_record(node, p)
             else:
                 node.add_leaf(Text(f"↑ #{p.id} {p.op}"), Row("ref", p.id))
-        for i in range(len(rec.saved)):
-            node.add_leaf(saved_label(rec, i), Row("saved", rec.id, i))
+        if rec.saved:
+            node.add_leaf(saved_label(rec), Row("saved", rec.id))
         self._add_grad_rows(node, rec)
 
     def _add_grad_rows(self, node: TreeNode[Row], rec: NodeRecord) -> None:
+        """One row per grad the node's backward returned (a constant's None says nothing)."""
         rows = []
         if rec.returned is not None:
-            for i in range(len(rec.returned)):
-                rows.append(node.add_leaf(grad_label(rec, i), Row("grad", rec.id, i)))
+            for info in rec.returned:
+                if info.value is None and not info.flags:
+                    continue
+                row = node.add_leaf(grad_label(rec, info.index), Row("grad", rec.id, info.index))
+                rows.append(row)
         self._info[rec.id] = rows
         self._ran[rec.id] = rec.returned is not None
 
@@ -277,8 +290,8 @@ class GraphTree(Tree[Row]):
                     info.remove()
                 self._add_grad_rows(row, rec)
             elif ident in self._info:
-                for i, info in enumerate(self._info[ident]):
-                    info.set_label(grad_label(rec, i))
+                for info in self._info[ident]:
+                    info.set_label(grad_label(rec, info.data.index))
         for ident, row in self._leaf_rows.items():
             label = node_label(graph.node(ident), walking)
             if label != row.label:

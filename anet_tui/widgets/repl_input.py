@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.syntax import Syntax
 from rich.text import Text
-from textual.binding import Binding
+from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
 
@@ -22,14 +23,18 @@ class ReplInput(TextArea):
     """Enter runs a complete statement and continues an incomplete one (``def``, open brackets);
     Ctrl+J always inserts a newline. Up/Down on the first/last line walk the history."""
 
-    BINDINGS = [  # noqa: RUF012 (Textual's own class variable)
-        Binding("enter", "submit", "Run", show=False, priority=True),
-        Binding("ctrl+j,shift+enter", "newline", "Newline", show=False, priority=True),
-        Binding("up", "history_previous", "History back", show=False, priority=True),
-        Binding("down", "history_next", "History forward", show=False, priority=True),
-        Binding("tab", "complete", "Complete", show=False, priority=True),
-        Binding("ctrl+d", "end_of_input", "Leave (on an empty line)", show=False, priority=True),
-    ]
+    # Handled in the input's own key handler, in order with the typed characters (a priority
+    # binding would run before characters still queued for the widget: "%d\r" sent at once
+    # would submit "%").
+    KEYS: ClassVar[dict[str, tuple[str, str]]] = {
+        "enter": ("submit", "run the input, or continue it when incomplete"),
+        "ctrl+j": ("newline", "new line, even when the input is complete"),
+        "shift+enter": ("newline", "new line (terminals that report Shift+Enter)"),
+        "up": ("history_previous", "previous history entry (from the first line)"),
+        "down": ("history_next", "next history entry (from the last line)"),
+        "tab": ("complete", "complete a name, attribute or %command; indent"),
+        "ctrl+d": ("end_of_input", "leave anet-tui (on an empty input)"),
+    }
 
     @dataclass
     class Submitted(Message):
@@ -64,6 +69,14 @@ class ReplInput(TextArea):
         self._history_index: int | None = None  # None: editing the draft
         self._draft = ""
         self._highlighted: tuple[str, list[Text]] = ("", [])
+
+    async def _on_key(self, event: events.Key) -> None:
+        entry = self.KEYS.get(event.key)
+        if entry is None:
+            return  # TextArea's own handler types it
+        event.stop()
+        event.prevent_default()
+        getattr(self, f"action_{entry[0]}")()
 
     # ---- highlighting ------------------------------------------------------------------------
     def get_line(self, line_index: int) -> Text:

@@ -431,14 +431,14 @@ def test_break_flags_check_show_tree_help_and_unknown_commands(tmp_path: Path) -
         await enter(pilot, "%break")
         await enter(pilot, "%continue")
         assert pilot.app.session.current.op == "Mul"
-        assert pilot.app.tree.selected_id == pilot.app.session.current.id
+        assert pilot.app.graph_view.selected_id == pilot.app.session.current.id
         await enter(pilot, "%break clear")
         await enter(pilot, "%continue")
         await enter(pilot, "%flags")
         await enter(pilot, "%check #3")
         await enter(pilot, "%check all")
         await enter(pilot, "%show #3")
-        assert pilot.app.tree.selected_id == 3
+        assert pilot.app.graph_view.selected_id == 3
         await enter(pilot, "%tree")
         await enter(pilot, "%help")
         await enter(pilot, "%stpe")
@@ -538,7 +538,7 @@ def test_b_toggles_a_breakpoint_on_the_selected_nodes_op(tmp_path: Path) -> None
         app = pilot.app
         await enter(pilot, "%debug loss")
         await press(pilot, "f2", "f10")  # the cursor follows the current node: #4 Mul
-        assert app.tree.selected_id == 4
+        assert app.graph_view.selected_id == 4
         await press(pilot, "b")
         assert [str(b) for b in app.session.list_breaks()] == ["op Mul"]
         await press(pilot, "b")
@@ -586,12 +586,12 @@ def test_brackets_jump_between_flags(tmp_path: Path) -> None:
         flagged = [f.node for f in app.session.flags]
         assert len(flagged) == 2
         await press(pilot, "f2", "right_square_bracket")
-        first = app.tree.selected_id
+        first = app.graph_view.selected_id
         await press(pilot, "right_square_bracket")
-        second = app.tree.selected_id
+        second = app.graph_view.selected_id
         await press(pilot, "left_square_bracket")
         assert {first, second} == set(flagged) and first != second
-        assert app.tree.selected_id == first
+        assert app.graph_view.selected_id == first
 
     drive(script, tmp_path)
 
@@ -696,7 +696,7 @@ def test_shared_nodes_appear_once_with_back_references_you_can_jump_through(
         await enter(pilot, "a = Tensor([1.0, 2.0]); b = a.exp(); loss = (b * 2 + b * 3).sum()")
         await enter(pilot, "%debug loss")
         await press(pilot, "f6")
-        tree = app.tree
+        tree = app.graph_view
         # Open everything under the root, then find the reference to b's node.
         for _ in range(3):
             for row in list(tree._rows.values()):
@@ -722,12 +722,12 @@ def test_tree_rows_show_saved_tensors_and_returned_grads(tmp_path: Path) -> None
         await enter(pilot, "%continue")
         # The flagged node's own returned grad: got the wrong shape, expected the right one.
         await press(pilot, "f2", "right")
-        rows = pilot.app.tree._rows[3].children
+        rows = pilot.app.graph_view._rows[3].children
         grads.extend(str(n.label) for n in rows if n.data.kind == "grad")
 
     ran = drive(script, tmp_path, demo="broken")
     screen = ran.screen
-    assert "saved[0] (2,3) float32" in screen
+    assert "saved (2,3) float32, (2,3) float32" in screen
     assert "→#3 got (2,3) ✓" in screen
     assert grads == ["→#1 got (3,2) expected (2,3) ✗ shape"]
 
@@ -741,9 +741,9 @@ def test_tiny_terminal_says_so_and_grows_back(tmp_path: Path) -> None:
         assert "too small" in text and "40×12" in text
         await pilot.resize_terminal(70, 20)  # narrow: graph or detail, not both
         await settle(pilot)
-        assert app.tree.display and not app.query_one(DetailPane).display
+        assert app.graph_view.display and not app.query_one(DetailPane).display
         await press(pilot, "f3")
-        assert app.query_one(DetailPane).display and not app.tree.display
+        assert app.query_one(DetailPane).display and not app.graph_view.display
         await pilot.resize_terminal(80, 24)
         await settle(pilot)
         text = screen_text(app)

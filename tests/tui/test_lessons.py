@@ -4,6 +4,7 @@ three shipped lessons run cell by cell through the shared evaluator (Shell + Com
 from __future__ import annotations
 
 import ast
+import io
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -11,10 +12,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from test_app import drive, enter, press
+from textual.pilot import Pilot
 
 from anet_tui import lessons
 from anet_tui.commands import Commands
 from anet_tui.lessons import Lesson, LessonError
+from anet_tui.plain import PlainRepl
 from anet_tui.shell import Shell
 
 SAMPLE = textwrap.dedent(
@@ -57,11 +61,11 @@ def test_parse_cells_kinds_titles_and_lines() -> None:
     assert [c.kind for c in cells] == ["markdown", "code", "code", "markdown"]
     assert [c.number for c in cells] == [1, 2, 3, 4]
     assert cells[0].title == "Shapes"
-    assert cells[0].text == "# Shapes\n\nLook at `x`."
+    assert cells[0].source == "# Shapes\n\nLook at `x`."
     assert cells[1].title == "Make x"
     assert cells[1].source == "import numpy as np\nx = np.ones(3)"
     assert (cells[1].start, cells[1].body_line, cells[1].end) == (6, 7, 8)
-    assert cells[3].title == "Wrap up" and cells[3].text == "Done."
+    assert cells[3].title == "Wrap up" and cells[3].source == "Done."
     lines = SAMPLE.splitlines()
     for cell in cells:
         assert lines[cell.start - 1].startswith("# %%")
@@ -79,6 +83,13 @@ def test_entries_split_python_and_commands() -> None:
     assert lines[entries[1].line - 1] == "y = x * 2"
     assert lines[entries[2].line - 1] == "%step 2"
     assert lessons.parse(SAMPLE)[0].entries() == []  # narration runs nothing
+    whole = Lesson.from_text(SAMPLE).entries({"debug", "step"})  # what piping the file runs
+    assert [e.source for e in whole] == [
+        "import numpy as np\nx = np.ones(3)",
+        "%debug loss",
+        "y = x * 2",
+        "%step 2",
+    ]
 
 
 def test_a_commented_word_is_a_command_only_when_known() -> None:
@@ -100,6 +111,8 @@ def test_preamble_empty_cells_and_detection() -> None:
     assert not lessons.is_lesson("x = 1\n# %not a marker\n# %%% nor this\n")
     (only,) = lessons.parse("x = 1\nprint(x)\n")  # a plain script is one code cell
     assert only.kind == "code" and only.source == "x = 1\nprint(x)"
+    jupytext = "# ---\n# jupyter:\n#   jupytext:\n#     formats: py:percent\n# ---\n\n# %%\nx = 1\n"
+    assert [c.source for c in lessons.parse(jupytext)] == ["x = 1"]  # its header is no cell
 
 
 def test_shipped_lessons_are_valid_python() -> None:
@@ -195,7 +208,9 @@ def test_three_lessons_ship_in_order() -> None:
     assert [i.number for i in infos] == [1, 2, 3]
     assert all(i.title.startswith(f"Lesson {i.number}:") for i in infos)
     assert lessons.find("2").name == lessons.find("backward").name == "02_the_backward_walk"
-    assert lessons.load("3").title == infos[2].title
+    assert (
+        lessons.load("3").title == lessons.load("03_debug_your_function.py").title == infos[2].title
+    )
 
 
 def run_lesson(
@@ -374,3 +389,39 @@ def test_save_never_overwrites_without_force(tmp_path: Path) -> None:
     with pytest.raises(LessonError, match="cannot save"):
         lessons.save_script(tmp_path / "missing" / "x.py", ["x = 1"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.py"]  # no temporary left
+
+
+# ---- both front-ends ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("number", [1, 2, 3])
+def test_each_lesson_runs_in_the_plain_repl(number: int) -> None:
+    out = io.StringIO()
+    repl = PlainRepl(out=out)
+    for entry in lessons.load(str(number)).entries(known(repl.commands)):
+        assert repl.execute(entry.source).ok, f"lesson {number}: {entry.source}\n{out.getvalue()}"
+    if number == 3:
+        text = out.getvalue()
+        assert "✗ shape at" in text and "✗ vjp at" in text
+        assert text.rstrip().endswith("w.grad matches anet: True")
+        assert "no flags" in text
+
+
+@pytest.mark.parametrize("number", [1, 2, 3])
+def test_each_lesson_runs_in_the_app(number: int, tmp_path: Path) -> None:
+    entries = lessons.load(str(number)).entries()
+
+    async def script(pilot: Pilot) -> None:
+        for entry in entries:
+            await enter(pilot, entry.source)
+            if pilot.app.repl_input.text.strip():  # a block ending indented waits for a blank line
+                await press(pilot, "enter")
+            assert not pilot.app.repl_input.text.strip(), entry.source
+
+    ran = drive(script, tmp_path)
+    cells = ran.app.shell.cells
+    assert len(cells) == len(entries)
+    assert [c.status for c in cells] == ["ok"] * len(entries), ran.transcript
+    if number == 3:
+        assert "✗ shape at" in ran.transcript and "✗ vjp at" in ran.transcript
+        assert ran.app.commands.session.done and ran.app.commands.session.flags == []
