@@ -51,6 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--demo", metavar="NAME", help="open a built-in demo (see --demo list)")
     parser.add_argument(
+        "--lesson",
+        nargs="?",
+        const="",
+        metavar="N|FILE",
+        help="open a lesson (alone: list the lessons that ship); a # %%%% SCRIPT.py is one too",
+    )
+    parser.add_argument(
         "--plain", action="store_true", help="a line-by-line REPL instead of the full-screen app"
     )
     parser.add_argument("--version", action="version", version=version_text())
@@ -93,15 +100,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.script is not None and not Path(args.script).is_file():
         print(f"anet-tui: {args.script}: no such file", file=sys.stderr)
         return 2
+    if args.lesson == "" and args.script is None:
+        from anet_tui import lessons
+
+        for info in lessons.shipped():
+            print(f"{info.number}  {info.title}")
+        print("anet-tui --lesson N opens one (add --plain for the line-by-line REPL)")
+        return 0
+    lesson = args.lesson or None
+    if args.script is not None and (args.lesson == "" or _is_lesson_file(args.script)):
+        lesson, args.script = args.script, None
+    start = {"script": args.script, "demo": args.demo, "lesson": lesson}
     if args.plain:
-        return _guarded(lambda: _run_plain(args.script, args.demo))
-    return _guarded(lambda: _run_app(args.script, args.demo, args_list))
+        return _guarded(lambda: _run_plain(**start))
+    return _guarded(lambda: _run_app(start, args_list))
 
 
-def _run_plain(script: str | None, demo: str | None) -> int:
+def _is_lesson_file(path: str) -> bool:
+    """Whether SCRIPT.py is a lesson (``# %%`` cells) rather than a script to run first."""
+    from anet_tui import lessons
+
+    try:
+        return lessons.is_lesson(lessons.read_text(Path(path)))
+    except lessons.LessonError:
+        return False  # binary or unreadable: running it as a script reports the problem
+
+
+def _run_plain(script: str | None, demo: str | None, lesson: str | None) -> int:
     from anet_tui import plain
 
-    return plain.run(script=script, demo=demo)
+    return plain.run(script=script, demo=demo, lesson=lesson)
 
 
 def fullscreen_problem() -> str | None:
@@ -115,7 +143,7 @@ def fullscreen_problem() -> str | None:
     return None
 
 
-def _run_app(script: str | None, demo: str | None, argv: list[str]) -> int:
+def _run_app(start: dict[str, str | None], argv: list[str]) -> int:
     problem = fullscreen_problem()
     run_app = None
     if problem is None:
@@ -124,7 +152,7 @@ def _run_app(script: str | None, demo: str | None, argv: list[str]) -> int:
         except ImportError as e:
             problem = f"the full-screen app cannot start ({e})"
     if run_app is not None:
-        return run_app(script=script, demo=demo)
+        return run_app(**start)
     plain_command = " ".join(["anet-tui", "--plain", *argv])
     print(f"anet-tui: {problem}.\nThe plain REPL works here: {plain_command}", file=sys.stderr)
     if sys.stdin.isatty() and sys.stdout.isatty():
@@ -134,7 +162,7 @@ def _run_app(script: str | None, demo: str | None, argv: list[str]) -> int:
             print()
             return 2
         if answer.strip().lower() in ("", "y", "yes"):
-            return _run_plain(script, demo)
+            return _run_plain(**start)
     return 2
 
 

@@ -16,18 +16,16 @@ from __future__ import annotations
 import difflib
 import os
 import shlex
-import tempfile
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from anet.debug import FLAG_KINDS, BackwardSession, Flag, Graph, NodeRecord, Stop, record, render
 from anet.debug.records import Record, node_id
 from anet.tensor import Tensor
-from anet_tui import demos
+from anet_tui import demos, lessons
 from anet_tui.shell import Cell, RunResult, Shell, inert
 
 Kind = Literal["info", "flag", "error", "tree"]
@@ -53,7 +51,8 @@ class CommandResult:
     ``session`` the session after the command (None if none is open), ``node`` the record the
     command is about (the node stepped, stopped at, shown or checked: a view selects it), ``stop``
     what ``run()``/``finish()`` returned, ``changed`` whether the walk's state may have changed
-    (a view redraws its tree).
+    (a view redraws its tree). ``then`` and ``after`` are for commands that run code as if it
+    were typed (a lesson's ``%next``): :meth:`Commands.submit` runs ``then``, then shows ``after``.
     """
 
     name: str
@@ -63,6 +62,8 @@ class CommandResult:
     node: NodeRecord | None = None
     stop: Stop | None = None
     changed: bool = False
+    then: list[str] = field(default_factory=list)  # entries to run next, as if typed (%next)
+    after: list[Line] = field(default_factory=list)  # lines to show once they have run
 
     @property
     def ok(self) -> bool:
@@ -118,6 +119,7 @@ class Commands:
         self._last_tensor: tuple[str, Tensor] | None = None
         self._last_graph: Graph | None = None
         self._on_output: Callable[[str], None] | None = None
+        self.lesson: lessons.Lesson | None = None
         self.table: dict[str, Command] = {}
         for command in BUILTIN_COMMANDS:
             self.add(command)
@@ -159,6 +161,35 @@ class Commands:
             name = source if "\n" not in source and len(source) <= 40 else None
             self._last_tensor = (name or f"#{result.obj.id}", result.obj)
         return result
+
+    def submit(
+        self,
+        text: str,
+        *,
+        on_output: Callable[[str], None] | None = None,
+        echo: Callable[[str], None] = lambda entry: None,
+        show: Callable[[RunResult | CommandResult], None] = lambda outcome: None,
+    ) -> RunResult | CommandResult:
+        """Run what the user entered, the way both front-ends do: ``show`` each outcome; when a
+        command hands back entries (``then``), ``echo`` and run each as if typed, stopping at the
+        first that fails, then show its ``after`` lines. Returns the first outcome."""
+        outcome = self.execute(text, on_output=on_output)
+        show(outcome)
+        if isinstance(outcome, CommandResult) and (outcome.then or outcome.after):
+            for entry in outcome.then:
+                echo(entry)
+                step = self.execute(entry, on_output=on_output)
+                show(step)
+                if not step.ok or (isinstance(step, RunResult) and step.status == "exit"):
+                    break
+            if outcome.after:
+                show(CommandResult(outcome.name, list(outcome.after), session=self.session))
+        return outcome
+
+    @property
+    def known(self) -> set[str]:
+        """Every command name and alias: what a lesson's ``# %step`` lines may name."""
+        return {n for c in self.table.values() for n in (c.name, *c.aliases)}
 
     def run(self, line: str, on_output: Callable[[str], None] | None = None) -> CommandResult:
         """Run one ``%`` line. Never raises: every problem is an ``error`` line."""
@@ -217,10 +248,16 @@ class Commands:
         script: str | Path | None = None,
         demo: str | None = None,
         on_output: Callable[[str], None] | None = None,
+        lesson: str | None = None,
     ) -> list[RunResult | CommandResult]:
         """Run the SCRIPT and/or demo named on the command line into the namespace, in that
-        order; for a demo, its title and "try first" text come as info lines around the run."""
+        order; for a demo, its title and "try first" text come as info lines around the run.
+        A ``lesson`` (number, name or path) is opened last, as ``%lesson`` would."""
         outcomes: list[RunResult | CommandResult] = []
+        if lesson is not None:
+            outcomes.extend(self.startup(script, demo, on_output))
+            outcomes.append(self.run(f"%lesson {lesson}", on_output=on_output))
+            return outcomes
         if script is not None:
             with self._recording():
                 outcomes.append(self.shell.run_file(script, on_output=on_output))
@@ -576,33 +613,87 @@ def _save(c: Commands, arg: str) -> CommandResult:
     names = [w for w in words if w != "-f"]
     if len(names) != 1:
         raise CommandError("usage: %save FILE [-f]  (-f overwrites an existing file)")
-    path = Path(names[0]).expanduser()
-    if path.exists() and not force:
-        raise CommandError(f"{path} exists: %save {names[0]} -f overwrites it")
-    text = percent_script(c.shell.cells)
+    skip = ("%save", "%help", "%lesson", "%next", "%prev", "%goto")
+    sources = [
+        cell.source
+        for cell in c.shell.cells
+        if cell.status == "ok" and not cell.source.lstrip().startswith(skip)
+    ]
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except OSError as e:
-        raise CommandError(f"%save: cannot write {path}: {e.strerror or e}") from None
-    cells = text.count("# %%\n")
+        path = lessons.save_script(Path(names[0]).expanduser(), sources, force=force)
+    except lessons.LessonError as e:
+        raise CommandError(f"%save: {e}") from None
+    cells = sum(1 for source in sources if not source.lstrip().startswith("%"))
     return CommandResult("save", [Line(f"saved {cells} cell{'s' * (cells != 1)} to {path}")])
 
 
-def percent_script(cells: list[Cell]) -> str:
-    """The cells that ran without error as a percent-format script (``# %%`` cells) that
-    replays them; ``%`` commands are kept as comments where they were typed."""
-    stamp = datetime.now().strftime("%Y-%m-%d %H:%M")
-    out = [f"# anet-tui session saved {stamp}: the cells that ran without error\n"]
-    for cell in cells:
-        if cell.kind == "command":
-            if cell.status == "ok" and not cell.source.startswith(("%save", "%help")):
-                out.append(f"# {cell.source}\n")
-        elif cell.status == "ok" and cell.source.strip():
-            out.append("\n# %%\n" + cell.source.rstrip("\n") + "\n")
-    return "".join(out)
+# ---- lessons --------------------------------------------------------------------------------
+
+
+def _lesson(c: Commands, arg: str) -> CommandResult:
+    if not arg:
+        lines = [Line(f"{i.number}  {i.title}") for i in lessons.shipped()]
+        lines.append(Line("%lesson N opens one (or a path to a # %% file); %next runs its cells"))
+        return CommandResult("lesson", lines)
+    try:
+        c.lesson = lessons.load(arg)
+    except lessons.LessonError as e:
+        raise CommandError(str(e)) from None
+    _, n = c.lesson.position
+    head = Line(
+        f"lesson {c.lesson.title} ({n} cells) · %next runs the next cell, %prev / %goto N move"
+    )
+    return CommandResult("lesson", [head, *_preview(c.lesson)])
+
+
+def _preview(lesson: lessons.Lesson) -> list[Line]:
+    """The narration of the next step and the code %next will run."""
+    step = lesson.upcoming()
+    if not step:
+        return [Line("end of the lesson · %goto 1 starts it again")]
+    lines: list[Line] = []
+    for cell in step:
+        if cell.kind == "markdown":
+            lines += [Line(text) for text in cell.source.rstrip("\n").splitlines()]
+        else:
+            lines.append(Line(f"── cell {cell.number} · %next runs it ──"))
+            lines += [Line(f"    {text}") for text in cell.source.strip("\n").splitlines()]
+    return lines
+
+
+def _need_lesson(c: Commands) -> lessons.Lesson:
+    if c.lesson is None:
+        raise CommandError("no lesson is open: %lesson lists them, %lesson N opens one")
+    return c.lesson
+
+
+def _next(c: Commands, arg: str) -> CommandResult:
+    lesson = _need_lesson(c)
+    if lesson.done:
+        return CommandResult("next", [Line("end of the lesson · %goto 1 starts it again")])
+    step = lesson.next()
+    code = [cell for cell in step if cell.kind == "code"]
+    then = [e.source for cell in code for e in cell.entries(c.known)]
+    done, n = lesson.position
+    head = Line(f"cell {code[0].number}/{n}" if code else f"narration {done}/{n}")
+    return CommandResult("next", [head], then=then, after=_preview(lesson))
+
+
+def _prev(c: Commands, arg: str) -> CommandResult:
+    lesson = _need_lesson(c)
+    lesson.prev()
+    return CommandResult("prev", _preview(lesson))
+
+
+def _goto(c: Commands, arg: str) -> CommandResult:
+    lesson = _need_lesson(c)
+    if not arg.isdigit():
+        raise CommandError("usage: %goto N  (a cell number of the lesson, from 1)")
+    try:
+        lesson.goto(int(arg))
+    except lessons.LessonError as e:
+        raise CommandError(str(e)) from None
+    return CommandResult("goto", _preview(lesson))
 
 
 BUILTIN_COMMANDS = (
@@ -634,6 +725,10 @@ BUILTIN_COMMANDS = (
     Command("show", "%show #ID", "everything the session knows about one node", _show),
     Command("tree", "%tree [#ID]", "the session's graph as a text tree", _tree),
     Command("save", "%save FILE [-f]", "write what ran as a replayable # %% script", _save),
+    Command("lesson", "%lesson [N|FILE]", "list the lessons, or open one", _lesson),
+    Command("next", "%next", "run the lesson's next cell (after its narration)", _next),
+    Command("prev", "%prev", "back one step of the lesson (run it again with %next)", _prev),
+    Command("goto", "%goto N", "move the lesson to cell N", _goto),
     Command("help", "%help [CMD]", "this list", _help),
 )
 
@@ -645,5 +740,4 @@ __all__ = [
     "CommandResult",
     "Commands",
     "Line",
-    "percent_script",
 ]

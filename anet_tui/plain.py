@@ -22,6 +22,7 @@ from pygments.lexers.python import PythonLexer
 
 from anet_tui.commands import CommandResult, Commands
 from anet_tui.history import HistoryFile, PromptHistory
+from anet_tui.lessons import Lesson, is_lesson
 from anet_tui.shell import RunResult, Shell, is_complete, split_input
 
 PROMPT = ">>> "
@@ -152,22 +153,31 @@ class PlainRepl:
             self.write(outcome.error.rstrip("\n") + "\n", "error")
 
     # ---- running -----------------------------------------------------------------------------
+    def echo(self, cell: str) -> None:
+        """Print a cell as if typed at the prompt (piped input, a lesson's cells)."""
+        first, *rest = cell.split("\n")
+        self.write(PROMPT + first + "\n" + "".join(f"{CONTINUATION}{r}\n" for r in rest))
+
     def execute(self, text: str) -> RunResult | CommandResult:
         """Run one cell (Python or a ``%`` line) and print its results as they come."""
         try:
-            outcome = self.commands.execute(text, on_output=self.write)
+            return self.commands.submit(text, on_output=self.write, echo=self.echo, show=self.show)
         except KeyboardInterrupt:  # Ctrl+C in the instant between the code's end and ours
             outcome = RunResult("interrupted", error="KeyboardInterrupt\n")
-        self.show(outcome)
-        return outcome
+            self.show(outcome)
+            return outcome
 
     def run_text(self, text: str) -> int:
         """Run a whole input text cell by cell, echoing each (``anet-tui --plain < file``).
-        Returns 0 when every cell ran, 1 when any failed, or the code given to ``exit()``."""
+        Returns 0 when every cell ran, 1 when any failed, or the code given to ``exit()``.
+        A lesson file runs cell by cell, its ``# %step``-style lines as commands."""
         status = 0
-        for cell in split_input(text):
-            first, *rest = cell.split("\n")
-            self.write(PROMPT + first + "\n" + "".join(f"{CONTINUATION}{r}\n" for r in rest))
+        if is_lesson(text):  # a `# %%` file: its cells, with `# %step` lines as commands
+            cells = [e.source for e in Lesson.from_text(text).entries(self.commands.known)]
+        else:
+            cells = split_input(text)
+        for cell in cells:
+            self.echo(cell)
             outcome = self.execute(cell)
             if isinstance(outcome, RunResult) and outcome.status == "exit":
                 return outcome.exit_code or 0
@@ -227,13 +237,13 @@ def _split_keep(text: str) -> Iterable[tuple[str, str]]:
         yield last, ""
 
 
-def run(script: str | None = None, demo: str | None = None) -> int:
+def run(script: str | None = None, demo: str | None = None, lesson: str | None = None) -> int:
     """``anet-tui --plain``: interactive on a terminal, else read stdin and run it."""
     out = sys.stdout
     shell = Shell()
     commands = Commands(shell, trees=True, ascii=not _can_encode(out, "✗▶✓└─│"))
     repl = PlainRepl(shell, commands, out=out)
-    for outcome in commands.startup(script=script, demo=demo, on_output=repl.write):
+    for outcome in commands.startup(script=script, demo=demo, on_output=repl.write, lesson=lesson):
         repl.show(outcome)
     if not sys.stdin.isatty():
         data = sys.stdin.buffer.read().decode("utf-8", "replace")

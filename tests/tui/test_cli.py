@@ -145,7 +145,8 @@ def test_app_unavailable_offers_plain(
 ) -> None:
     monkeypatch.setattr(cli, "fullscreen_problem", lambda: None)
     monkeypatch.setitem(sys.modules, "anet_tui.app", None)  # importing it raises ImportError
-    assert cli._run_app(None, None, ["--demo", "mlp"]) == 2
+    start = {"script": None, "demo": "mlp", "lesson": None}
+    assert cli._run_app(start, ["--demo", "mlp"]) == 2
     err = capsys.readouterr().err
     assert "the full-screen app cannot start" in err and "anet-tui --plain --demo mlp" in err
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ast
 import io
+import os
+import subprocess
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -425,3 +427,53 @@ def test_each_lesson_runs_in_the_app(number: int, tmp_path: Path) -> None:
     if number == 3:
         assert "✗ shape at" in ran.transcript and "✗ vjp at" in ran.transcript
         assert ran.app.commands.session.done and ran.app.commands.session.flags == []
+
+
+# ---- the lesson commands, in the plain REPL and the installed command ---------------------------
+
+
+def _plain_run(stdin: str, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NO_COLOR": "1", "ANET_TUI_HISTORY": os.devnull}
+    return subprocess.run(
+        ["anet-tui", "--plain", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_lesson_list_and_open_from_the_command_line() -> None:
+    listing = subprocess.run(["anet-tui", "--lesson"], capture_output=True, text=True, timeout=60)
+    assert listing.returncode == 0
+    assert [line.split()[0] for line in listing.stdout.splitlines()[:3]] == ["1", "2", "3"]
+    opened = _plain_run("%next\n%prev\n%goto 99\n", "--lesson", "2")
+    out = opened.stdout
+    assert "Lesson 2: The backward walk" in out and "%next runs it" in out
+    assert "... def article_backward(t, allow_fill=True):" in out  # %next echoed the cell
+    assert "has cells 1 to" in out  # %goto 99 names the range
+
+
+def test_piped_lesson_runs_its_commands_and_lesson_3_flags_appear_then_go() -> None:
+    info = next(i for i in lessons.shipped() if i.number == 3)
+    text = lessons.read_text(info.resource)
+    result = _plain_run(text)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    out = result.stdout
+    assert ">>> %debug" in out  # the `# %debug` lines ran as commands
+    first_shape, first_vjp = out.find("✗ shape"), out.find("✗ vjp")
+    assert first_shape != -1 and first_vjp != -1
+    assert "0 flags" in out[max(first_shape, first_vjp) :]  # after the fix: a clean walk
+
+
+def test_next_without_a_lesson_and_save_skips_lesson_commands(tmp_path: Path) -> None:
+    c = Commands(Shell())
+    assert c.run("%next").kind == "error" and "%lesson" in c.run("%next").text()
+    shown: list[object] = []
+    c.submit("%lesson 1", show=shown.append)
+    c.submit("%next", show=shown.append, echo=shown.append)
+    assert c.shell.namespace["x"].shape == (1, 3)  # cell 2 ran as if typed
+    saved = c.run(f"%save {tmp_path / 's.py'}")
+    assert saved.ok
+    assert "%lesson" not in (tmp_path / "s.py").read_text()
