@@ -1,7 +1,7 @@
 """anet: a small numpy autograd library in the design of the first tinygrad, made correct."""
 
 from anet import gradcheck, nn, ops, optim
-from anet.autograd import GradientError
+from anet.autograd import GradientError, InPlaceError
 from anet.errors import AnetError
 from anet.ops import unbroadcast
 from anet.tensor import Context, Function, OpError, Tensor, is_grad_enabled, no_grad, register
@@ -13,6 +13,7 @@ __all__ = [
     "Context",
     "Function",
     "GradientError",
+    "InPlaceError",
     "OpError",
     "Tensor",
     "gradcheck",

@@ -33,6 +33,10 @@ class GradientError(AnetError, ValueError):
         self.index = problem.index
 
 
+class InPlaceError(GradientError):
+    """A Function's backward wrote into grad_output, a saved tensor or a parent's data."""
+
+
 # Kinds after which the grad is still usable (converted); the rest stop a plain backward.
 WARNING_KINDS = frozenset({"dtype"})
 
@@ -117,13 +121,17 @@ def seed(root: Tensor, gradient: Any = None) -> np.ndarray:
 def prepare(root: Tensor, gradient: Any = None) -> tuple[list[Tensor], np.ndarray]:
     """The walk order and its seed grad, checked; nothing is changed yet (see ``begin``)."""
     if not root.requires_grad:
+        why = (
+            f"it is {root.dtype}: integer and boolean tensors never require grad"
+            if root.dtype.kind != "f"
+            else "made from constants, or under no_grad"
+        )
         raise GradientError(
             root,
             Problem(
                 "none",
                 None,
-                f"backward: {label(root)} does not require grad and has no graph "
-                "(made from constants, or under no_grad)",
+                f"backward: {label(root)} does not require grad and has no graph ({why})",
             ),
         )
     g = seed(root, gradient)
@@ -152,9 +160,43 @@ def plan(root: Tensor, gradient: Any = None) -> list[Tensor]:
 
 
 def call_backward(t: Tensor) -> Any:
-    """Run one node's backward on the grad it has received so far."""
+    """Run one node's backward on the grad it has received so far.
+
+    A user-defined Function's backward sees grad_output, its saved tensors and its parents' data
+    read-only: writing into them (``grad_output *= 2``) would corrupt grads other nodes share,
+    the user's tensors, or what the next walk sees. Such a write raises InPlaceError, naming the
+    op. anet's own ops never write into their inputs: they run unguarded, at no cost.
+    """
     ctx = t._ctx
-    return ctx.arg.backward(ctx, t.grad)
+    arg = ctx.arg
+    if arg.__module__ == "anet.ops":
+        return arg.backward(ctx, t.grad)
+    locked = _lock([t.grad, *ctx.saved_tensors, *(p.data for p in ctx.parents)])
+    try:
+        return arg.backward(ctx, t.grad)
+    except ValueError as e:
+        if locked and "read-only" in str(e):
+            message = (
+                f"{arg.__name__}.backward, {label(t)}{where(t)}: wrote into an array in place "
+                f"({e}): grad_output, ctx.saved_tensors and the parents' data may be shared with "
+                "other grads and tensors, so backward must not change them; compute a new array "
+                "(g = g * 2, not g *= 2)"
+            )
+            raise InPlaceError(t, Problem("inplace", None, message)) from e
+        raise
+    finally:
+        for a in locked:
+            a.flags.writeable = True
+
+
+def _lock(arrays: list[Any]) -> list[np.ndarray]:
+    """Make the writeable ones among ``arrays`` read-only; return them (to unlock after)."""
+    locked = []
+    for a in arrays:
+        if isinstance(a, np.ndarray) and a.flags.writeable:
+            a.flags.writeable = False
+            locked.append(a)
+    return locked
 
 
 def check_grads(t: Tensor, raw: Any) -> tuple[Sequence[np.ndarray | None], list[Problem]]:
@@ -176,20 +218,34 @@ def check_grads(t: Tensor, raw: Any) -> tuple[Sequence[np.ndarray | None], list[
             break
         else:
             return grads, []
-    return _check_all(t, list(grads))
+    return _check_all(t, list(grads), raw)
 
 
-def _check_all(t: Tensor, grads: list[Any]) -> tuple[list[np.ndarray | None], list[Problem]]:
+def _check_all(
+    t: Tensor, grads: list[Any], raw: Any
+) -> tuple[list[np.ndarray | None], list[Problem]]:
     ctx = t._ctx
     parents = ctx.parents
     op = ctx.arg.__name__
+    if type(raw) is list and any(isinstance(g, (int, float, list)) for g in grads):
+        # ``grad.tolist()``: numbers, not one grad per parent (a list of arrays is fine)
+        message = (
+            f"{op}.backward, {label(t)}{where(t)}: returned a Python list of numbers, not numpy "
+            "arrays: return np.asarray(...) (one array per parent, a tuple for several)"
+        )
+        return [None] * len(parents), [Problem("type", None, message)]
     problems: list[Problem] = []
     if len(grads) != len(parents):
+        what = (
+            "None (a missing return?)"
+            if raw is None
+            else f"{len(grads)} grad{'s' * (len(grads) != 1)}"
+        )
         problems.append(
             Problem(
                 "count",
                 None,
-                f"{op}.backward returned {len(grads)} grad{'s' * (len(grads) != 1)} for "
+                f"{op}.backward returned {what} for "
                 f"{len(parents)} parent{'s' * (len(parents) != 1)} in {label(t)}{where(t)}",
             )
         )
@@ -215,7 +271,9 @@ def _check_one(t: Tensor, i: int, p: Tensor, g: Any) -> tuple[np.ndarray | None,
         )
     if isinstance(g, (np.generic, int, float)) and not isinstance(g, bool):
         g = np.asarray(g)
-    if type(g) is not np.ndarray and not isinstance(g, np.ndarray):
+    elif isinstance(g, np.ndarray) and type(g) is not np.ndarray:
+        g = np.asarray(g)  # a matrix or masked array: its plain values (grads are plain arrays)
+    if type(g) is not np.ndarray:
         hint = " (use .data)" if isinstance(g, Tensor) else ""
         return None, Problem(
             "type",
@@ -267,8 +325,16 @@ def backward(root: Tensor, gradient: Any = None) -> None:
     for t in plan(root, gradient):
         try:
             raw = call_backward(t)
+        except GradientError:
+            raise  # its message names the op already
         except Exception as e:
             e.add_note(f"in the backward of {label(t)}{where(t)}")
+            raise
+        except KeyboardInterrupt as e:
+            e.add_note(
+                f"interrupted in the backward of {label(t)}{where(t)}: leaf grads hold part of "
+                "this walk; zero them (zero_grad) before the next backward"
+            )
             raise
         grads, problems = check_grads(t, raw)
         for problem in problems:

@@ -54,6 +54,8 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
         try:
             arr = np.asarray(data, dtype=dtype if dtype is not None else np.float32)
         except (TypeError, ValueError) as e:
+            if _holds_complex(data):
+                raise TypeError(_COMPLEX) from None
             raise TypeError(
                 f"Tensor: cannot make a Tensor from {type(data).__name__}: {e}"
             ) from None
@@ -61,14 +63,27 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
     if kind in "OUSVMm":
         raise TypeError(f"Tensor: cannot hold an array of dtype {arr.dtype} (numbers only)")
     if kind == "c":
-        raise TypeError(f"Tensor: complex dtype {arr.dtype} is not supported")
+        raise TypeError(f"{_COMPLEX} (got an array of dtype {arr.dtype})")
     return arr
+
+
+_COMPLEX = "Tensor: complex numbers are not supported (anet differentiates real tensors only)"
+
+
+def _holds_complex(data: Any) -> bool:
+    """Whether ``data`` (a number or nested lists) holds a complex number."""
+    try:
+        return np.asarray(data).dtype.kind == "c"
+    except (TypeError, ValueError):
+        return False
 
 
 class Tensor:
     """A value in the graph: ``data`` (numpy array), ``grad`` (numpy array or None), ``_ctx``.
 
-    Integer and boolean tensors never require grad: they are constants (labels, indices).
+    Integer and boolean tensors never require grad: they are constants (labels, indices, masks),
+    whether made directly or returned by an op. Mixed with float tensors in an op they follow
+    numpy's promotion (int32/int64 with float32 computes in float64). Complex data is refused.
     """
 
     __slots__ = ("__weakref__", "_ctx", "data", "grad", "id", "requires_grad")
@@ -283,8 +298,10 @@ class Function:
         except (ValueError, TypeError, IndexError) as e:
             shapes = ", ".join(str(t.shape) for t in ctx.parents)
             raise OpError(f"{arg.__name__} on shapes {shapes}: {e}") from e
-        if type(out) is not np.ndarray:
+        floating = True
+        if type(out) is not np.ndarray or out.dtype.kind != "f":
             out = _forward_result(arg, out)
+            floating = out.dtype.kind == "f"
         ret = Tensor.__new__(Tensor)
         ret.data = out
         ret.grad = None
@@ -296,7 +313,7 @@ class Function:
                 if t.requires_grad:
                     requires_grad = True
                     break
-        if requires_grad and _grad_enabled:
+        if requires_grad and floating and _grad_enabled:
             ret._ctx = ctx
             ret.requires_grad = True
             if _apply_hook is not None:
@@ -312,12 +329,22 @@ class OpError(AnetError, ValueError):
 
 
 def _forward_result(arg: type[Function], out: Any) -> np.ndarray:
-    """Numpy scalars and Python numbers from forward become 0-d arrays; anything else is wrong."""
+    """What forward returned, as a plain array: numpy scalars and Python numbers become 0-d
+    arrays, integer and boolean results are kept (they never require grad); anything else, or
+    an array of complex numbers, objects or strings, is an OpError naming the op."""
     if isinstance(out, (np.generic, int, float)) and not isinstance(out, bool):
-        return np.asarray(out)
-    raise OpError(
-        f"{arg.__name__}.forward returned a {type(out).__name__}; forward must return a numpy array"
-    )
+        out = np.asarray(out)
+    elif type(out) is not np.ndarray:  # a subclass too: a matrix or mask would leak into grads
+        raise OpError(
+            f"{arg.__name__}.forward returned a {type(out).__name__}; "
+            "forward must return a numpy array"
+        )
+    if out.dtype.kind not in "fiub":
+        what = "complex numbers" if out.dtype.kind == "c" else f"dtype {out.dtype}"
+        raise OpError(
+            f"{arg.__name__}.forward returned an array of {what}; anet tensors hold real numbers"
+        )
+    return out
 
 
 def register(name: str, fxn: type[Function]) -> None:

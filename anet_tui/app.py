@@ -19,7 +19,7 @@ from anet.debug.session import BackwardSession
 from anet.tensor import Tensor
 from anet_tui.commands import CommandResult, Commands
 from anet_tui.history import HistoryFile
-from anet_tui.messages import Finished, Output
+from anet_tui.messages import Echo, Finished, Outcome, Output
 from anet_tui.shell import RunResult, Shell
 from anet_tui.widgets.detail_pane import DetailPane
 from anet_tui.widgets.graph_tree import GraphTree
@@ -32,6 +32,15 @@ from anet_tui.widgets.transcript import Transcript
 MIN_WIDTH, MIN_HEIGHT = 50, 15  # below this: one sentence instead of panes
 NARROW = 80  # below this width, graph and detail share one place
 SHORT = 22  # below this height, a smaller REPL pane
+
+# What an unavailable key waits for (the help screen says it).
+NEEDS = {
+    "next_cell": "needs a lesson: %lesson N",
+    "break_selected": "needs a node selected in the graph",
+    "check_selected": "needs a node selected in the graph",
+    "next_flag": "needs a flag",
+    "previous_flag": "needs a flag",
+}
 
 # Actions that need an open session, and the % command each one runs.
 SESSION_COMMANDS = {
@@ -49,15 +58,68 @@ class AnetApp(App[int]):
     TITLE = "anet-tui"
     COMMANDS = App.COMMANDS | {ActionsProvider}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f10", "step", "step", id="step", priority=True),
-        Binding("f5", "continue", "continue", id="continue", priority=True),
-        Binding("f6", "finish", "finish", id="finish", priority=True),
-        Binding("f7", "restart", "restart", id="restart", priority=True, show=False),
-        Binding("b", "break_selected", "break", id="break"),
-        Binding("g", "check_selected", "check", id="check"),
-        Binding("right_square_bracket", "next_flag", "next flag", id="next_flag"),
+        Binding("f10", "step", "step", id="step", priority=True, tooltip="run one node's backward"),
         Binding(
-            "left_square_bracket", "previous_flag", "previous flag", id="previous_flag", show=False
+            "f5",
+            "continue",
+            "continue",
+            id="continue",
+            priority=True,
+            tooltip="run to the next breakpoint, flag or the end",
+        ),
+        Binding(
+            "f6",
+            "finish",
+            "finish",
+            id="finish",
+            priority=True,
+            tooltip="run to the end, ignoring breakpoints",
+        ),
+        Binding(
+            "f7",
+            "restart",
+            "restart",
+            id="restart",
+            priority=True,
+            show=False,
+            tooltip="undo the session's grads, back to step 0",
+        ),
+        Binding(
+            "b",
+            "break_selected",
+            "break",
+            id="break",
+            tooltip="breakpoint on (or off) the selected node's op",
+        ),
+        Binding(
+            "g",
+            "check_selected",
+            "check",
+            id="check",
+            tooltip="numerical check of the selected node's backward",
+        ),
+        Binding(
+            "right_square_bracket",
+            "next_flag",
+            "next flag",
+            id="next_flag",
+            tooltip="select the next flagged node",
+        ),
+        Binding(
+            "left_square_bracket",
+            "previous_flag",
+            "previous flag",
+            id="previous_flag",
+            show=False,
+            tooltip="select the previous flagged node",
+        ),
+        Binding(
+            "f9",
+            "next_cell",
+            "next cell",
+            id="next_cell",
+            priority=True,
+            tooltip="run the lesson's next cell",
         ),
         Binding("s,n", "step", "step (pdb)", id="pdb_step", show=False),
         Binding("c", "continue", "continue (pdb)", id="pdb_continue", show=False),
@@ -65,18 +127,23 @@ class AnetApp(App[int]):
         Binding("f3", "focus_pane('detail')", "detail pane", id="focus_detail", show=False),
         Binding("f4", "focus_pane('input')", "REPL input", id="focus_repl", show=False),
         Binding("escape", "focus_pane('graph')", "leave the input", id="leave_input", show=False),
-        Binding("ctrl+c", "interrupt", "stop", id="interrupt", priority=True),
         Binding(
-            "ctrl+c", "cancel_input", "clear the input", id="cancel", show=False, priority=True
+            "ctrl+c",
+            "interrupt",
+            "stop",
+            id="interrupt",
+            priority=True,
+            tooltip="interrupt running code; else clear the input",
         ),
         Binding("ctrl+q", "quit", "quit", id="quit", priority=True),
-        Binding("f1", "help", "help", id="help"),
+        Binding("f1", "help", "help", id="help", tooltip="this list of keys and commands"),
     ]
 
     def __init__(
         self,
         script: str | None = None,
         demo: str | None = None,
+        lesson: str | None = None,
         *,
         shell: Shell | None = None,
         history: HistoryFile | None = None,
@@ -85,14 +152,16 @@ class AnetApp(App[int]):
         self.shell = Shell() if shell is None else shell
         self.commands = Commands(self.shell)
         self.history = HistoryFile(warn=self._history_warning) if history is None else history
-        self.script, self.demo = script, demo
+        self.script, self.demo, self.lesson = script, demo, lesson
         self.busy = False
         self._shown: Graph | None = None  # what the tree shows
-        self._name: str | None = None  # and what the user calls it ("loss")
+        self._graph_name: str | None = None  # and what the user calls it ("loss")
         self._plain: tuple[Graph, str] | None = None  # the latest plain x.backward()
         self._commands_graph: Graph | None = None
         self._revealed: tuple[Any, ...] | None = None  # the walk state the cursor last followed
         self._show_detail = False  # narrow terminals: detail in the graph's place
+        self._footer_state: tuple[bool | None, ...] = ()
+        self._focus: int | None = None  # the node the latest command is about
 
     # ---- layout -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -131,9 +200,9 @@ class AnetApp(App[int]):
             self.transcript.note(f"anet-tui: {self.history.warning}", "yellow")
         self.graph_view.show_graph(None)
         self.refresh_views()
-        if self.demo is not None or self.script is not None:
+        if self.demo is not None or self.script is not None or self.lesson is not None:
             self._begin()
-            self.start_up(self.script, self.demo)
+            self.start_up(self.script, self.demo, self.lesson)
 
     def on_resize(self, event: Resize) -> None:
         self.apply_size(event.size.width, event.size.height)
@@ -197,23 +266,38 @@ class AnetApp(App[int]):
     def _begin(self) -> None:
         self.busy = True
         self.update_status()
-        self.refresh_bindings()
 
     @work(thread=True, exclusive=True, group="run")
     def execute(self, source: str) -> None:
-        """Run one entry off the UI thread; output and the outcome come back as messages."""
+        """Run one entry off the UI thread (entries a lesson's ``%next`` hands back too); what
+        it prints, each outcome and the end come back as messages."""
+        entry = [source]
+
+        def echo(text: str) -> None:
+            entry[0] = text
+            self.post_message(Echo(text))
+
+        def show(outcome: RunResult | CommandResult) -> None:
+            self.post_message(Outcome(entry[0], outcome))
+
         try:
-            outcome = self.commands.execute(source, on_output=self._post_output)
+            self.commands.submit(source, on_output=self._post_output, echo=echo, show=show)
         except Exception as e:  # the command layer failed: say so, keep the app alive
-            outcome = RunResult("error", error=f"internal error in {source!r:.40}: {e!r}\n")
-        self.post_message(Finished(source, outcome))
+            show(RunResult("error", error=f"internal error in {source!r:.40}: {e!r}\n"))
+        self.post_message(Finished())
 
     @work(thread=True, exclusive=True, group="run")
-    def start_up(self, script: str | None, demo: str | None) -> None:
-        """Run the script or demo named on the command line into the namespace."""
-        for outcome in self.commands.startup(script=script, demo=demo, on_output=self._post_output):
-            self.post_message(Finished("", outcome))
-        self.post_message(Finished("", None))
+    def start_up(self, script: str | None, demo: str | None, lesson: str | None) -> None:
+        """Run the script, demo or lesson named on the command line into the namespace."""
+        try:
+            outcomes = self.commands.startup(
+                script=script, demo=demo, lesson=lesson, on_output=self._post_output
+            )
+        except Exception as e:
+            outcomes = [RunResult("error", error=f"internal error at start-up: {e!r}\n")]
+        for outcome in outcomes:
+            self.post_message(Outcome("", outcome))
+        self.post_message(Finished())
 
     def _post_output(self, text: str) -> None:
         self.post_message(Output(text))
@@ -221,18 +305,20 @@ class AnetApp(App[int]):
     def on_output(self, message: Output) -> None:
         self.transcript.output(message.text)
 
-    def on_finished(self, message: Finished) -> None:
-        self.busy = False
+    def on_echo(self, message: Echo) -> None:
+        self.transcript.echo(message.source)
+
+    def on_outcome(self, message: Outcome) -> None:
+        """Show one outcome: a command's lines, or Python's value and error."""
         outcome = message.outcome
         transcript = self.transcript
         transcript.flush()
-        focus: int | None = None
         if isinstance(outcome, CommandResult):
             for line in outcome.lines:
                 self.show_line(line.text, line.kind)
             node = outcome.node
             if node is not None and (outcome.name in ("show", "check") or node.flags):
-                focus = node.id
+                self._focus = node.id
         elif isinstance(outcome, RunResult):
             if outcome.value is not None:
                 transcript.value(outcome.value)
@@ -241,11 +327,16 @@ class AnetApp(App[int]):
             if outcome.status == "exit":
                 code = outcome.exit_code or 0
                 self.exit(code, return_code=code)
-                return
-            if outcome.ok and self.session is None:
+            elif outcome.ok and self.session is None:
                 self._plain = backward_root(message.source, self.shell.namespace) or self._plain
+
+    def on_finished(self, message: Finished) -> None:
+        """The entry and everything it ran are done: redraw the model."""
+        self.busy = False
+        self.transcript.flush()
+        focus, self._focus = self._focus, None
         self.refresh_views(focus)
-        self.refresh_bindings()
+        self.refresh_footer()
 
     def show_line(self, text: str, kind: str) -> None:
         style = {"error": "red", "flag": "bold red", "info": "dim", "value": "bold"}.get(kind, "")
@@ -273,7 +364,7 @@ class AnetApp(App[int]):
     def refresh_views(self, focus: int | None = None) -> None:
         """Redraw the tree, the detail pane and the status line from the model; put the tree's
         cursor on ``focus``, else on the current node when the walk has moved."""
-        graph, self._name = self.graph()
+        graph, self._graph_name = self.graph()
         tree = self.graph_view
         if graph is not self._shown:
             self._shown = graph
@@ -299,6 +390,7 @@ class AnetApp(App[int]):
 
     def on_graph_tree_shown(self, message: GraphTree.Shown) -> None:
         self.show_detail(message.id)
+        self.refresh_footer()  # b and g work on nodes, not on leaves
 
     def update_status(self) -> None:
         graph = self._shown
@@ -307,8 +399,8 @@ class AnetApp(App[int]):
             status.show(None, None, 0, self.busy)
             return
         root = f"#{graph.root.id} {graph.root.op}"
-        if self._name and self._name != f"#{graph.root.id}":
-            root = f"{self._name} = {root}"
+        if self._graph_name and self._graph_name != f"#{graph.root.id}":
+            root = f"{self._graph_name} = {root}"
         session = self.session if graph is self.session else None
         status.show(
             root,
@@ -318,6 +410,17 @@ class AnetApp(App[int]):
         )
 
     # ---- keys ------------------------------------------------------------------------------------
+    def refresh_footer(self) -> None:
+        """Redraw the footer when the keys that work have changed (it rebuilds every key)."""
+        state = tuple(
+            self.check_action(b.action.split("(")[0], ())
+            for b in self.BINDINGS
+            if isinstance(b, Binding)
+        )
+        if state != self._footer_state:
+            self._footer_state = state
+            self.refresh_bindings()
+
     def get_key_display(self, binding: Binding) -> str:
         """``F10`` rather than ``f10``: as keyboards print it."""
         display = super().get_key_display(binding)
@@ -333,10 +436,10 @@ class AnetApp(App[int]):
             return session is not None
         if action in ("break_selected", "check_selected"):
             return session is not None and self._selected_node() is not None
+        if action == "next_cell":
+            return self.commands.lesson is not None
         if action in ("next_flag", "previous_flag"):
             return session is not None and bool(session.flags)
-        if action == "interrupt":
-            return self.busy
         return True
 
     def _selected_node(self) -> NodeRecord | None:
@@ -357,6 +460,9 @@ class AnetApp(App[int]):
 
     def action_restart(self) -> None:
         self.run_command("%restart", "F7")
+
+    def action_next_cell(self) -> None:
+        self.run_command("%next", "F9")
 
     def action_break_selected(self) -> None:
         rec = self._selected_node()
@@ -399,13 +505,12 @@ class AnetApp(App[int]):
         {"graph": self.graph_view, "detail": self.detail, "input": self.repl_input}[pane].focus()
 
     def action_interrupt(self) -> None:
-        """Ctrl+C while code runs: stop it (KeyboardInterrupt in the code, namespace kept)."""
-        if self.shell.interrupt():
-            self.transcript.note("Ctrl+C: interrupting…", "yellow")
-
-    def action_cancel_input(self) -> None:
-        """Ctrl+C with nothing running: drop the input being typed, as every REPL does."""
-        if self.repl_input.text:
+        """Ctrl+C: stop running code (KeyboardInterrupt in it, namespace kept); with nothing
+        running, drop the input being typed, as every REPL does."""
+        if self.busy:
+            if self.shell.interrupt():
+                self.transcript.note("Ctrl+C: interrupting…", "yellow")
+        elif self.repl_input.text:
             self.repl_input.load_text("")
         else:
             self.notify("Nothing is running. Ctrl+Q quits.")
@@ -425,13 +530,16 @@ class AnetApp(App[int]):
         rows: list[tuple[str, str, str]] = []
         for binding in self.BINDINGS:
             assert isinstance(binding, Binding)
-            keys = live.get(binding.id or "")
-            if keys is None:
-                keys = [self.get_key_display(binding.with_key(k)) for k in binding.key.split(",")]
-                note = "  (needs a session)" if binding.action in SESSION_COMMANDS else ""
-            else:
-                note = ""
-            rows.append(("everywhere", "/".join(keys), binding.description + note))
+            keys = live.get(binding.id or "") or [
+                self.get_key_display(binding.with_key(k)) for k in binding.key.split(",")
+            ]
+            note = ""
+            if len(binding.key.split(",")[0]) == 1:
+                note = "  (outside the input)"
+            if self.check_action(binding.action.split("(")[0], ()) is False:
+                note += f"  ({NEEDS.get(binding.action, 'needs a session: %debug EXPR')})"
+            what = binding.tooltip or binding.description
+            rows.append(("everywhere", "/".join(keys), what + note))
         for key, (_, description) in ReplInput.KEYS.items():
             rows.append(("in the REPL input", key, description))
         for key, description in GraphTree.KEYS.items():
@@ -450,7 +558,8 @@ class AnetApp(App[int]):
             if self.check_action(name, ()) is False:
                 continue
             key = self.get_key_display(binding)
-            out.append((binding.description.capitalize(), f"key {key}", action))
+            what = binding.tooltip or binding.description
+            out.append((binding.description.capitalize(), f"{what} · key {key}", action))
         return out
 
     def _history_warning(self, message: str) -> None:
@@ -511,9 +620,10 @@ def backward_root(source: str, namespace: dict[str, Any]) -> tuple[Graph, str] |
     return Graph(obj), ast.unparse(last.value.func.value)
 
 
-def run(script: str | None = None, demo: str | None = None) -> int:
-    """Start the app (``anet-tui [SCRIPT.py] [--demo NAME]``); returns the exit code."""
-    app = AnetApp(script=script, demo=demo)
+def run(script: str | None = None, demo: str | None = None, lesson: str | None = None) -> int:
+    """Start the app (``anet-tui [SCRIPT.py] [--demo NAME] [--lesson N]``); returns the exit
+    code."""
+    app = AnetApp(script=script, demo=demo, lesson=lesson)
     app.run()
     # Textual has restored the terminal and printed the traceback of a crash; raising it again
     # lets the caller (anet_tui.cli) write it to a file and say where.

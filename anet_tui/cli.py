@@ -83,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["check"]:
         check_args = build_check_parser().parse_args(args_list[1:])
-        return check(check_args.script, check_args.root)
+        return _guarded(lambda: check(check_args.script, check_args.root))
     args = build_parser().parse_args(args_list)
     from anet_tui import demos
 
@@ -172,10 +172,23 @@ def _guarded(run: Callable[[], int]) -> int:
         return run()
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader left (`anet-tui --plain < f | head -1`): stop quietly
+        _silence_stdout()
+        return 141  # 128 + SIGPIPE: what a shell reports for any tool a closed pipe stopped
     except Exception:
         path = crash_report(traceback.format_exc())
         print(f"anet-tui crashed (a bug: please report it); traceback in {path}", file=sys.stderr)
         return 70
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so flushing it at exit cannot fail again on the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def crash_report(text: str) -> Path:
@@ -202,9 +215,10 @@ def check(script: str, root: str | None = None, out: TextIO | None = None) -> in
     from anet.debug import BackwardSession
     from anet.tensor import Tensor
     from anet_tui.commands import Commands
-    from anet_tui.shell import Shell
+    from anet_tui.shell import Shell, ascii_only
 
     out = sys.stdout if out is None else out
+    ascii = ascii_only(out)
     shell = Shell()
     commands = Commands(shell)
     if not Path(script).is_file():
@@ -265,7 +279,7 @@ def check(script: str, root: str | None = None, out: TextIO | None = None) -> in
                 seen_flags.add(key)
                 flags.append(flag)
         for flag in flags:
-            print(flag_line(session, flag), file=out)
+            print(flag_line(session, flag, ascii), file=out)
         n = len(session.nodes)
         word = "flag" if len(flags) == 1 else "flags"
         print(
@@ -275,11 +289,19 @@ def check(script: str, root: str | None = None, out: TextIO | None = None) -> in
     return 1 if total else 0
 
 
-def flag_line(session: Graph, flag: Flag) -> str:
+def flag_line(session: Graph, flag: Flag, ascii: bool = False) -> str:
     """``broken.py:31: ✗ shape at #3 SwapGrad: parent 0: …  [loss = x.swapgrad().sum()]``:
-    where the flagged op was applied, the flag, and that line of the user's code."""
+    where the flagged op was applied, the flag, and that line of the user's code; inert (the
+    message may quote the user's text), in ASCII only when ``ascii``."""
+    from anet_tui.shell import inert, to_ascii
+
+    text = _flag_line(session, flag, ascii)
+    return to_ascii(inert(text)) if ascii else inert(text)
+
+
+def _flag_line(session: Graph, flag: Flag, ascii: bool) -> str:
     loc = session.node(flag.node).where
-    line = flag.line()
+    line = flag.line(ascii)
     if loc is None:
         return line
     try:

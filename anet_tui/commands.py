@@ -29,7 +29,8 @@ from anet_tui import demos, lessons
 from anet_tui.shell import Cell, RunResult, Shell, inert
 
 Kind = Literal["info", "flag", "error", "tree"]
-MAX_STEP_LINES = 20  # %step N prints at most this many step lines
+MAX_STEP_LINES = 20  # %step N prints at most this many step lines (%check all: results)
+MAX_FLAG_LINES = 200  # %flags lists at most this many
 TREE_LINES = 60  # trees printed after a command are cut here (%tree prints up to 1,000)
 
 
@@ -211,6 +212,9 @@ class Commands:
             finally:
                 self._on_output = None
         result.session = self.session
+        # Messages quote user text (exception messages, op names, source lines): show it inert.
+        result.lines = [Line(inert(line.text), line.kind) for line in result.lines]
+        result.after = [Line(inert(line.text), line.kind) for line in result.after]
         status = "ok" if result.ok else "error"
         self.shell.cells.append(Cell(text, "%", status, kind="command"))
         return result
@@ -317,12 +321,13 @@ class Commands:
     ) -> CommandResult:
         """The answer of a command that moved the walk, with the interrupt/error note and tree."""
         session = self._need_session()
-        if result.status == "interrupted":
+        if result.status in ("interrupted", "exit"):  # exit(): called by a user's backward
             current = session.current
             where = f" in {current.label}'s backward" if current is not None else ""
+            what = "interrupted" if result.status == "interrupted" else "exit() called"
             lines.append(
                 Line(
-                    f"interrupted{where}: the session is still at {self._position(session)}; "
+                    f"{what}{where}: the session is still at {self._position(session)}; "
                     "%step retries that node, %restart starts over",
                     "error",
                 )
@@ -374,9 +379,13 @@ def _debug(c: Commands, arg: str) -> CommandResult:
     if not isinstance(root, Tensor):
         raise CommandError(f"%debug needs a Tensor; {arg} is a {type(root).__name__}")
     if root._ctx is None and not root.requires_grad:
+        why = (
+            f"it is {root.dtype}: integer and boolean tensors never need grad"
+            if root.dtype.kind != "f"
+            else "made under no_grad, or only from tensors that need no grad"
+        )
         raise CommandError(
-            f"{arg} is #{root.id}, a constant: it needs no grad, so it has no graph to walk "
-            "(made under no_grad, or only from tensors that need no grad)"
+            f"{arg} is #{root.id}, a constant: it needs no grad, so it has no graph to walk ({why})"
         )
     if root._ctx is None:
         raise CommandError(
@@ -523,10 +532,18 @@ def _check(c: Commands, arg: str) -> CommandResult:
         results, run = c._call(session.check_all)
         if run.status != "ok":
             return c._walked("check", run, [])
-        lines = [
-            c._flag_line(r.flag) if r.flag is not None else Line(_check_text(c, r)) for r in results
-        ]
         bad = sum(r.flag is not None for r in results)
+        if len(results) > MAX_STEP_LINES:  # a big graph: the disagreements only, and not all
+            shown = [r for r in results if r.flag is not None][:MAX_STEP_LINES]
+        else:
+            shown = results
+        lines = [
+            c._flag_line(r.flag) if r.flag is not None else Line(_check_text(c, r)) for r in shown
+        ]
+        if len(shown) < len(results):
+            lines.append(
+                Line(f"… {len(results) - len(shown)} more not listed (%flags lists flags)")
+            )
         lines.append(Line(f"checked {len(results)} nodes: {bad} disagree"))
         return CommandResult("check", lines, run.output, changed=True)
     target = arg or (session.current or session.last or session.nodes[0]).id
@@ -551,11 +568,13 @@ def _flags(c: Commands, arg: str) -> CommandResult:
     if not session.flags:
         return CommandResult("flags", [Line(f"no flags ({c._position(session)})")])
     lines = []
-    for f in session.flags:
+    for f in session.flags[:MAX_FLAG_LINES]:
         loc = session.node(f.node).where
         at = f"  ({os.path.basename(loc.file)}:{loc.line})" if loc is not None else ""
         lines.append(Line(f.line(c.ascii) + at, "flag"))
     n = len(session.flags)
+    if n > MAX_FLAG_LINES:
+        lines.append(Line(f"… {n - MAX_FLAG_LINES} more (%show #ID shows a node's flags)"))
     lines.append(Line(f"{n} flag{'s' * (n != 1)} ({c._position(session)})"))
     return CommandResult("flags", lines)
 
@@ -643,7 +662,12 @@ def _lesson(c: Commands, arg: str) -> CommandResult:
     head = Line(
         f"lesson {c.lesson.title} ({n} cells) · %next runs the next cell, %prev / %goto N move"
     )
-    return CommandResult("lesson", [head, *_preview(c.lesson)])
+    # Said up front: the cells before a broken one still run.
+    broken = [
+        Line(f"cell {number} cannot run: {error}", "error")
+        for number, error in c.lesson.syntax_errors(c.known)
+    ]
+    return CommandResult("lesson", [head, *broken, *_preview(c.lesson)])
 
 
 def _preview(lesson: lessons.Lesson) -> list[Line]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import warnings
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -105,7 +106,9 @@ class LessonCell:
             if entry.command:
                 continue
             try:
-                compile(entry.source, "<lesson>", "exec", dont_inherit=True)
+                with warnings.catch_warnings():  # running the cell shows them; opening it not
+                    warnings.simplefilter("ignore", (SyntaxWarning, DeprecationWarning))
+                    compile(entry.source, "<lesson>", "exec", dont_inherit=True)
             except SyntaxError as e:
                 line = entry.line + (e.lineno or 1) - 1
                 return f"line {line}: {e.msg}"

@@ -16,9 +16,21 @@ class Output(Message):
 
 
 @dataclass
-class Finished(Message):
-    """One REPL entry, ``%`` command or key action finished; ``outcome`` is the shell's
-    RunResult or the command module's CommandResult."""
+class Echo(Message):
+    """An entry about to run as if typed (the cells a lesson's ``%next`` runs)."""
+
+    source: str
+
+
+@dataclass
+class Outcome(Message):
+    """What one entry produced: the shell's RunResult or the command module's CommandResult.
+    ``source`` is the entry (empty for start-up)."""
 
     source: str
     outcome: Any
+
+
+@dataclass
+class Finished(Message):
+    """The entry (or the start-up) and everything it ran have finished."""

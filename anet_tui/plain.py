@@ -23,7 +23,18 @@ from pygments.lexers.python import PythonLexer
 from anet_tui.commands import CommandResult, Commands
 from anet_tui.history import HistoryFile, PromptHistory
 from anet_tui.lessons import Lesson, is_lesson
-from anet_tui.shell import RunResult, Shell, is_complete, split_input
+from anet_tui.shell import (
+    MAX_OUTPUT_CHARS,
+    MAX_OUTPUT_LINES,
+    RunResult,
+    Shell,
+    ascii_only,
+    cap,
+    inert,
+    is_complete,
+    split_input,
+    to_ascii,
+)
 
 PROMPT = ">>> "
 CONTINUATION = "... "
@@ -129,6 +140,8 @@ class PlainRepl:
         """Print ``text`` (already inert) to ``out``, coloured by kind where colour is allowed."""
         if not text:
             return
+        if self.commands.ascii:
+            text = to_ascii(text)
         colour = _COLOURS.get(kind, "") if self.colour else ""
         if colour:
             text = "".join(
@@ -155,7 +168,7 @@ class PlainRepl:
     # ---- running -----------------------------------------------------------------------------
     def echo(self, cell: str) -> None:
         """Print a cell as if typed at the prompt (piped input, a lesson's cells)."""
-        first, *rest = cell.split("\n")
+        first, *rest = cap(inert(cell), MAX_OUTPUT_CHARS, MAX_OUTPUT_LINES).split("\n")
         self.write(PROMPT + first + "\n" + "".join(f"{CONTINUATION}{r}\n" for r in rest))
 
     def execute(self, text: str) -> RunResult | CommandResult:
@@ -241,7 +254,7 @@ def run(script: str | None = None, demo: str | None = None, lesson: str | None =
     """``anet-tui --plain``: interactive on a terminal, else read stdin and run it."""
     out = sys.stdout
     shell = Shell()
-    commands = Commands(shell, trees=True, ascii=not _can_encode(out, "✗▶✓└─│"))
+    commands = Commands(shell, trees=True, ascii=ascii_only(out))
     repl = PlainRepl(shell, commands, out=out)
     for outcome in commands.startup(script=script, demo=demo, on_output=repl.write, lesson=lesson):
         repl.show(outcome)
@@ -249,11 +262,3 @@ def run(script: str | None = None, demo: str | None = None, lesson: str | None =
         data = sys.stdin.buffer.read().decode("utf-8", "replace")
         return repl.run_text(data)
     return repl.interact()
-
-
-def _can_encode(stream: TextIO, text: str) -> bool:
-    try:
-        text.encode(getattr(stream, "encoding", None) or "ascii")
-    except (UnicodeEncodeError, LookupError):
-        return False
-    return True

@@ -23,11 +23,13 @@ import inspect
 import io
 import keyword
 import linecache
+import os
 import re
 import sys
 import threading
 import time
 import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,8 +115,75 @@ def _escape(text: str) -> str:
     return text
 
 
-def cap(text: str, max_chars: int = MAX_VALUE_CHARS, max_lines: int = 200) -> str:
-    """``text`` cut to ``max_chars`` characters and ``max_lines`` lines, with a note saying so."""
+# What our own words and drawings use beyond ASCII, and what stands in for each.
+_ASCII = str.maketrans(
+    {
+        "…": "...",
+        "·": "-",
+        "—": "-",
+        "─": "-",
+        "✗": "x",
+        "✓": "ok",
+        "▶": ">",
+        "↑": "^",
+        "├": "|",
+        "└": "`",
+        "│": "|",
+        "–": "-",
+    }
+)
+
+
+def to_ascii(text: str) -> str:
+    """``text`` with the symbols anet-tui draws (``✗ … └─``) in ASCII; other text as is."""
+    return text.translate(_ASCII)
+
+
+def ascii_only(stream: Any) -> bool:
+    """Whether to write ASCII only to ``stream``: it cannot encode ``✗``, or the locale is
+    ``C``/``POSIX`` (Python then writes UTF-8 anyway, which such a terminal may not show)."""
+    encoding = getattr(stream, "encoding", None)  # None: a text buffer, it holds anything
+    try:
+        "✗▶✓└─│…".encode(encoding or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return True
+    for name in ("LC_ALL", "LC_CTYPE", "LANG"):
+        value = os.environ.get(name, "")
+        # Python's locale coercion (PEP 538) sets LC_CTYPE=C.UTF-8 itself: look past it.
+        if value and not (name == "LC_CTYPE" and value.lower() in ("c.utf-8", "c.utf8")):
+            return value in ("C", "POSIX")
+    return False
+
+
+def utf8(text: str) -> str:
+    """``text`` as valid Unicode: bytes a terminal sent that were not UTF-8 (decoded by
+    prompt_toolkit as lone surrogates) become U+FFFD, as they do in piped input."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            raw = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # surrogates that are no escaped bytes
+            raw = text.encode("utf-8", "replace")
+        text = raw.decode("utf-8", "replace")
+    return text
+
+
+def cap(
+    text: str,
+    max_chars: int = MAX_VALUE_CHARS,
+    max_lines: int = 200,
+    max_line: int = MAX_LINE_CHARS,
+) -> str:
+    """``text`` cut to ``max_chars`` characters and ``max_lines`` lines, each line to
+    ``max_line`` characters, with a note saying so."""
+    if len(text) > max_line:
+        text = "\n".join(
+            line
+            if len(line) <= max_line
+            else f"{line[:max_line]} … ({len(line) - max_line:,} more characters on this line)"
+            for line in text.split("\n")
+        )
     lines = text.count("\n") + 1
     if len(text) <= max_chars and lines <= max_lines:
         return text
@@ -164,11 +233,15 @@ class _Capture:
         self.lock = threading.Lock()
 
     def write(self, s: str) -> int:
-        if not isinstance(s, str):
+        if type(s) is not str and not isinstance(s, str):
             raise TypeError(f"write() argument must be str, not {type(s).__name__}")
         with self.lock:
+            # Once the budget is spent (a million prints), each write only counts what it drops.
             if self.full:
                 self.dropped += len(s)
+                return len(s)
+            if self.column >= self.max_line and "\n" not in s and "\r" not in s:
+                self.line_dropped += len(s)  # more of a line already cut
                 return len(s)
             kept = self._keep(s)
         if kept:
@@ -267,9 +340,7 @@ class _CapturedStream:
     def __init__(self, capture: _Capture) -> None:
         self.capture = capture
         self.buffer = _BytesSink(capture)
-
-    def write(self, s: str) -> int:
-        return self.capture.write(s)
+        self.write = capture.write  # print() calls it twice a line: no wrapper in between
 
     def writelines(self, lines: Any) -> None:
         for line in lines:
@@ -340,7 +411,10 @@ class _Router:
         return self._fallback if streams is None else streams[self._name]
 
     def write(self, s: str) -> int:
-        target = self._target()
+        current = self._shell._worker_streams  # _target(), inlined: this is print()'s path
+        if current is not None and current[0] == threading.get_ident():
+            return current[1][self._name].write(s)
+        target = self._fallback
         return 0 if target is None else target.write(s)
 
     def flush(self) -> None:
@@ -425,7 +499,7 @@ def is_complete(source: str) -> bool:
     if head and not last.strip():
         source = head + "\n"
     try:
-        return codeop.compile_command(source, "<input>", "single") is not None
+        return _compile_command(source, "single") is not None
     except (SyntaxError, ValueError, OverflowError):
         return True
 
@@ -463,9 +537,17 @@ def split_input(text: str) -> list[str]:
 def _ready(lines: list[str]) -> bool:
     """Whether these lines make a whole statement (or are hopeless): a new one may begin."""
     try:
-        return codeop.compile_command("\n".join(lines) + "\n", "<input>", "exec") is not None
+        return _compile_command("\n".join(lines) + "\n", "exec") is not None
     except (SyntaxError, ValueError, OverflowError):
         return True
+
+
+def _compile_command(source: str, symbol: str) -> Any:
+    """``codeop.compile_command`` without its SyntaxWarnings: asking whether input is complete
+    must not print on the terminal (running the input shows them, in its output)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", (SyntaxWarning, DeprecationWarning))
+        return codeop.compile_command(source, "<input>", symbol)
 
 
 class Shell:
@@ -521,6 +603,7 @@ class Shell:
         tracebacks and ``inspect.getsource`` show the user's lines. ``on_output`` receives printed
         text as it arrives, on the worker thread.
         """
+        source = utf8(source)
         if filename is None:
             self._count += 1
             filename = f"<repl-{self._count}>"
@@ -542,14 +625,15 @@ class Shell:
         does. A missing, unreadable or binary file is an error result, not an exception."""
         path = Path(path)
         try:
-            source = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            reason = "not UTF-8 text" if isinstance(e, UnicodeDecodeError) else e.strerror or e
-            return RunResult("error", error=f"cannot run {path}: {reason}\n", filename=str(path))
-        if "\0" in source:
-            return RunResult(
-                "error", error=f"cannot run {path}: it is a binary file\n", filename=str(path)
-            )
+            data = path.read_bytes()
+        except OSError as e:
+            return _cannot_run(path, e.strerror or str(e))
+        if b"\0" in data:
+            return _cannot_run(path, "it is a binary file, not Python source")
+        try:
+            source = data.decode("utf-8-sig")  # an editor's BOM is not code
+        except UnicodeDecodeError:
+            return _cannot_run(path, "it is not UTF-8 text")
         self.namespace["__file__"] = str(path)
         return self.run(source, filename=str(path), on_output=on_output)
 
@@ -559,6 +643,7 @@ class Shell:
         """Evaluate one expression (a ``%debug EXPR``'s) in the namespace: its value is ``obj``.
         Unlike :meth:`run` it neither counts as a cell nor sets ``_``."""
         filename = "<expression>"
+        expression = utf8(expression)
         linecache.cache[filename] = (len(expression), None, [expression + "\n"], filename)
 
         def job() -> Any:
@@ -807,6 +892,10 @@ class Shell:
         return cap(inert(text), max_chars=20_000, max_lines=200)
 
 
+def _cannot_run(path: Path, reason: str) -> RunResult:
+    return RunResult("error", error=f"cannot run {path}: {reason}\n", filename=str(path))
+
+
 def _drop_shell_frames(te: traceback.TracebackException) -> None:
     seen = set()
     while te is not None and id(te) not in seen:
@@ -843,10 +932,13 @@ __all__ = [
     "InputNotAvailable",
     "RunResult",
     "Shell",
+    "ascii_only",
     "cap",
     "default_namespace",
     "display",
     "inert",
     "is_complete",
     "split_input",
+    "to_ascii",
+    "utf8",
 ]

@@ -30,7 +30,8 @@ FLAG_KINDS: dict[str, str] = {
     "nonfinite": "a returned grad has NaN/Inf although the grad it received was finite",
     "exception": "backward raised an exception",
     "vjp": "backward disagrees with finite differences of forward (numerical check)",
-    "inplace": "a saved tensor or a parent's data changed between forward and backward",
+    "inplace": "a saved tensor or a parent's data changed between forward and backward, "
+    "or backward wrote into grad_output or a saved tensor",
 }
 
 
@@ -77,9 +78,14 @@ def from_problem(t: Tensor, problem: Problem, raw: Any) -> Flag:
     g = grads[i] if i is not None and i < len(grads) else None
     kind = problem.kind
     if kind == "count":
-        short = f"returned {len(grads)} grads for {len(parents)} parents"
+        what = "None" if raw is None else f"{len(grads)} grad{'s' * (len(grads) != 1)}"
+        short = f"returned {what} for {len(parents)} parent{'s' * (len(parents) != 1)}"
     elif kind == "none":
         short = f"parent {i}: returned None, expected {parents[i].shape}"
+    elif kind == "type" and i is None:
+        short = "returned a list of numbers, expected numpy arrays"
+    elif kind == "type" and isinstance(g, np.ndarray):
+        short = f"parent {i}: returned an array of {g.dtype}, expected {parents[i].dtype}"
     elif kind == "type":
         short = f"parent {i}: returned {_shape_of(g)}, expected a numpy array"
     elif kind == "shape":
@@ -114,12 +120,16 @@ def nonfinite(t: Tensor, received: Any, grads: list[np.ndarray | None]) -> list[
 
 
 def exception(t: Tensor, error: Exception) -> Flag:
-    """The ``exception`` flag for a backward that raised, with its traceback from user code."""
+    """The ``exception`` flag for a backward that raised, with its traceback from user code;
+    an ``inplace`` flag when it raised because it wrote into its grad_output or saved tensors."""
     tb = error.__traceback__
     # Drop the walk's own frames: the traceback starts in the Function's backward.
     while tb is not None and tb.tb_next is not None and _walk_frame(tb.tb_frame.f_code.co_filename):
         tb = tb.tb_next
     text = "".join(_traceback.format_exception(type(error), error, tb))
+    if isinstance(error, autograd.InPlaceError):
+        short = "backward wrote into grad_output or a saved tensor in place"
+        return Flag("inplace", t.id, label(t), None, str(error), short, text)
     what = f"{type(error).__name__}: {error}"
     message = f"{_at(t)}: raised {what}"
     return Flag("exception", t.id, label(t), None, message, what, text)

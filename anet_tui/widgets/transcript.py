@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import deque
 
-from rich.console import RenderableType
 from rich.text import Text
+from textual.events import Resize
 from textual.widgets import RichLog
 
 from anet_tui.widgets.repl_input import highlight
@@ -19,13 +19,22 @@ class Transcript(RichLog):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, max_lines=MAX_LINES, wrap=True, min_width=20)
         self._partial = ""  # printed text not yet ended by a newline
-        self.plain: deque[str] = deque(maxlen=MAX_LINES)  # logical lines, unwrapped
+        self.entries: deque[Text] = deque(maxlen=MAX_LINES)  # kept to re-wrap on resize
+        self._width = 0
 
-    def add(self, content: Text | str, plain: str | None = None) -> None:
-        """Write one entry (a Text, or any renderable with its ``plain`` text given)."""
-        self.write(content)
-        text = content.plain if isinstance(content, Text) else plain or str(content)
-        self.plain.extend(text.split("\n"))
+    def add(self, text: Text) -> None:
+        """Write one entry."""
+        self.entries.append(text)
+        self.write(text)
+
+    def on_resize(self, event: Resize) -> None:
+        """Wrap everything again for the new width (a narrowed pane would otherwise cut it)."""
+        width = event.size.width
+        if self._width and width != self._width and self.entries:
+            self.clear()
+            for text in self.entries:
+                self.write(text)
+        self._width = width
 
     def echo(self, source: str, key: str | None = None) -> None:
         """The input as it was run: ``>>>`` then ``...`` before each continuation line; ``key``
@@ -63,11 +72,7 @@ class Transcript(RichLog):
         self.flush()
         self.add(Text(text.rstrip("\n"), style=style))
 
-    def rich(self, renderable: RenderableType, plain: str) -> None:
-        self.flush()
-        self.add(renderable, plain)
-
     @property
     def text(self) -> str:
         """Everything shown, as plain text without wrapping (for tests and copying)."""
-        return "\n".join(self.plain)
+        return "\n".join(text.plain for text in self.entries)

@@ -10,6 +10,7 @@ import asyncio
 import io
 import itertools
 import json
+import re
 import textwrap
 import time
 from collections.abc import Awaitable, Callable
@@ -52,12 +53,14 @@ def drive(
     size: tuple[int, int] = SIZE,
     demo: str | None = None,
     file: str | None = None,
+    lesson: str | None = None,
 ) -> Ran:
     """Start the app (history in ``tmp_path``), let it settle, run ``script``."""
     anet.tensor._ids = itertools.count(1)  # node ids as in a fresh process: stable snapshots
 
     async def main() -> Ran:
-        app = AnetApp(script=file, demo=demo, history=HistoryFile(tmp_path / "history"))
+        history = HistoryFile(tmp_path / "history")
+        app = AnetApp(script=file, demo=demo, lesson=lesson, history=history)
         async with app.run_test(size=size) as pilot:
             await settle(pilot)
             await script(pilot)
@@ -750,6 +753,20 @@ def test_tiny_terminal_says_so_and_grows_back(tmp_path: Path) -> None:
         assert "too small" not in text and "graph" in text and "repl" in text
 
     drive(script, tmp_path, size=(80, 24))
+
+
+def test_f9_runs_the_next_cell_of_a_lesson(tmp_path: Path) -> None:
+    async def script(pilot: Pilot) -> None:
+        assert pilot.app.commands.lesson is not None
+        await press(pilot, "f9")
+        await press(pilot, "f9")
+
+    ran = drive(script, tmp_path, lesson="1")
+    text = ran.transcript
+    assert ">>> %next  (F9)" in text
+    assert len(re.findall(r"^cell \d+/\d+$", text, re.MULTILINE)) == 2  # two cells ran
+    assert "parents are x and w: True True" in text
+    assert "F9 next cell" in ran.screen.splitlines()[-1]
 
 
 @pytest.mark.parametrize("name", ["mlp", "broken", "nan", "shared"])

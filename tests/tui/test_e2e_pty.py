@@ -49,12 +49,21 @@ class Terminal:
         return "\n".join(line.rstrip() for line in self.screen.display)
 
     def wait_for(self, ready: Callable[[str], bool], timeout: float = 15) -> str:
+        """The screen once ``ready(screen)`` and the app has stopped drawing for a moment."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.pump()
             if ready(self.text):
-                return self.text
+                return self.quiet()
         raise AssertionError(f"the screen never got there; it shows:\n{self.text}")
+
+    def quiet(self, gap: float = 0.3) -> str:
+        """Read until nothing has arrived for ``gap`` seconds (a frame may come in pieces)."""
+        while True:
+            before = len(self.raw)
+            self.pump(gap)
+            if len(self.raw) == before:
+                return self.text
 
     def type(self, text: str) -> None:
         self.child.send(text)

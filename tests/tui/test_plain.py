@@ -65,14 +65,18 @@ def drive(
     shell = Shell() if shell is None else shell
     out = io.StringIO()
     chunks = [keys] if isinstance(keys, str) else keys
+    stop = threading.Event()
     with create_pipe_input() as pipe:
 
         def typist() -> None:
             for chunk in chunks:
+                if stop.is_set():
+                    return
                 pipe.send_text(chunk)
                 time.sleep(0.2)
 
-        threading.Thread(target=typist, daemon=True).start()
+        typing = threading.Thread(target=typist, daemon=True)
+        typing.start()
         repl = PlainRepl(
             shell,
             Commands(shell, trees=True),
@@ -82,6 +86,8 @@ def drive(
             out=out,
         )
         code = repl.interact()
+        stop.set()
+        typing.join()  # before the pipe closes: its descriptor may be reused by the next test
     return repl, out.getvalue(), code
 
 
