@@ -446,44 +446,52 @@ class Conv2d(Function):
         if h < kh or wd < kw:
             raise OpError(f"conv2d: kernel {(kh, kw)} is larger than the input {(h, wd)}")
         windows = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
-        ctx.save_for_backward(windows, w)
-        og = o // groups
-        out = np.concatenate(
-            [
-                np.tensordot(
-                    windows[:, g * cg : (g + 1) * cg],
-                    w[g * og : (g + 1) * og],
-                    ((1, 4, 5), (1, 2, 3)),
-                )
-                for g in range(groups)
-            ],
-            axis=3,
-        )
-        return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
+        n, _, ho, wo = windows.shape[:4]
+        # im2col: one row per output pixel holding its (C, kh, kw) window, made once and saved;
+        # the convolution is then one matrix product per group.
+        cols = np.ascontiguousarray(windows.transpose(0, 2, 3, 1, 4, 5))
+        cols = cols.reshape(n * ho * wo, c * kh * kw)
+        og, k = o // groups, cg * kh * kw
+        out = np.empty((n * ho * wo, o), dtype=np.result_type(x, w))
+        for g in range(groups):
+            out[:, g * og : (g + 1) * og] = cols[:, g * k : (g + 1) * k] @ (
+                w[g * og : (g + 1) * og].reshape(og, k).T
+            )
+        ctx.save_for_backward(cols, w)
+        return np.ascontiguousarray(out.reshape(n, ho, wo, o).transpose(0, 3, 1, 2))
 
     @staticmethod
     def backward(ctx, grad_output):
-        windows, w = ctx.saved_tensors
+        cols, w = ctx.saved_tensors
+        px, pw = ctx.parents
         groups = ctx.kwargs.get("groups", 1)
         sh, sw = _pair(ctx.kwargs.get("stride", 1), "conv2d stride")
-        x = ctx.parents[0]
+        n, c = px.shape[:2]
         o, cg, kh, kw = w.shape
-        og = o // groups
+        og, k = o // groups, cg * kh * kw
         ho, wo = grad_output.shape[2:]
-        gx = np.zeros(x.shape, dtype=grad_output.dtype)
-        gws = []
-        for g in range(groups):
-            go = grad_output[:, g * og : (g + 1) * og]  # (N, og, Ho, Wo)
-            wg = w[g * og : (g + 1) * og]  # (og, cg, kh, kw)
-            gws.append(np.tensordot(go, windows[:, g * cg : (g + 1) * cg], ((0, 2, 3), (0, 2, 3))))
-            # Scatter back one kernel offset at a time: kh*kw iterations, each over every pixel.
-            cols = np.tensordot(go, wg, ((1,), (0,)))  # (N, Ho, Wo, cg, kh, kw)
+        g2 = grad_output.transpose(0, 2, 3, 1).reshape(n * ho * wo, o)
+        gx = gw = None
+        if pw.requires_grad:
+            gw = np.empty(w.shape, dtype=grad_output.dtype)
+            for g in range(groups):
+                part = g2[:, g * og : (g + 1) * og].T @ cols[:, g * k : (g + 1) * k]
+                gw[g * og : (g + 1) * og] = part.reshape(og, cg, kh, kw)
+        if px.requires_grad:
+            dcols = np.empty(cols.shape, dtype=grad_output.dtype)
+            for g in range(groups):
+                dcols[:, g * k : (g + 1) * k] = g2[:, g * og : (g + 1) * og] @ (
+                    w[g * og : (g + 1) * og].reshape(og, k)
+                )
+            dcols = dcols.reshape(n, ho, wo, c, kh, kw)
+            # col2im: scatter back one kernel offset at a time (kh*kw steps, each over all pixels)
+            gx = np.zeros(px.shape, dtype=grad_output.dtype)
             for i in range(kh):
                 for j in range(kw):
-                    gx[:, g * cg : (g + 1) * cg, i : i + sh * ho : sh, j : j + sw * wo : sw] += (
-                        cols[:, :, :, :, i, j].transpose(0, 3, 1, 2)
-                    )
-        return gx, np.concatenate(gws, axis=0)
+                    gx[:, :, i : i + sh * ho : sh, j : j + sw * wo : sw] += dcols[
+                        :, :, :, :, i, j
+                    ].transpose(0, 3, 1, 2)
+        return gx, gw
 
 
 def _pool_windows(x: np.ndarray, kernel_size: Any, name: str) -> tuple[np.ndarray, int, int]:
