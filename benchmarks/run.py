@@ -4,14 +4,15 @@
     python benchmarks/run.py --quick    # tiny sizes (the smoke test uses this)
 
 Baselines: numpy by hand, and PyTorch when it is installed (`pip install torch==2.13.0`).
-Figures are medians over repeated runs; ratios are what the targets are about.
+Figures are the best (minimum) of repeated runs, as timeit recommends: on a shared machine the
+minimum is the run least disturbed by other work. Ratios are what the targets are about.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -29,15 +30,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from anet import Tensor  # noqa: E402
 
 try:
-    import torch  # noqa: E402
+    import torch
 
     torch.set_num_threads(1)
 except ImportError:
     torch = None
 
 
-def median_time(fn: Callable[[], object], repeat: int, warmup: int = 2) -> float:
-    """Median wall time of ``fn()`` in seconds."""
+def best_time(fn: Callable[[], object], repeat: int, warmup: int = 2) -> float:
+    """Best (minimum) wall time of ``fn()`` in seconds."""
     for _ in range(warmup):
         fn()
     times = []
@@ -45,7 +46,7 @@ def median_time(fn: Callable[[], object], repeat: int, warmup: int = 2) -> float
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return min(times)
 
 
 @dataclass
@@ -67,7 +68,7 @@ def _mlp_data(sizes: list[int], batch: int, rng: np.random.Generator):
     y = rng.integers(0, sizes[-1], batch)
     ws = [
         (rng.standard_normal((a, b)) / np.sqrt(a)).astype(np.float32)
-        for a, b in zip(sizes, sizes[1:])
+        for a, b in itertools.pairwise(sizes)
     ]
     bs = [np.zeros(b, dtype=np.float32) for b in sizes[1:]]
     return x, y, ws, bs
@@ -191,7 +192,7 @@ def chain_backward_time(n: int, repeat: int) -> float:
         start = time.perf_counter()
         y.backward()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return min(times)
 
 
 # ---- convolution + pooling ----------------------------------------------------------------
@@ -249,7 +250,7 @@ def session_ratio(n: int, repeat: int) -> tuple[float, float]:
         x.grad = None
         BackwardSession(root).finish()
 
-    return median_time(plain, repeat), median_time(session, repeat)
+    return best_time(plain, repeat), best_time(session, repeat)
 
 
 def record_ratio(n: int, repeat: int) -> tuple[float, float]:
@@ -257,13 +258,13 @@ def record_ratio(n: int, repeat: int) -> tuple[float, float]:
     from anet.debug import record
 
     run = chain_anet(n)
-    off = median_time(run, repeat)
+    off = best_time(run, repeat)
 
     def recorded() -> None:
         with record():
             run()
 
-    return off, median_time(recorded, repeat)
+    return off, best_time(recorded, repeat)
 
 
 # ---- the table ----------------------------------------------------------------------------
@@ -280,28 +281,28 @@ def measure(quick: bool) -> list[Row]:
     ]:
         if quick:
             sizes, batch = [8, 16, 4], 8
-        a = median_time(mlp_anet(sizes, batch), r)
-        n = median_time(mlp_numpy(sizes, batch), r)
+        a = best_time(mlp_anet(sizes, batch), r)
+        n = best_time(mlp_numpy(sizes, batch), r)
         rows.append(Row(name, a, "numpy", n, f"<= {target_ratio}x", a / n <= target_ratio))
         if name.startswith("MLP 64"):
-            t = median_time(mlp_torch(sizes, batch), r) if have_torch else None
+            t = best_time(mlp_torch(sizes, batch), r) if have_torch else None
             ok = None if t is None else a < t
             rows.append(Row(name, a, "torch", t, "< torch", ok))
 
     n_chain = 50 if quick else 1000
-    a = median_time(chain_anet(n_chain), r) / n_chain
+    a = best_time(chain_anet(n_chain), r) / n_chain
     rows.append(
         Row(
             "chain op fwd+bwd (per op)",
             a,
             "numpy fwd",
-            median_time(chain_numpy(n_chain), r) / n_chain,
+            best_time(chain_numpy(n_chain), r) / n_chain,
             "-",
             None,
             "us",
         )
     )
-    t = median_time(chain_torch(n_chain), r) / n_chain if have_torch else None
+    t = best_time(chain_torch(n_chain), r) / n_chain if have_torch else None
     rows.append(
         Row(
             "chain op fwd+bwd (per op)",
@@ -329,8 +330,8 @@ def measure(quick: bool) -> list[Row]:
     )
 
     conv = (2, 12) if quick else (8, 28)
-    a = median_time(conv_anet(*conv), r)
-    t = median_time(conv_torch(*conv), r) if have_torch else None
+    a = best_time(conv_anet(*conv), r)
+    t = best_time(conv_torch(*conv), r) if have_torch else None
     rows.append(
         Row("conv2d+max_pool2d fwd+bwd", a, "torch", t, "<= 3x", None if t is None else a / t <= 3)
     )
