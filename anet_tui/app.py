@@ -334,6 +334,7 @@ class AnetApp(App[int]):
         """The entry and everything it ran are done: redraw the model."""
         self.busy = False
         self.transcript.flush()
+        self.detail.forget()
         focus, self._focus = self._focus, None
         self.refresh_views(focus)
         self.refresh_footer()
@@ -449,20 +450,27 @@ class AnetApp(App[int]):
         rec = graph.node(ident)
         return rec if isinstance(rec, NodeRecord) else None
 
+    def key_for(self, action: str) -> str:
+        """How the key bound to ``action`` is shown now (after any remapping)."""
+        for key, active in self.screen.active_bindings.items():
+            if active.node is self and active.binding.action == action:
+                return self.get_key_display(active.binding.with_key(key))
+        return action
+
     def action_step(self) -> None:
-        self.run_command("%step", "F10")
+        self.run_command(SESSION_COMMANDS["step"], self.key_for("step"))
 
     def action_continue(self) -> None:
-        self.run_command("%continue", "F5")
+        self.run_command(SESSION_COMMANDS["continue"], self.key_for("continue"))
 
     def action_finish(self) -> None:
-        self.run_command("%finish", "F6")
+        self.run_command(SESSION_COMMANDS["finish"], self.key_for("finish"))
 
     def action_restart(self) -> None:
-        self.run_command("%restart", "F7")
+        self.run_command(SESSION_COMMANDS["restart"], self.key_for("restart"))
 
     def action_next_cell(self) -> None:
-        self.run_command("%next", "F9")
+        self.run_command("%next", self.key_for("next_cell"))
 
     def action_break_selected(self) -> None:
         rec = self._selected_node()
@@ -472,12 +480,13 @@ class AnetApp(App[int]):
         on = session is not None and any(
             b.kind == "op" and b.value == rec.op for b in session.list_breaks()
         )
-        self.run_command(f"%break clear {rec.op}" if on else f"%break {rec.op}", "b")
+        command = f"%break clear {rec.op}" if on else f"%break {rec.op}"
+        self.run_command(command, self.key_for("break_selected"))
 
     def action_check_selected(self) -> None:
         rec = self._selected_node()
         if rec is not None:
-            self.run_command(f"%check #{rec.id}", "g")
+            self.run_command(f"%check #{rec.id}", self.key_for("check_selected"))
 
     def action_next_flag(self) -> None:
         self._jump_flag(+1)

@@ -162,18 +162,15 @@ class GraphTree(Tree[Row]):
         self._leaf_rows: dict[int, TreeNode[Row]] = {}
         self._info: dict[int, list[TreeNode[Row]]] = {}  # node id → its grad rows
         self._ran: dict[int, bool] = {}  # node id → whether its grad rows reflect a run
-        self._empty_hint = "no graph yet: %debug EXPR"
 
     # ---- what is shown -------------------------------------------------------------------------
     @property
     def walking(self) -> bool:
         return isinstance(self.graph, BackwardSession)
 
-    def show_graph(self, graph: Graph | None, hint: str | None = None) -> None:
+    def show_graph(self, graph: Graph | None) -> None:
         """Show ``graph`` from its root (or a one-line hint when there is none)."""
         self.graph = graph
-        if hint is not None:
-            self._empty_hint = hint
         self.home = placement(graph) if graph is not None else {}
         self.view_root = graph.root.id if graph is not None else None
         self._rebuild()
@@ -186,7 +183,7 @@ class GraphTree(Tree[Row]):
         self._ran.clear()
         graph = self.graph
         if graph is None or self.view_root is None:
-            self.root.add_leaf(Text(self._empty_hint, style="dim"), Row("hint", 0))
+            self.root.add_leaf(Text("no graph yet: %debug EXPR", style="dim"), Row("hint", 0))
             return
         above = self._depth(self.view_root)
         if above:

@@ -26,7 +26,7 @@ import anet.tensor
 from anet_tui.app import AnetApp
 from anet_tui.history import HistoryFile
 from anet_tui.widgets.detail_pane import DetailPane
-from anet_tui.widgets.graph_tree import GraphTree
+from anet_tui.widgets.graph_tree import MAX_DEPTH, GraphTree
 from anet_tui.widgets.help_screen import HelpScreen
 from anet_tui.widgets.repl_input import ReplInput
 
@@ -87,6 +87,7 @@ async def settle(pilot: Pilot) -> None:
 async def enter(pilot: Pilot, text: str) -> None:
     """Put ``text`` in the input, press Enter and wait for the result."""
     app = pilot.app
+    app.repl_input.focus()
     app.repl_input.load_text(text)  # type: ignore[attr-defined]
     app.repl_input.move_cursor(app.repl_input.document.end)  # type: ignore[attr-defined]
     await pilot.press("enter")
@@ -733,6 +734,33 @@ def test_tree_rows_show_saved_tensors_and_returned_grads(tmp_path: Path) -> None
     assert "saved (2,3) float32, (2,3) float32" in screen
     assert "→#3 got (2,3) ✓" in screen
     assert grads == ["→#1 got (3,2) expected (2,3) ✗ shape"]
+
+
+def test_a_deep_chain_keeps_the_current_node_in_view(tmp_path: Path) -> None:
+    chain = "y = x = Tensor(np.ones(2))\nfor i in range(300):\n    y = y * 1.5\nloss = y.sum()\n"
+    seen = []
+
+    async def script(pilot: Pilot) -> None:
+        app = pilot.app
+        await enter(pilot, chain)
+        await enter(pilot, "%debug loss")
+        for count in (40, 1, 200):
+            await enter(pilot, f"%step {count}")
+            current = app.session.current
+            seen.append((current.id, app.graph_view.selected_id, screen_text(app)))
+        tree = app.graph_view
+        assert max(len(line.path) for line in tree._tree_lines) <= MAX_DEPTH + 3
+        before = tree.view_root
+        tree.focus()
+        tree.move_cursor(tree.root.children[0])  # the "↑ N levels above" row
+        await press(pilot, "enter")
+        assert tree._depth(tree.view_root) < tree._depth(before)  # went up towards the root
+
+    drive(script, tmp_path)
+    for current, selected, screen in seen:
+        assert selected == current  # the cursor is on the current node …
+        assert f"#{current} Mul ▶ current" in screen  # … and it is on screen
+        assert "levels above" in screen  # the view was re-rooted above it
 
 
 def test_tiny_terminal_says_so_and_grows_back(tmp_path: Path) -> None:

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import io
 import random
 import socket
 import textwrap
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from test_app import drive, enter, press, screen_text, settle
 from textual import events
 from textual.pilot import Pilot
+
+
+def plain(renderable: object) -> str:
+    """What a renderable shows, as text, unwrapped."""
+    console = Console(width=300, file=io.StringIO(), record=True)
+    console.print(renderable)
+    return console.export_text()
+
 
 BROKEN_FUNCTIONS = textwrap.dedent(
     """\
@@ -208,3 +218,36 @@ def test_history_file_that_cannot_be_written_warns_once_and_the_repl_goes_on(
     ran = drive(script, blocked)
     assert ran.transcript.count("history is kept in memory only") == 1
     assert ran.transcript.rstrip().endswith("4")
+
+
+def test_huge_tensors_and_graphs_in_the_tree_and_detail_panes(tmp_path: Path) -> None:
+    # 2·10⁷ elements (its grad is a real array): above the size whose statistics the detail
+    # pane leaves to a worker thread.
+    huge = "big = Tensor(np.broadcast_to(np.float32(0.5), (2 * 10**7,)))\nloss = big.sum()\n"
+    chain = "y = Tensor(np.ones(2))\nfor i in range(100_000):\n    y = y * 1.0\nsum_y = y.sum()\n"
+    seen = {}
+
+    async def script(pilot: Pilot) -> None:
+        app = pilot.app
+        await enter(pilot, huge)
+        await enter(pilot, "%debug loss")
+        await press(pilot, "f6")
+        # The detail pane answers at once and fills in the statistics later.
+        app.show_detail(app.shell.namespace["big"].id)
+        seen["at once"] = plain(app.detail.body.content)
+        await settle(pilot)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        seen["later"] = plain(app.detail.body.content)
+        # 100,000 nodes: the tree opens, steps and keeps the current node in view.
+        await enter(pilot, chain)
+        await enter(pilot, "%debug sum_y")
+        await enter(pilot, "%step 50000")
+        seen["current"] = app.session.current.id
+        seen["screen"] = screen_text(app)
+
+    drive(script, tmp_path)
+    assert "statistics: computing…" in seen["at once"]
+    assert "(20000000,) float32  min 0.5 max 0.5 mean 0.5" in seen["later"]
+    assert "step 50000/100001" in seen["screen"]
+    assert f"#{seen['current']} Mul ▶ current" in seen["screen"]

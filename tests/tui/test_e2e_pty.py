@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import signal
+import sys
+import termios
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -175,3 +179,54 @@ def test_exit_restores_the_terminal(tmp_path: Path) -> None:
     tail = term.raw[-400:]
     assert b"\x1b[?1049l" in tail  # back from the alternate screen
     assert b"\x1b[?25h" in term.raw  # cursor shown again
+
+
+def test_a_dropped_connection_loses_no_history(tmp_path: Path) -> None:
+    term = Terminal([], tmp_path)
+    try:
+        term.wait_for(lambda s: ">>>" in s)
+        term.type("weights = 3\r")
+        term.wait_for(lambda s: ">>> weights = 3" in s)
+        term.child.kill(signal.SIGHUP)  # what sshd does when the connection drops
+        deadline = time.monotonic() + 10
+        while term.child.isalive() and time.monotonic() < deadline:
+            term.pump()
+    finally:
+        term.close()
+    assert not term.child.isalive()
+    assert "weights = 3" in (tmp_path / "history").read_text()
+
+
+def test_lang_c_still_draws_and_runs(tmp_path: Path) -> None:
+    term = Terminal(["--demo", "shared"], tmp_path, LANG="C", LC_ALL="C")
+    try:
+        term.wait_for(lambda s: "%debug loss" in s)
+        term.type("%debug loss\r")
+        term.wait_for(lambda s: "step 0/2" in s)
+        term.type("%finish\r")
+        screen = term.wait_for(lambda s: "done: 2 nodes, 0 flags" in s)
+    finally:
+        code = term.close()
+    assert "#3 Sum" in screen and code == 0
+
+
+def test_a_crash_restores_the_terminal_and_says_where_the_traceback_is(tmp_path: Path) -> None:
+    # The installed entry point, with a bug planted in the app (nothing a user can type crashes it).
+    crash = (
+        "import anet_tui.app as app; app.AnetApp.on_mount = lambda self: 1 / 0; "
+        "from anet_tui.cli import main; raise SystemExit(main())"
+    )
+    env = {**os.environ, "TERM": "xterm-256color", "ANET_TUI_HISTORY": str(tmp_path / "h")}
+    child = pexpect.spawn(sys.executable, ["-c", crash], env=env, dimensions=(ROWS, COLS))
+    raw = b""
+    with contextlib.suppress(pexpect.EOF):
+        while True:
+            raw += child.read_nonblocking(1 << 16, timeout=20)
+    modes = termios.tcgetattr(child.child_fd)[3]
+    child.close()
+    assert child.exitstatus == 70
+    assert modes & termios.ICANON and modes & termios.ECHO  # cooked mode again
+    assert b"\x1b[?1049l" in raw  # off the alternate screen
+    found = re.search(rb"traceback in (\S+\.txt)", raw)
+    assert found is not None
+    assert "ZeroDivisionError" in Path(found.group(1).decode()).read_text()
