@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ast
-import inspect
 from typing import Any, ClassVar
 
 from textual import work
@@ -16,7 +14,6 @@ from textual.widgets import Footer, Static
 
 from anet.debug.records import Graph, NodeRecord
 from anet.debug.session import BackwardSession
-from anet.tensor import Tensor
 from anet_tui.commands import CommandResult, Commands
 from anet_tui.history import HistoryFile
 from anet_tui.messages import Echo, Finished, Outcome, Output
@@ -156,8 +153,6 @@ class AnetApp(App[int]):
         self.busy = False
         self._shown: Graph | None = None  # what the tree shows
         self._graph_name: str | None = None  # and what the user calls it ("loss")
-        self._plain: tuple[Graph, str] | None = None  # the latest plain x.backward()
-        self._commands_graph: Graph | None = None
         self._revealed: tuple[Any, ...] | None = None  # the walk state the cursor last followed
         self._show_detail = False  # narrow terminals: detail in the graph's place
         self._footer_state: tuple[bool | None, ...] = ()
@@ -327,8 +322,6 @@ class AnetApp(App[int]):
             if outcome.status == "exit":
                 code = outcome.exit_code or 0
                 self.exit(code, return_code=code)
-            elif outcome.ok and self.session is None:
-                self._plain = backward_root(message.source, self.shell.namespace) or self._plain
 
     def on_finished(self, message: Finished) -> None:
         """The entry and everything it ran are done: redraw the model."""
@@ -351,16 +344,7 @@ class AnetApp(App[int]):
     def graph(self) -> tuple[Graph | None, str | None]:
         """What the tree shows, and its name: the session, else the graph of the latest plain
         ``backward()`` or of the latest tensor a Python entry evaluated to."""
-        commands = self.commands
-        if commands.session is not None:
-            return commands.session, commands.root_name
-        graph = commands.graph
-        if graph is not self._commands_graph:  # a newer tensor was evaluated: it wins
-            self._commands_graph = graph
-            self._plain = None
-        if self._plain is not None:
-            return self._plain
-        return graph, commands.graph_name
+        return self.commands.graph, self.commands.graph_name
 
     def refresh_views(self, focus: int | None = None) -> None:
         """Redraw the tree, the detail pane and the status line from the model; put the tree's
@@ -597,36 +581,6 @@ class MainScreen(Screen[None]):
             return (0, order.get(key, len(order))) if active.node is app else (1, 0)
 
         return dict(sorted(bindings.items(), key=rank))
-
-
-def backward_root(source: str, namespace: dict[str, Any]) -> tuple[Graph, str] | None:
-    """For an entry ending in ``NAME.backward(...)`` (a name or attribute path, nothing run
-    to find it): the graph of that tensor, to show its grads."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return None
-    last = tree.body[-1] if tree.body else None
-    if not (
-        isinstance(last, ast.Expr)
-        and isinstance(last.value, ast.Call)
-        and isinstance(last.value.func, ast.Attribute)
-        and last.value.func.attr == "backward"
-    ):
-        return None
-    target = last.value.func.value
-    path: list[str] = []
-    while isinstance(target, ast.Attribute):
-        path.append(target.attr)
-        target = target.value
-    if not isinstance(target, ast.Name) or target.id not in namespace:
-        return None
-    obj = namespace[target.id]
-    for name in reversed(path):
-        obj = inspect.getattr_static(obj, name, None)
-    if not isinstance(obj, Tensor) or obj._ctx is None:
-        return None
-    return Graph(obj), ast.unparse(last.value.func.value)
 
 
 def run(script: str | None = None, demo: str | None = None, lesson: str | None = None) -> int:

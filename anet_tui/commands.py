@@ -13,7 +13,9 @@ alone. Session work runs on the shell's worker thread, so Ctrl+C stops a hanging
 
 from __future__ import annotations
 
+import ast
 import difflib
+import inspect
 import os
 import shlex
 from collections.abc import Callable
@@ -161,6 +163,9 @@ class Commands:
             source = text.strip()
             name = source if "\n" not in source and len(source) <= 40 else None
             self._last_tensor = (name or f"#{result.obj.id}", result.obj)
+        elif result.ok:
+            found = backward_root(text, self.shell.namespace)
+            self._last_tensor = found or self._last_tensor
         return result
 
     def submit(
@@ -228,8 +233,8 @@ class Commands:
     @property
     def graph(self) -> Graph | None:
         """What a tree view shows: the open session, else the graph of the last tensor with a
-        graph that a Python entry evaluated to (so ``loss.backward()`` then ``loss`` shows
-        grads), else None."""
+        graph that a Python entry evaluated to or called ``backward()`` on (so a plain
+        ``loss.backward()`` shows its grads), else None."""
         if self.session is not None:
             return self.session
         if self._last_tensor is None:
@@ -644,6 +649,36 @@ def _save(c: Commands, arg: str) -> CommandResult:
         raise CommandError(f"%save: {e}") from None
     cells = sum(1 for source in sources if not source.lstrip().startswith("%"))
     return CommandResult("save", [Line(f"saved {cells} cell{'s' * (cells != 1)} to {path}")])
+
+
+def backward_root(source: str, namespace: dict[str, Any]) -> tuple[str, Tensor] | None:
+    """For an entry ending in ``NAME.backward(...)`` (a name or attribute path: nothing is run
+    to find it), that name and tensor."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):  # ValueError: undecodable bytes typed raw (surrogates)
+        return None
+    last = tree.body[-1] if tree.body else None
+    if not (
+        isinstance(last, ast.Expr)
+        and isinstance(last.value, ast.Call)
+        and isinstance(last.value.func, ast.Attribute)
+        and last.value.func.attr == "backward"
+    ):
+        return None
+    target = last.value.func.value
+    path: list[str] = []
+    while isinstance(target, ast.Attribute):
+        path.append(target.attr)
+        target = target.value
+    if not isinstance(target, ast.Name) or target.id not in namespace:
+        return None
+    obj = namespace[target.id]
+    for name in reversed(path):
+        obj = inspect.getattr_static(obj, name, None)
+    if not isinstance(obj, Tensor) or obj._ctx is None:
+        return None
+    return ast.unparse(last.value.func.value), obj
 
 
 # ---- lessons --------------------------------------------------------------------------------

@@ -12,10 +12,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
-
-from prompt_toolkit.history import History
 
 MAX_ENTRIES = 5_000  # loaded from the end of the file; older entries stay on disk
 
@@ -101,24 +99,4 @@ class HistoryFile:
             self._problem("cannot be written to", e)
 
 
-class PromptHistory(History):
-    """prompt_toolkit's view of a :class:`HistoryFile` (for the plain REPL)."""
-
-    def __init__(self, history: HistoryFile) -> None:
-        self.file = history
-        super().__init__()
-
-    def load_history_strings(self) -> Iterable[str]:
-        return reversed(self.file.entries)  # prompt_toolkit wants the newest first
-
-    def append_string(self, string: str) -> None:
-        """Remember ``string``, unless it repeats the entry before it (as the file does)."""
-        if self._loaded_strings and self._loaded_strings[0] == string:
-            return
-        super().append_string(string)
-
-    def store_string(self, string: str) -> None:
-        self.file.append(string)
-
-
-__all__ = ["HistoryFile", "PromptHistory", "history_path"]
+__all__ = ["HistoryFile", "history_path"]

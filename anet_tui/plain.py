@@ -14,6 +14,7 @@ from prompt_toolkit.application import get_app
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from prompt_toolkit.filters import Condition
+from prompt_toolkit.history import History
 from prompt_toolkit.input import Input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.lexers import PygmentsLexer
@@ -21,7 +22,7 @@ from prompt_toolkit.output import Output
 from pygments.lexers.python import PythonLexer
 
 from anet_tui.commands import CommandResult, Commands
-from anet_tui.history import HistoryFile, PromptHistory
+from anet_tui.history import HistoryFile
 from anet_tui.lessons import Lesson, is_lesson
 from anet_tui.shell import (
     MAX_OUTPUT_CHARS,
@@ -71,6 +72,27 @@ class ShellCompleter(Completer):
         prefix, candidates = self.shell.complete(text)
         for candidate in candidates:
             yield Completion(candidate, start_position=-len(prefix))
+
+
+class PromptHistory(History):
+    """prompt_toolkit's view of a :class:`HistoryFile` (here, so the app never imports
+    prompt_toolkit at start-up)."""
+
+    def __init__(self, history: HistoryFile) -> None:
+        self.file = history
+        super().__init__()
+
+    def load_history_strings(self) -> Iterable[str]:
+        return reversed(self.file.entries)  # prompt_toolkit wants the newest first
+
+    def append_string(self, string: str) -> None:
+        """Remember ``string``, unless it repeats the entry before it (as the file does)."""
+        if self._loaded_strings and self._loaded_strings[0] == string:
+            return
+        super().append_string(string)
+
+    def store_string(self, string: str) -> None:
+        self.file.append(string)
 
 
 def _key_bindings() -> KeyBindings:

@@ -99,17 +99,14 @@ def test_demo_broken_debug_and_continue_shows_the_shape_flag(tmp_path: Path) -> 
     assert code == 0  # Ctrl+Q left cleanly
 
 
-def test_first_full_screen_of_the_mlp_demo_within_a_second(tmp_path: Path) -> None:
+def test_the_mlp_demo_draws_its_full_screen_and_what_to_try_first(tmp_path: Path) -> None:
+    # How fast the first screen comes is measured by benchmarks/tui_bench.py, not asserted here.
     term = Terminal(["--demo", "mlp"], tmp_path)
-    start = time.monotonic()
     try:
         term.wait_for(lambda s: "anet-tui" in s and "repl" in s and "F1 help" in s, timeout=10)
-        first = time.monotonic() - start
         term.wait_for(lambda s: "%debug loss" in s)
     finally:
         term.close()
-    # Reported, not asserted tightly: the machine is shared. The benchmark prints the figure.
-    assert first < 10
 
 
 GREYS = {0, 7, 8, 15, 16, 231, *range(232, 256)}  # xterm-256 colours without a hue

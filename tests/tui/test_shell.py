@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from anet import Tensor
-from anet_tui.history import HistoryFile, PromptHistory, history_path
+from anet_tui.history import HistoryFile, history_path
+from anet_tui.plain import PromptHistory
 from anet_tui.shell import Shell, display, inert, is_complete, split_input
 
 
