@@ -6,6 +6,7 @@ session steps through is exactly what backward does.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -53,7 +54,16 @@ def where(t: Tensor) -> str:
     if not loc:
         return ""
     source = f": {loc[2]}" if len(loc) > 2 and loc[2] else ""
-    return f" (applied at {loc[0]}:{loc[1]}{source})"
+    return f" (applied at {short_path(loc[0])}:{loc[1]}{source})"
+
+
+def short_path(path: str) -> str:
+    """``path`` relative to the working directory when it lies below it, else as it is."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive, or not a path at all ("<repl-3>")
+        return path
+    return path if relative.startswith("..") or path.startswith("<") else relative
 
 
 def topo_order(root: Tensor) -> list[Tensor]:

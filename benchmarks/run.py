@@ -271,7 +271,7 @@ def record_ratio(n: int, repeat: int) -> tuple[float, float]:
 
 
 def measure(quick: bool) -> list[Row]:
-    r = 3 if quick else 25
+    r = 3 if quick else 40
     rows: list[Row] = []
     have_torch = torch is not None
 
@@ -316,8 +316,8 @@ def measure(quick: bool) -> list[Row]:
     )
 
     small, big = (1_000, 10_000) if quick else (10_000, 100_000)
-    t_small = chain_backward_time(small, 3)
-    t_big = chain_backward_time(big, 3)
+    t_small = chain_backward_time(small, 3 if quick else 7)
+    t_big = chain_backward_time(big, 3 if quick else 5)
     rows.append(
         Row(
             f"chain backward {big // 1000}k vs {small // 1000}k",
