@@ -56,7 +56,7 @@ BROKEN = textwrap.dedent(
 
 
 def drive(
-    keys: str | list[str], tmp_path: Path, shell: Shell | None = None
+    keys: str | list[str], tmp_path: Path, shell: Shell | None = None, pause: float = 0.2
 ) -> tuple[PlainRepl, str, int]:
     """Type ``keys`` into a fresh plain REPL; return it, what it printed and its exit code.
 
@@ -73,7 +73,7 @@ def drive(
                 if stop.is_set():
                     return
                 pipe.send_text(chunk)
-                time.sleep(0.2)
+                time.sleep(pause)
 
         typing = threading.Thread(target=typist, daemon=True)
         typing.start()
@@ -133,7 +133,8 @@ def test_history_is_saved_and_recalled_with_up(tmp_path: Path) -> None:
 def test_tab_completes_names_from_the_live_namespace(tmp_path: Path) -> None:
     shell = Shell()
     shell.run("loss_value_xyz = Tensor([2.0])")
-    _, out, _ = drive(["loss_value_x\t", "\r", CTRL_D], tmp_path, shell)
+    # Completion runs on the prompt's event loop: under load it needs a moment before Enter.
+    _, out, _ = drive(["loss_value_x", "\t", "\r", CTRL_D], tmp_path, shell, pause=0.6)
     assert "<Tensor #" in out  # the completed name was evaluated
     completer = ShellCompleter(shell, Commands(shell))
     names = [
