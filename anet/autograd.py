@@ -215,13 +215,17 @@ def check_grads(t: Tensor, raw: Any) -> tuple[Sequence[np.ndarray | None], list[
     dtype mismatches are converted to the parent's dtype and reported as ``dtype`` problems.
     """
     parents = t._ctx.parents
+    if type(raw) is np.ndarray and len(parents) == 1:  # a unary op's grad: the commonest case
+        pd = parents[0].data
+        if raw.shape == pd.shape and (raw.dtype is pd.dtype or raw.dtype == pd.dtype):
+            return (raw,), []
     grads = raw if type(raw) is tuple else list(raw) if type(raw) is list else (raw,)
     if len(grads) == len(parents):
         # The common case, checked without building anything: every grad an array that fits.
         for p, g in zip(parents, grads):
             if type(g) is np.ndarray:
                 pd = p.data
-                if g.shape == pd.shape and g.dtype == pd.dtype:
+                if g.shape == pd.shape and (g.dtype is pd.dtype or g.dtype == pd.dtype):
                     continue
             elif g is None and not p.requires_grad:
                 continue
@@ -317,17 +321,57 @@ def _shape_message(at: str, i: int, p: Tensor, g: np.ndarray) -> str:
     return message
 
 
-def accumulate(t: Tensor, grads: list[np.ndarray | None]) -> None:
-    """Add each grad into its parent's ``.grad`` (a tensor used twice gets the sum)."""
-    for p, g in zip(t._ctx.parents, grads):
-        if g is None or not p.requires_grad:
-            continue
-        if p.grad is not None:
-            p.grad = p.grad + g
-        elif p._ctx is None and (g is t.grad or g.base is not None or not g.flags.writeable):
-            p.grad = g.copy()  # a leaf's grad is the user's: never an alias of another grad
+def deliver(t: Tensor, raw: Any) -> int:
+    """Add what ``t``'s backward returned into its parents' ``.grad``, checking each grad as it
+    goes: check_grads and accumulate in one pass, the common case of every walk.
+
+    Returns how many parents were served before the first grad that does not fit (not an array
+    of its parent's shape and dtype, or None where a grad is needed): all of them, normally. A
+    caller given fewer takes the careful way for the rest: ``check_grads`` names the problems,
+    ``accumulate(t, grads, start)`` adds what is usable.
+    """
+    parents = t._ctx.parents
+    if type(raw) is tuple:
+        if len(raw) != len(parents):
+            return 0
+        grads = raw
+    elif type(raw) is np.ndarray and len(parents) == 1:
+        grads = (raw,)
+    else:
+        return 0
+    served = 0
+    for p, g in zip(parents, grads):
+        if g is None:
+            if p.requires_grad:
+                return served
+        elif type(g) is not np.ndarray:
+            return served
         else:
-            p.grad = g
+            pd = p.data
+            if g.shape != pd.shape or (g.dtype is not pd.dtype and g.dtype != pd.dtype):
+                return served
+            _add(t, p, g)
+        served += 1
+    return served
+
+
+def accumulate(t: Tensor, grads: Sequence[np.ndarray | None], start: int = 0) -> None:
+    """Add each grad (from parent ``start`` on) into its parent's ``.grad``: a tensor used twice
+    gets the sum."""
+    parents = t._ctx.parents
+    for i in range(start, len(parents)):
+        _add(t, parents[i], grads[i])
+
+
+def _add(t: Tensor, p: Tensor, g: np.ndarray | None) -> None:
+    if g is None or not p.requires_grad:
+        return
+    if p.grad is not None:
+        p.grad = p.grad + g
+    elif p._ctx is None and (g is t.grad or g.base is not None or not g.flags.writeable):
+        p.grad = g.copy()  # a leaf's grad is the user's: never an alias of another grad
+    else:
+        p.grad = g
 
 
 def backward(root: Tensor, gradient: Any = None) -> None:
@@ -346,8 +390,10 @@ def backward(root: Tensor, gradient: Any = None) -> None:
                 "this walk; zero them (zero_grad) before the next backward"
             )
             raise
-        grads, problems = check_grads(t, raw)
-        for problem in problems:
-            if problem.kind not in WARNING_KINDS:
-                raise GradientError(t, problem)
-        accumulate(t, grads)
+        served = deliver(t, raw)
+        if served < len(t._ctx.parents):
+            grads, problems = check_grads(t, raw)
+            for problem in problems:
+                if problem.kind not in WARNING_KINDS:
+                    raise GradientError(t, problem)
+            accumulate(t, grads, served)

@@ -9,6 +9,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from anet.tensor import Function, OpError, Tensor, _const, _shape
 
+# The reductions themselves: ``a.sum(...)`` and ``np.sum(a, ...)`` reach these through a layer of
+# Python, which on the small arrays of a learner's graph costs more than the sum.
+_sum, _max = np.add.reduce, np.maximum.reduce
+
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum ``grad`` over the axes numpy broadcast, giving it ``shape`` again."""
@@ -18,7 +22,7 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
     )
-    return grad.sum(axis=axes, keepdims=True).reshape(shape)
+    return _sum(grad, axis=axes, keepdims=True).reshape(shape)
 
 
 def _expand(grad: np.ndarray, shape: tuple[int, ...], axis: Any, keepdim: bool) -> np.ndarray:
@@ -271,7 +275,7 @@ class Dot(Function):
 class Sum(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdim=False):
-        return np.sum(x, axis=axis, keepdims=keepdim)
+        return _sum(x, axis=axis, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -324,29 +328,29 @@ class Max(Function):
 class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x):
-        shifted = x - x.max(axis=-1, keepdims=True)
-        out = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        shifted = x - _max(x, axis=-1, keepdims=True)
+        out = shifted - np.log(_sum(np.exp(shifted), axis=-1, keepdims=True))
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad_output):
         (out,) = ctx.saved_tensors
-        return grad_output - np.exp(out) * grad_output.sum(axis=-1, keepdims=True)
+        return grad_output - np.exp(out) * _sum(grad_output, axis=-1, keepdims=True)
 
 
 class Softmax(Function):
     @staticmethod
     def forward(ctx, x):
-        e = np.exp(x - x.max(axis=-1, keepdims=True))
-        out = e / e.sum(axis=-1, keepdims=True)
+        e = np.exp(x - _max(x, axis=-1, keepdims=True))
+        out = e / _sum(e, axis=-1, keepdims=True)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad_output):
         (out,) = ctx.saved_tensors
-        return out * (grad_output - (grad_output * out).sum(axis=-1, keepdims=True))
+        return out * (grad_output - _sum(grad_output * out, axis=-1, keepdims=True))
 
 
 # ---- shape ---------------------------------------------------------------------------------
@@ -562,7 +566,13 @@ def _register_fast(name: str, fxn: type[Function]) -> None:
     apply = Function.apply
 
     def method(self: Tensor, *x: Any, **kwargs: Any) -> Tensor:
-        return apply(self, fxn, *x, **kwargs)
+        if kwargs:
+            return apply(self, fxn, *x, **kwargs)
+        if not x:  # the common cases, called without unpacking: x.relu(), x.dot(w)
+            return apply(self, fxn)
+        if len(x) == 1:
+            return apply(self, fxn, x[0])
+        return apply(self, fxn, *x)
 
     method.__name__ = name
     method.__doc__ = f"Apply {fxn.__name__}: {(fxn.__doc__ or '').strip()}".rstrip(": ")

@@ -212,33 +212,36 @@ def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
     return tuple(shape)
 
 
-_constants: dict[tuple[Any, np.dtype], np.ndarray] = {}
+_constants: dict[tuple[Any, np.dtype, float], Tensor] = {}
 
 
 def _const(value: Any, like: Tensor) -> Tensor:
     """A Python number (or array) as a constant Tensor, in ``like``'s float dtype.
 
-    The 0-d arrays of numbers are cached read-only: ``y * 0.5`` in a loop makes one array.
+    Constants of numbers are cached, read-only: ``y * 0.5`` in a loop makes one Tensor, a leaf
+    that never requires grad, shared by every op that used 0.5 (one id in the debugger).
     """
-    if isinstance(value, Tensor):
-        return value
-    if isinstance(value, (np.floating, np.integer)):
-        value = value.item()  # numpy scalars behave as Python numbers do: they keep x's dtype
     if type(value) is not float and type(value) is not int:
-        return Tensor(value, requires_grad=False)
-    dtype = like.data.dtype if like.data.dtype.kind == "f" else np.dtype(np.float32)
+        if isinstance(value, Tensor):
+            return value
+        if not isinstance(value, (np.floating, np.integer)):
+            return Tensor(value, requires_grad=False)
+        value = value.item()  # numpy scalars behave as Python numbers do: they keep x's dtype
+    dtype = like.data.dtype
+    if dtype.kind != "f":
+        dtype = np.dtype(np.float32)
     key = (value, dtype, math.copysign(1.0, value))  # 0.0 == -0.0, but 1/-0.0 is -inf
-    data = _constants.get(key)
-    if data is None:
+    t = _constants.get(key)
+    if t is None or t.requires_grad:  # (someone turned it on: make a fresh one)
         if len(_constants) > 4096:
             _constants.clear()
-        data = _constants[key] = np.asarray(value, dtype=dtype)
+        data = np.asarray(value, dtype=dtype)
         data.flags.writeable = False
-    t = Tensor.__new__(Tensor)
-    t.data = data
-    t.grad = t._ctx = None
-    t.requires_grad = False
-    t.id = next(_ids)
+        t = _constants[key] = Tensor.__new__(Tensor)
+        t.data = data
+        t.grad = t._ctx = None
+        t.requires_grad = False
+        t.id = next(_ids)
     return t
 
 
@@ -289,10 +292,14 @@ class Function:
         ctx = Context(arg, self, *x)
         ctx.kwargs = kwargs
         try:
-            if len(x) == 1:  # a binary op: the common case, without building a list
-                out = arg.forward(ctx, self.data, x[0].data, **kwargs)
-            else:
+            if kwargs:
                 out = arg.forward(ctx, self.data, *[t.data for t in x], **kwargs)
+            elif len(x) == 1:  # a binary op: the common case, called the fast way
+                out = arg.forward(ctx, self.data, x[0].data)
+            elif not x:
+                out = arg.forward(ctx, self.data)
+            else:
+                out = arg.forward(ctx, self.data, *[t.data for t in x])
         except AnetError:
             raise
         except (ValueError, TypeError, IndexError) as e:

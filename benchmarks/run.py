@@ -4,8 +4,10 @@
     python benchmarks/run.py --quick    # tiny sizes (the smoke test uses this)
 
 Baselines: numpy by hand, and PyTorch when it is installed (`pip install torch==2.13.0`).
-Figures are the best (minimum) of repeated runs, as timeit recommends: on a shared machine the
-minimum is the run least disturbed by other work. Ratios are what the targets are about.
+Each workload and its baseline run in turn (anet, baseline, anet, baseline, …) and each figure is
+the best (minimum) of its runs, as timeit recommends. Taking turns matters on a shared machine:
+its speed drifts by tens of percent over seconds, and timing one side after the other puts that
+drift into the ratio, which is what the targets are about.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import itertools
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,16 +39,18 @@ except ImportError:
     torch = None
 
 
-def best_time(fn: Callable[[], object], repeat: int, warmup: int = 2) -> float:
-    """Best (minimum) wall time of ``fn()`` in seconds."""
+def best_times(fns: Sequence[Callable[[], object]], repeat: int, warmup: int = 2) -> list[float]:
+    """Best (minimum) wall time in seconds of each of ``fns``, run in turn ``repeat`` times."""
     for _ in range(warmup):
-        fn()
-    times = []
+        for fn in fns:
+            fn()
+    best = [float("inf")] * len(fns)
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for i, fn in enumerate(fns):
+            start = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best
 
 
 @dataclass
@@ -180,19 +184,24 @@ def chain_torch(n: int, width: int = 16) -> Callable[[], None]:
     return run
 
 
-def chain_backward_time(n: int, repeat: int) -> float:
-    """Backward alone of an n-op chain (the graph is rebuilt outside the timing)."""
-    times = []
-    for _ in range(repeat):
-        y = x = Tensor(np.ones(4, dtype=np.float32))
+def chain_backward_times(sizes: Sequence[int], repeat: int) -> list[float]:
+    """Best time of the backward alone of an n-op chain, for each n in ``sizes`` in turn (each
+    graph is built outside the timing)."""
+
+    def graph(n: int) -> Tensor:
+        y = Tensor(np.ones(4, dtype=np.float32))
         for _ in range(n):
             y = y * 1.0
-        y = y.sum()
-        x.grad = None
-        start = time.perf_counter()
-        y.backward()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        return y.sum()
+
+    best = [float("inf")] * len(sizes)
+    for _ in range(repeat):
+        for i, n in enumerate(sizes):
+            y = graph(n)
+            start = time.perf_counter()
+            y.backward()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best
 
 
 # ---- convolution + pooling ----------------------------------------------------------------
@@ -236,8 +245,8 @@ def _graph_for_session(n: int) -> tuple[Tensor, Tensor]:
     return x, y.sum()
 
 
-def session_ratio(n: int, repeat: int) -> tuple[float, float]:
-    """(plain backward, finished BackwardSession) seconds on the same graph."""
+def session_ratio(n: int, repeat: int) -> list[float]:
+    """[plain backward, finished BackwardSession] seconds on the same graph."""
     from anet.debug import BackwardSession
 
     x, root = _graph_for_session(n)
@@ -250,21 +259,20 @@ def session_ratio(n: int, repeat: int) -> tuple[float, float]:
         x.grad = None
         BackwardSession(root).finish()
 
-    return best_time(plain, repeat), best_time(session, repeat)
+    return best_times([plain, session], repeat)
 
 
-def record_ratio(n: int, repeat: int) -> tuple[float, float]:
-    """(off, on) seconds of the small-op chain forward+backward with anet.debug.record()."""
+def record_ratio(n: int, repeat: int) -> list[float]:
+    """[off, on] seconds of the small-op chain forward+backward with anet.debug.record()."""
     from anet.debug import record
 
     run = chain_anet(n)
-    off = best_time(run, repeat)
 
     def recorded() -> None:
         with record():
             run()
 
-    return off, best_time(recorded, repeat)
+    return best_times([run, recorded], repeat)
 
 
 # ---- the table ----------------------------------------------------------------------------
@@ -275,49 +283,35 @@ def measure(quick: bool) -> list[Row]:
     rows: list[Row] = []
     have_torch = torch is not None
 
+    # Each ratio comes from its own pair taking turns: a third party (torch) running between
+    # them would leave the caches to whoever runs after it.
     for sizes, batch, target_ratio, name in [
         ([64, 128, 10], 128, 1.5, "MLP 64-128-10 b128 step"),
         ([784, 512, 512, 10], 256, 1.1, "MLP 784-512-512-10 b256 step"),
     ]:
+        small = name.startswith("MLP 64")
         if quick:
             sizes, batch = [8, 16, 4], 8
-        a = best_time(mlp_anet(sizes, batch), r)
-        n = best_time(mlp_numpy(sizes, batch), r)
+        reps = r * 4 if small else r
+        a, n = best_times([mlp_anet(sizes, batch), mlp_numpy(sizes, batch)], reps)
         rows.append(Row(name, a, "numpy", n, f"<= {target_ratio}x", a / n <= target_ratio))
-        if name.startswith("MLP 64"):
-            t = best_time(mlp_torch(sizes, batch), r) if have_torch else None
-            ok = None if t is None else a < t
-            rows.append(Row(name, a, "torch", t, "< torch", ok))
+        if small:
+            t = None
+            if have_torch:
+                a, t = best_times([mlp_anet(sizes, batch), mlp_torch(sizes, batch)], reps)
+            rows.append(Row(name, a, "torch", t, "< torch", None if t is None else a < t))
 
     n_chain = 50 if quick else 1000
-    a = best_time(chain_anet(n_chain), r) / n_chain
-    rows.append(
-        Row(
-            "chain op fwd+bwd (per op)",
-            a,
-            "numpy fwd",
-            best_time(chain_numpy(n_chain), r) / n_chain,
-            "-",
-            None,
-            "us",
-        )
-    )
-    t = best_time(chain_torch(n_chain), r) / n_chain if have_torch else None
-    rows.append(
-        Row(
-            "chain op fwd+bwd (per op)",
-            a,
-            "torch",
-            t,
-            "<= 0.75x",
-            None if t is None else a / t <= 0.75,
-            "us",
-        )
-    )
+    a, n = (x / n_chain for x in best_times([chain_anet(n_chain), chain_numpy(n_chain)], r))
+    rows.append(Row("chain op fwd+bwd (per op)", a, "numpy fwd", n, "-", None, "us"))
+    t = None
+    if have_torch:
+        a, t = (x / n_chain for x in best_times([chain_anet(n_chain), chain_torch(n_chain)], r))
+    ok = None if t is None else a / t <= 0.75
+    rows.append(Row("chain op fwd+bwd (per op)", a, "torch", t, "<= 0.75x", ok, "us"))
 
     small, big = (1_000, 10_000) if quick else (10_000, 100_000)
-    t_small = chain_backward_time(small, 3 if quick else 7)
-    t_big = chain_backward_time(big, 3 if quick else 5)
+    t_small, t_big = chain_backward_times([small, big], 3 if quick else 9)
     rows.append(
         Row(
             f"chain backward {big // 1000}k vs {small // 1000}k",
@@ -330,14 +324,14 @@ def measure(quick: bool) -> list[Row]:
     )
 
     conv = (2, 12) if quick else (8, 28)
-    a = best_time(conv_anet(*conv), r)
-    t = best_time(conv_torch(*conv), r) if have_torch else None
-    rows.append(
-        Row("conv2d+max_pool2d fwd+bwd", a, "torch", t, "<= 3x", None if t is None else a / t <= 3)
-    )
+    fns = [conv_anet(*conv)] + ([conv_torch(*conv)] if have_torch else [])
+    a, *t = best_times(fns, r)
+    t_ = t[0] if t else None
+    ok = None if t_ is None else a / t_ <= 3
+    rows.append(Row("conv2d+max_pool2d fwd+bwd", a, "torch", t_, "<= 3x", ok))
 
     try:
-        plain, sess = session_ratio(30 if quick else 300, r)
+        plain, sess = session_ratio(30 if quick else 300, r * 2)
         rows.append(
             Row(
                 "finished BackwardSession",

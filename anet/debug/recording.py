@@ -27,6 +27,7 @@ from anet.tensor import Context, Tensor, set_apply_hook
 
 _ANET_DIR = os.path.dirname(os.path.abspath(anet.__file__)) + os.sep
 _FUNCTOOLS = functools.__file__
+_crc32 = zlib.crc32
 _internal: dict[CodeType, bool] = {}  # code object -> is it anet's own (or functools') code
 used = False  # set once recording is first turned on: until then no ctx has fingerprints
 
@@ -74,37 +75,27 @@ def source_line(name: str, line: int) -> str:
 
 def fingerprint(a: np.ndarray) -> int:
     """crc32 of the values of ``a``: in place when contiguous, else chunk by chunk (O(size))."""
-    flags = a.flags
-    if flags.c_contiguous:
-        return zlib.crc32(a)
-    if flags.f_contiguous:
-        return zlib.crc32(a.T)
+    try:
+        return _crc32(a)  # the common case, a C-contiguous array, asks no flags first
+    except ValueError:  # "ndarray is not C-contiguous"
+        pass
+    if a.flags.f_contiguous:
+        return _crc32(a.T)
     crc = 0
     for c in chunks(a):
-        crc = zlib.crc32(np.ascontiguousarray(c), crc)
+        crc = _crc32(np.ascontiguousarray(c), crc)
     return crc
 
 
 def fingerprints(ctx: Context) -> tuple[tuple[int | None, ...], tuple[int, ...]]:
     """(one per saved tensor: crc or None for non-arrays, one per parent: crc of its data)."""
-    seen: dict[int, int] = {}  # id(array) -> crc: an array both saved and a parent is read once
+    datas = [p.data for p in ctx.parents]
+    parents = tuple(map(fingerprint, datas))
     saved = []
     for a in ctx.saved_tensors:
-        if isinstance(a, np.ndarray):
-            crc = seen.get(id(a))
-            if crc is None:
-                crc = seen[id(a)] = fingerprint(a)
-            saved.append(crc)
-        else:
-            saved.append(None)
-    parents = []
-    for p in ctx.parents:
-        a = p.data
-        crc = seen.get(id(a))
-        if crc is None:
-            crc = seen[id(a)] = fingerprint(a)
-        parents.append(crc)
-    return tuple(saved), tuple(parents)
+        same = [crc for data, crc in zip(datas, parents) if data is a]  # (usual): read once
+        saved.append(same[0] if same else fingerprint(a) if isinstance(a, np.ndarray) else None)
+    return tuple(saved), parents
 
 
 def _hook(ctx: Context, out: Tensor) -> None:

@@ -10,6 +10,7 @@ import contextlib
 import gc
 import inspect
 import weakref
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -104,13 +105,14 @@ class NodeRecord:
     is_leaf = False
 
     def __init__(self, tensor: Tensor, index: int) -> None:
+        # A session makes one record per node before it starts: this is kept to the stores.
         self.tensor = tensor
         self.index = index  # position in the walk, 0 = the root
         self.status = PENDING
-        self.flags: list[Flag] = []
+        self.flags: tuple[Flag, ...] = ()  # a new tuple when a flag is raised
         self.received: np.ndarray | None = None  # the grad_output it ran on
         self.raw: Any = None  # what backward returned, as returned
-        self.grads: list[np.ndarray | None] | None = None  # the usable grads, one per parent
+        self.grads: Sequence[np.ndarray | None] | None = None  # the usable grads, one per parent
         self.check: CheckResult | None = None  # the latest numerical check
         self._saved: tuple[Summary, ...] | None = None
 
@@ -269,7 +271,7 @@ class Graph:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            self.nodes: list[NodeRecord] = [NodeRecord(t, i) for i, t in enumerate(order)]
+            self.nodes: list[NodeRecord] = list(map(NodeRecord, order, range(len(order))))
         finally:
             if collecting:
                 gc.enable()

@@ -1,8 +1,9 @@
 """BackwardSession: backward() one node at a time, with breakpoints, flags and numerical checks.
 
-The session walks with anet.autograd's own functions (prepare/begin, call_backward, check_grads,
-accumulate), so a finished session leaves exactly the grads ``Tensor.backward()`` leaves. Where
-backward() raises, the session flags the node and goes on with what is usable.
+The session walks with anet.autograd's own functions (prepare/begin, call_backward, deliver, and
+check_grads/accumulate where a grad does not fit), so a finished session leaves exactly the grads
+``Tensor.backward()`` leaves. Where backward() raises, the session flags the node and goes on with
+what is usable.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from anet.autograd import accumulate, begin, call_backward, check_grads, prepare
+from anet.autograd import accumulate, begin, call_backward, check_grads, deliver, prepare
 from anet.debug import checks
 from anet.debug import recording as _record
 from anet.debug.checks import FLAG_KINDS, CheckResult, Flag
@@ -28,7 +29,9 @@ from anet.debug.records import (
 )
 from anet.tensor import Tensor
 
-_squares = np.vdot
+# Sum of squares, the finiteness test of every returned grad: the C function itself where numpy
+# exposes it (the public np.vdot adds a dispatch layer costing as much as the product itself).
+_squares = getattr(np.vdot, "_implementation", np.vdot)
 
 
 class Breakpoint(NamedTuple):
@@ -179,13 +182,14 @@ class BackwardSession(Graph):
                         self._stopped_at = k
                         return Stop("break", rec, tuple(self.flags[start_flags:]), hit)
                 first = False
-                before = len(self.flags)
-                run(rec)
+                found = run(rec)
                 k += 1
                 if check_each:
-                    self.check(rec)
-                if watch and len(self.flags) > before:
-                    hit = self._flag_break(self.flags[before:])
+                    flag = self.check(rec).flag
+                    if flag is not None:
+                        found = [*(found or ()), flag]
+                if found and watch:
+                    hit = self._flag_break(found)
                     if stop_on_flags or hit is not None:
                         self._stopped_at = None
                         return Stop("flag", rec, tuple(self.flags[start_flags:]), hit)
@@ -215,7 +219,7 @@ class BackwardSession(Graph):
                 t.grad = None if g is None else g.copy()
         for rec in self.nodes:
             rec.status = PENDING
-            rec.flags = [f for f in rec.flags if f.kind == "vjp"]
+            rec.flags = tuple(f for f in rec.flags if f.kind == "vjp")
             rec.received = rec.raw = rec.grads = None
         self.flags = [f for f in self.flags if f.kind == "vjp"]
         self._k, self._started, self._stopped_at = 0, False, None
@@ -239,11 +243,12 @@ class BackwardSession(Graph):
         begin(self.root, order, self._seed)
         self._started = True
 
-    def _run(self, rec: NodeRecord) -> None:
-        """One node, as anet.autograd.backward runs it, plus the debugger's checks (the inner
-        loop of the session: kept lean). The caller moves the cursor."""
+    def _run(self, rec: NodeRecord) -> list[Flag] | None:
+        """One node, as anet.autograd.backward runs it, plus the debugger's checks; return the
+        flags raised (None when there are none). The inner loop of the session: kept lean (no
+        list is built for a node without flags). The caller moves the cursor."""
         t = rec.tensor
-        received = t.grad
+        received = rec.received = t.grad
         found: list[Flag] | None = None
         if _record.used and "fingerprints" in t._ctx.__dict__:
             flag = checks.inplace(t)
@@ -255,16 +260,23 @@ class BackwardSession(Graph):
             found = [*(found or ()), checks.exception(t, e)]
             rec.status = ERROR
         else:
-            grads, problems = check_grads(t, raw)
             status = DONE
-            if problems:
-                if problems[0].kind == "count":  # which grad is whose is unknown: use none
+            served = deliver(t, raw)
+            if served == len(t._ctx.parents):
+                grads = raw if type(raw) is tuple else (raw,)
+            else:
+                # A grad that is not a fitting array: a problem, or a form check_grads converts
+                # (a list of arrays, a numpy scalar).
+                grads, problems = check_grads(t, raw)
+                if problems and problems[0].kind == "count":  # which grad is whose is unknown
                     problems, grads = problems[:1], [None] * len(grads)
-                found = found or []
+                if problems:
+                    found = found or []
                 for problem in problems:
                     found.append(checks.from_problem(t, problem, raw))
                     if problem.kind != "dtype":
                         status = ERROR
+                accumulate(t, grads, served)
             for g in grads:
                 # A finite sum of squares means finite entries (overflow goes the slow way).
                 if g is not None and g is not received and not isfinite(_squares(g, g)):
@@ -272,14 +284,13 @@ class BackwardSession(Graph):
                     if flags:
                         found = (found or []) + flags
                     break
-            accumulate(t, grads)
             rec.raw = raw
             rec.grads = grads
             rec.status = status
-        rec.received = received
         if found:
-            rec.flags += found
+            rec.flags += tuple(found)
             self.flags += found
+        return found
 
     # ---- breakpoints -------------------------------------------------------------------------
     def break_on(
@@ -353,10 +364,10 @@ class BackwardSession(Graph):
         result = checks.vjp_check(rec.tensor, **options)
         rec.check = result
         if any(f.kind == "vjp" for f in rec.flags):
-            rec.flags = [f for f in rec.flags if f.kind != "vjp"]
+            rec.flags = tuple(f for f in rec.flags if f.kind != "vjp")
             self.flags = [f for f in self.flags if not (f.kind == "vjp" and f.node == rec.id)]
         if result.flag is not None:
-            rec.flags.append(result.flag)
+            rec.flags += (result.flag,)
             self.flags.append(result.flag)
         return result
 
