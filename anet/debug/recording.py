@@ -47,7 +47,14 @@ def _is_internal(code: CodeType) -> bool:
 def user_frame(depth: int = 1) -> tuple[str, int, str] | None:
     """``(filename, lineno, source_line)`` of the nearest caller frame outside anet."""
     f = sys._getframe(depth + 1)
-    while f is not None and _is_internal(f.f_code):
+    known = _internal.get  # (runs for every recorded op: the cache is asked without a call)
+    while f is not None:
+        code = f.f_code
+        inside = known(code)
+        if inside is None:
+            inside = _is_internal(code)
+        if not inside:
+            break
         f = f.f_back
     if f is None:
         return None
@@ -88,14 +95,30 @@ def fingerprint(a: np.ndarray) -> int:
 
 
 def fingerprints(ctx: Context) -> tuple[tuple[int | None, ...], tuple[int, ...]]:
-    """(one per saved tensor: crc or None for non-arrays, one per parent: crc of its data)."""
-    datas = [p.data for p in ctx.parents]
-    parents = tuple(map(fingerprint, datas))
+    """(one per saved tensor: crc or None for non-arrays, one per parent: crc of its data).
+
+    Runs for every op while recording: plain loops (a comprehension is a function call on
+    Python 3.11), and an array both saved and a parent (the usual case) is read once."""
+    datas = []
+    parents = []
+    for p in ctx.parents:
+        a = p.data
+        datas.append(a)
+        try:
+            parents.append(_crc32(a))
+        except ValueError:  # not C-contiguous
+            parents.append(fingerprint(a))
     saved = []
     for a in ctx.saved_tensors:
-        same = [crc for data, crc in zip(datas, parents) if data is a]  # (usual): read once
-        saved.append(same[0] if same else fingerprint(a) if isinstance(a, np.ndarray) else None)
-    return tuple(saved), parents
+        crc = None
+        for data, known in zip(datas, parents):
+            if data is a:
+                crc = known
+                break
+        if crc is None and isinstance(a, np.ndarray):
+            crc = fingerprint(a)
+        saved.append(crc)
+    return tuple(saved), tuple(parents)
 
 
 def _hook(ctx: Context, out: Tensor) -> None:

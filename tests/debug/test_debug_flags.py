@@ -208,6 +208,22 @@ def test_inplace_flag_when_the_user_updates_a_weight_before_backward() -> None:
     assert f"parent 1 (#{w.id})" in flag.message
 
 
+@pytest.mark.parametrize("layout", ["transposed", "strided"])
+def test_inplace_flag_on_a_weight_that_is_not_c_contiguous(layout: str) -> None:
+    x = leaf(2, 3)
+    big = np.random.default_rng(1).standard_normal((4, 6)).astype(np.float32)
+    w = Tensor(big[:, :3].copy().T if layout == "transposed" else big[::2, ::2].T)
+    assert not w.data.flags.c_contiguous
+    with record():
+        y = x @ w
+        loss = y.sum()
+    w.data[0, 0] += 1.0
+    s = BackwardSession(loss)
+    s.finish()
+    flag = only_flag(s)
+    assert (flag.kind, flag.node, flag.index) == ("inplace", y.id, 1)
+
+
 def test_nothing_is_flagged_on_a_correct_graph() -> None:
     x, w = leaf(4, 3), leaf(3, 2, seed=1)
     with record():
