@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from snippets import SWAP_GRAD
 
 from anet_tui import lessons
 from anet_tui.commands import BUILTIN_COMMANDS, CommandResult, Commands
@@ -19,16 +20,8 @@ from anet_tui.shell import RunResult, Shell, is_complete, split_input
 
 pytestmark = pytest.mark.timeout(120)
 
-SETUP = textwrap.dedent(
+SETUP = SWAP_GRAD + textwrap.dedent(
     """\
-    class SwapGrad(Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 2
-
-        @staticmethod
-        def backward(ctx, grad_output):
-            return (grad_output * 2).T
 
     x = Tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
     w = Tensor(np.ones((3, 2), dtype=np.float32))

@@ -4,24 +4,20 @@ the installed ``anet-tui --plain`` reading a pipe."""
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import warnings
 from pathlib import Path
 
 import pytest
-from prompt_toolkit.input import create_pipe_input
-from prompt_toolkit.output import DummyOutput
+from plain_keys import drive
 
 from anet_tui.commands import Commands
 from anet_tui.history import HistoryFile
 from anet_tui.lessons import Lesson
-from anet_tui.plain import PlainRepl
 from anet_tui.shell import RunResult, Shell, is_complete, split_input
 
 pytestmark = pytest.mark.timeout(60)
@@ -185,42 +181,13 @@ def test_asking_whether_input_is_complete_prints_no_warning() -> None:
 # ---- the plain REPL, typed into ------------------------------------------------------------
 
 
-def type_keys(keys: list[str], tmp_path: Path) -> tuple[PlainRepl, str, int]:
-    out = io.StringIO()
-    left = threading.Event()
-    with create_pipe_input() as pipe:
-
-        def typist() -> None:
-            for chunk in keys:
-                if left.is_set():  # keys after exit() are never read
-                    return
-                pipe.send_text(chunk)
-                time.sleep(0.15)
-
-        typing = threading.Thread(target=typist, daemon=True)
-        typing.start()
-        shell = Shell()
-        repl = PlainRepl(
-            shell,
-            Commands(shell, trees=True),
-            HistoryFile(tmp_path / "history"),
-            input=pipe,
-            output=DummyOutput(),
-            out=out,
-        )
-        code = repl.interact()
-        left.set()
-        typing.join()  # before the pipe closes: its descriptor may be reused by the next one
-    return repl, out.getvalue(), code
-
-
 @pytest.mark.parametrize(
     ("typed", "code"), [("exit()", 0), ("quit()", 0), ("import sys; sys.exit(4)", 4)]
 )
 def test_exit_leaves_the_plain_repl_with_history_saved(
     typed: str, code: int, tmp_path: Path
 ) -> None:
-    repl, _, exit_code = type_keys(["before = 1\r", typed + "\r", "after = 2\r"], tmp_path)
+    repl, _, exit_code = drive(["before = 1\r", typed + "\r", "after = 2\r"], tmp_path, pause=0.15)
     assert exit_code == code and "after" not in repl.shell.namespace
     assert HistoryFile(tmp_path / "history").entries == ["before = 1", typed]
 
@@ -229,7 +196,7 @@ def test_a_very_long_line_pasted_into_the_plain_repl(tmp_path: Path) -> None:
     # A terminal delivers a paste between bracketed-paste marks: inserted at once, not per key.
     paste = "\x1b[200~s = '" + "q" * 200_000 + "'\x1b[201~"
     start = time.perf_counter()
-    repl, out, _ = type_keys([paste, "\r", "len(s)\r", "\x04"], tmp_path)
+    repl, out, _ = drive([paste, "\r", "len(s)\r", "\x04"], tmp_path, pause=0.15)
     assert repl.shell.namespace["s"] == "q" * 200_000 and "200000" in out
     assert time.perf_counter() - start < 10
 

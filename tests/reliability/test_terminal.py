@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pexpect
 import pytest
+from snippets import SWAP_GRAD
 
 from anet_tui.history import HistoryFile
 
@@ -25,25 +26,17 @@ pytestmark = pytest.mark.timeout(60)
 ANET_TUI = shutil.which("anet-tui", path=os.path.dirname(sys.executable)) or "anet-tui"
 SGR = re.compile(rb"\x1b\[([0-9;]*)m")
 
-BROKEN = textwrap.dedent(
-    """\
-    import numpy as np
-    from anet import Function, Tensor
-
-
-    class SwapGrad(Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 2
-
-        @staticmethod
-        def backward(ctx, grad_output):
-            return (grad_output * 2).T
+BROKEN = (
+    "import numpy as np\nfrom anet import Function, Tensor\n\n\n"
+    + SWAP_GRAD
+    + textwrap.dedent(
+        """\
 
 
     x = Tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
     loss = SwapGrad.apply(x, SwapGrad).sum()
     """
+    )
 )
 
 

@@ -13,20 +13,13 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from snippets import SWAP_GRAD
 
 from anet_tui.commands import Command, CommandResult, Commands, Line
 from anet_tui.shell import RunResult, Shell
 
-BROKEN = textwrap.dedent(
+BROKEN = SWAP_GRAD + textwrap.dedent(
     """\
-    class SwapGrad(Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 2
-
-        @staticmethod
-        def backward(ctx, grad_output):
-            return (grad_output * 2).T
 
     register("swapgrad", SwapGrad)
     x = Tensor(np.arange(6, dtype=np.float32).reshape(2, 3))

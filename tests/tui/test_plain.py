@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
-import io
 import os
 import signal
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from pathlib import Path
 
 import pexpect
 import pytest
+from plain_keys import drive
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
-from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.lexers import PygmentsLexer
-from prompt_toolkit.output import DummyOutput
 from pygments.lexers.python import PythonLexer
+from snippets import SWAP_GRAD
 
 from anet_tui.commands import Commands
 from anet_tui.history import HistoryFile
-from anet_tui.plain import PlainRepl, ShellCompleter
+from anet_tui.plain import ShellCompleter
 from anet_tui.shell import Shell
 
 pytestmark = pytest.mark.timeout(60)
@@ -32,63 +30,19 @@ UP = "\x1b[A"
 CTRL_C = "\x03"
 CTRL_D = "\x04"
 
-BROKEN = textwrap.dedent(
-    """\
-    import numpy as np
-    from anet import Function, Tensor, register
-
-
-    class SwapGrad(Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 2
-
-        @staticmethod
-        def backward(ctx, grad_output):
-            return (grad_output * 2).T
+BROKEN = (
+    "import numpy as np\nfrom anet import Function, Tensor, register\n\n\n"
+    + SWAP_GRAD
+    + textwrap.dedent(
+        """\
 
 
     register("swapgrad", SwapGrad)
     x = Tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
     loss = x.swapgrad().sum()
     """
+    )
 )
-
-
-def drive(
-    keys: str | list[str], tmp_path: Path, shell: Shell | None = None, pause: float = 0.2
-) -> tuple[PlainRepl, str, int]:
-    """Type ``keys`` into a fresh plain REPL; return it, what it printed and its exit code.
-
-    A list is typed chunk by chunk, a little apart, as a person would (history is loaded
-    in the background at each prompt: keys queued in advance can outrun it)."""
-    shell = Shell() if shell is None else shell
-    out = io.StringIO()
-    chunks = [keys] if isinstance(keys, str) else keys
-    stop = threading.Event()
-    with create_pipe_input() as pipe:
-
-        def typist() -> None:
-            for chunk in chunks:
-                if stop.is_set():
-                    return
-                pipe.send_text(chunk)
-                time.sleep(pause)
-
-        typing = threading.Thread(target=typist, daemon=True)
-        typing.start()
-        repl = PlainRepl(
-            shell,
-            Commands(shell, trees=True),
-            HistoryFile(tmp_path / "history"),
-            input=pipe,
-            output=DummyOutput(),
-            out=out,
-        )
-        code = repl.interact()
-        stop.set()
-        typing.join()  # before the pipe closes: its descriptor may be reused by the next test
-    return repl, out.getvalue(), code
 
 
 def test_highlighting_lexer_is_python(tmp_path: Path) -> None:
