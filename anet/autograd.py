@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from anet.arrays import fingerprint
 from anet.errors import AnetError
 from anet.tensor import Tensor
 
@@ -101,9 +102,26 @@ def seed(root: Tensor, gradient: Any = None) -> np.ndarray:
     Unlike the seed, a grad left on the root by an earlier walk is never reused as the start.
     """
     if gradient is not None:
-        g = np.asarray(
-            gradient.data if isinstance(gradient, Tensor) else gradient, dtype=root.dtype
-        )
+        given = gradient.data if isinstance(gradient, Tensor) else gradient
+        try:
+            g = np.asarray(given)
+        except ValueError as e:  # ragged lists
+            raise GradientError(
+                root, Problem("type", None, f"backward: gradient for {label(root)}: {e}")
+            ) from None
+        if g.dtype.kind not in "fiu":
+            what = {"b": "booleans", "c": "complex numbers", "O": "Python objects"}.get(
+                g.dtype.kind, f"dtype {g.dtype}"
+            )
+            raise GradientError(
+                root,
+                Problem(
+                    "type",
+                    None,
+                    f"backward: gradient for {label(root)} holds {what}, not real numbers",
+                ),
+            )
+        g = g.astype(root.dtype, copy=False)  # integers: in the root's dtype
         if g.shape != root.shape:
             raise GradientError(
                 root,
@@ -175,15 +193,22 @@ def call_backward(t: Tensor) -> Any:
     A user-defined Function's backward sees grad_output, its saved tensors and its parents' data
     read-only: writing into them (``grad_output *= 2``) would corrupt grads other nodes share,
     the user's tensors, or what the next walk sees. Such a write raises InPlaceError, naming the
-    op. anet's own ops never write into their inputs: they run unguarded, at no cost.
+    op. The lock is always undone, leaving every array's flag as it was. Writes it cannot see
+    (through a view kept on ``ctx``) are caught for ops applied under ``anet.debug.record()``:
+    the arrays are fingerprinted before and after. anet's own ops never write into their
+    inputs: they run unguarded, at no cost.
     """
     ctx = t._ctx
     arg = ctx.arg
     if arg.__module__ == "anet.ops":
         return arg.backward(ctx, t.grad)
-    locked = _lock([t.grad, *ctx.saved_tensors, *(p.data for p in ctx.parents)])
+    arrays = [t.grad, *ctx.saved_tensors, *(p.data for p in ctx.parents)]
+    watched = "fingerprints" in ctx.__dict__  # recorded: writes the lock misses are seen too
+    before = _fingerprints(arrays) if watched else None
+    locked: list[np.ndarray] = []
     try:
-        return arg.backward(ctx, t.grad)
+        _lock(arrays, locked)
+        raw = arg.backward(ctx, t.grad)
     except ValueError as e:
         if locked and "read-only" in str(e):
             message = (
@@ -195,18 +220,113 @@ def call_backward(t: Tensor) -> Any:
             raise InPlaceError(t, Problem("inplace", None, message)) from e
         raise
     finally:
-        for a in locked:
-            a.flags.writeable = True
+        _unlock(locked)
+    if before is not None:
+        _check_unchanged(t, arrays, before)
+    return _unaliased(raw, arrays)
 
 
-def _lock(arrays: list[Any]) -> list[np.ndarray]:
-    """Make the writeable ones among ``arrays`` read-only; return them (to unlock after)."""
-    locked = []
+def _unaliased(raw: Any, arrays: list[Any]) -> Any:
+    """``raw`` with a copy of each grad that is a saved array or a parent's data, or was already
+    returned for another parent: two tensors never share one grad array, and a grad never
+    aliases a tensor's data (an optimizer step would move it)."""
+    inputs = arrays[1:]
+    if type(raw) is np.ndarray:
+        for a in inputs:
+            if raw is a:
+                return raw.copy()
+        return raw
+    if type(raw) is not tuple and type(raw) is not list:
+        return raw
+    grads = list(raw)
+    seen: list[np.ndarray] = []
+    for i, g in enumerate(grads):
+        if type(g) is np.ndarray:
+            if any(g is a for a in inputs) or any(g is s for s in seen):
+                grads[i] = g.copy()
+            else:
+                seen.append(g)
+    return type(raw)(grads)
+
+
+# numpy's NPY_ARRAY_WARN_ON_WRITE (np.broadcast_arrays' results): setting writeable clears it.
+_WARN_ON_WRITE = 1 << 31
+
+
+def _lock(arrays: list[Any], locked: list[np.ndarray]) -> None:
+    """Make the writeable arrays among ``arrays`` read-only, appending each to ``locked`` as it
+    is locked (an interrupted lock is undone all the same).
+
+    An array numpy would not let anyone make writeable again (a writeable view of an array made
+    read-only since) is left alone, as is one warning on write: the lock must be undoable.
+    Setting ``writeable = True`` on a writeable array changes nothing but raises in the first
+    case, so all are asked before any is locked (a locked base would make its views fail)."""
+    lockable = []
     for a in arrays:
-        if isinstance(a, np.ndarray) and a.flags.writeable:
+        if isinstance(a, np.ndarray):
+            flags = a.flags
+            if flags.writeable and not flags.num & _WARN_ON_WRITE:
+                try:
+                    flags.writeable = True
+                except ValueError:
+                    continue
+                lockable.append(a)
+    for a in lockable:
+        if a.flags.writeable:  # (an array given twice is locked once)
             a.flags.writeable = False
             locked.append(a)
-    return locked
+
+
+def _unlock(locked: list[np.ndarray]) -> None:
+    """Make the ``locked`` arrays writeable again, bases before their views (numpy refuses a
+    view while its base is read-only)."""
+    if len(locked) > 1:
+        locked.sort(key=_depth)
+    for a in locked:
+        a.flags.writeable = True
+    locked.clear()
+
+
+def _depth(a: np.ndarray) -> int:
+    """How many arrays lie below ``a`` in its chain of bases."""
+    n = 0
+    base = a.base
+    while isinstance(base, np.ndarray):
+        n += 1
+        base = base.base
+    return n
+
+
+def _fingerprints(arrays: list[Any]) -> list[int | None]:
+    return [fingerprint(a) if isinstance(a, np.ndarray) else None for a in arrays]
+
+
+def _check_unchanged(t: Tensor, arrays: list[Any], before: list[int | None]) -> None:
+    """Raise InPlaceError when ``t``'s backward changed grad_output, a saved array or a parent's
+    data (``arrays`` as call_backward lists them) without hitting the lock."""
+    after = _fingerprints(arrays)
+    if after == before:
+        return
+    ctx = t._ctx
+    n_saved = len(ctx.saved_tensors)
+    changed, index = [], None
+    for k, (a, b) in enumerate(zip(before, after)):
+        if a == b:
+            continue
+        if k == 0:
+            changed.append("grad_output")
+        elif k <= n_saved:
+            changed.append(f"saved tensor {k - 1}")
+        else:
+            i = k - 1 - n_saved
+            index = i if index is None else index
+            changed.append(f"the data of parent {i} (#{ctx.parents[i].id})")
+    message = (
+        f"{ctx.arg.__name__}.backward, {label(t)}{where(t)}: changed {', '.join(changed)} in "
+        "place, through an array the read-only lock does not cover (a view kept on ctx?): "
+        "backward must not change its inputs; compute a new array"
+    )
+    raise InPlaceError(t, Problem("inplace", index, message))
 
 
 def check_grads(t: Tensor, raw: Any) -> tuple[Sequence[np.ndarray | None], list[Problem]]:
@@ -299,6 +419,8 @@ def _check_one(t: Tensor, i: int, p: Tensor, g: Any) -> tuple[np.ndarray | None,
     if g.shape != p.shape:
         return None, Problem("shape", i, _shape_message(at, i, p, g))
     if g.dtype != p.dtype:
+        if p.dtype == np.float16 and t._ctx.__dict__.get("narrowed"):
+            return g.astype(p.dtype), None  # computed in float32 on purpose (see _WideConstant)
         message = f"{at}: returned a {g.dtype} grad for parent {i} (#{p.id}), which is {p.dtype}"
         return g.astype(p.dtype), Problem("dtype", i, message)
     return g, None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import math
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partialmethod
@@ -14,6 +16,17 @@ import numpy as np
 from anet.errors import AnetError
 
 _ids = itertools.count(1)
+
+
+class _GradMode(threading.local):
+    enabled = True  # in this thread (no_grad is per thread, as in PyTorch)
+
+
+_mode = _GradMode()
+_no_grad_lock = threading.Lock()
+_no_grad_active = 0  # no_grad blocks open in all threads
+# True while no thread is inside no_grad: Function.apply reads this global first (hot path) and
+# asks the thread-local mode only when some thread has turned grads off.
 _grad_enabled = True
 # Set by anet.debug.record(): called as hook(ctx, out) after every recorded op.
 _apply_hook: Callable[[Context, Tensor], None] | None = None
@@ -27,17 +40,25 @@ def set_apply_hook(hook: Callable[[Context, Tensor], None] | None) -> None:
 
 @contextmanager
 def no_grad() -> Iterator[None]:
-    """Inside this block ops build no graph: results have no ``_ctx``."""
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
+    """Inside this block ops build no graph: results have no ``_ctx``. Per thread: another
+    thread's graph building goes on."""
+    global _grad_enabled, _no_grad_active
+    previous, _mode.enabled = _mode.enabled, False
+    with _no_grad_lock:
+        _no_grad_active += 1
+        _grad_enabled = False
     try:
         yield
     finally:
-        _grad_enabled = previous
+        _mode.enabled = previous
+        with _no_grad_lock:
+            _no_grad_active -= 1
+            _grad_enabled = _no_grad_active == 0
 
 
 def is_grad_enabled() -> bool:
-    return _grad_enabled
+    """Whether ops applied now, in this thread, build a graph."""
+    return _grad_enabled or _mode.enabled
 
 
 def _to_array(data: Any, dtype: Any) -> np.ndarray:
@@ -50,6 +71,8 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
         raise TypeError(f"Tensor: cannot make a Tensor from a {type(data).__name__} ({data!r:.40})")
     elif isinstance(data, (np.ndarray, np.generic)):
         arr = np.asarray(data, dtype=dtype)
+    elif data is None:
+        raise TypeError("Tensor: cannot make a Tensor from None (a number or array is needed)")
     else:
         try:
             arr = np.asarray(data, dtype=dtype if dtype is not None else np.float32)
@@ -59,6 +82,11 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
             raise TypeError(
                 f"Tensor: cannot make a Tensor from {type(data).__name__}: {e}"
             ) from None
+        if arr.dtype.kind == "f" and np.isnan(arr).any() and _holds_none(data):
+            raise TypeError(
+                f"Tensor: {type(data).__name__} holds None, which is not a number "
+                "(numpy would make it nan)"
+            )
     kind = arr.dtype.kind
     if kind in "OUSVMm":
         raise TypeError(f"Tensor: cannot hold an array of dtype {arr.dtype} (numbers only)")
@@ -68,6 +96,18 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
 
 
 _COMPLEX = "Tensor: complex numbers are not supported (anet differentiates real tensors only)"
+
+
+def _holds_none(data: Any) -> bool:
+    """Whether ``data`` (nested lists or tuples) holds None somewhere."""
+    stack = [data]
+    while stack:
+        d = stack.pop()
+        if d is None:
+            return True
+        if isinstance(d, (list, tuple)):
+            stack.extend(d)
+    return False
 
 
 def _holds_complex(data: Any) -> bool:
@@ -168,6 +208,18 @@ class Tensor:
     def __len__(self) -> int:
         return len(self.data)
 
+    def __iter__(self) -> Iterator[Tensor]:
+        """``x[0], x[1], …`` along the first axis, each in the graph (``sum(x)`` backprops)."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self.data)))
+
+    def __contains__(self, value: Any) -> bool:
+        """numpy's ``in``: whether any entry equals ``value`` (``(x == value).any()``)."""
+        if isinstance(value, Tensor):
+            value = value.data
+        return bool((self.data == value).any())
+
     def __repr__(self) -> str:
         grad = "None" if self.grad is None else str(self.grad.shape)
         head = f"<Tensor #{self.id} {self.op} {self.shape} {self.dtype}"
@@ -201,8 +253,24 @@ class Tensor:
             index = index.data
         return self.getitem(index=index)
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """numpy 2's protocol: ``copy=True`` copies, ``False`` never does (ValueError when a
+        dtype conversion needs one), None copies only when needed."""
+        data = self.data
+        if copy is False:
+            if dtype is not None and np.dtype(dtype) != data.dtype:
+                raise ValueError(
+                    f"Tensor: cannot convert {data.dtype} to {np.dtype(dtype)} without a copy"
+                )
+            return data
+        if copy:
+            return np.array(data, dtype=dtype, copy=True)
+        return data if dtype is None else data.astype(dtype, copy=False)
+
+
+# Tensor's own attributes (and object's): register() refuses them. Ops attached later (anet.ops,
+# register) are not among them, so redefining an op stays allowed.
+_OWN_ATTRIBUTES = frozenset(vars(Tensor)) | frozenset(dir(object))
 
 
 def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
@@ -225,6 +293,10 @@ def _const(value: Any, like: Tensor) -> Tensor:
         if isinstance(value, Tensor):
             return value
         if not isinstance(value, (np.floating, np.integer)):
+            if value is None:
+                raise TypeError(
+                    f"None is not a number: it cannot be an operand of an op on {like!r}"
+                )
             return Tensor(value, requires_grad=False)
         value = value.item()  # numpy scalars behave as Python numbers do: they keep x's dtype
     dtype = like.data.dtype
@@ -235,14 +307,42 @@ def _const(value: Any, like: Tensor) -> Tensor:
     if t is None or t.requires_grad:  # (someone turned it on: make a fresh one)
         if len(_constants) > 4096:
             _constants.clear()
-        data = np.asarray(value, dtype=dtype)
+        with np.errstate(over="ignore"):
+            data = np.asarray(value, dtype=dtype)
+        kind = Tensor
+        if dtype == np.float16 and float(data) != value and value == value:
+            # Not a float16 number (1e5 overflows, 0.1 rounds): kept in float32, the op computes
+            # in float32 and rounds its result to float16 once, as PyTorch does.
+            data, kind = np.asarray(value, dtype=np.float32), _WideConstant
         data.flags.writeable = False
-        t = _constants[key] = Tensor.__new__(Tensor)
+        t = _constants[key] = Tensor.__new__(kind)
         t.data = data
         t.grad = t._ctx = None
         t.requires_grad = False
         t.id = next(_ids)
     return t
+
+
+class _WideConstant(Tensor):
+    """A Python number that float16 cannot hold, kept in float32 for a float16 tensor's op: the
+    op's float32 result (and its float16 parents' grads) are rounded to float16 by apply and the
+    walk, so the result is float16 and as exact as float16 allows."""
+
+    __slots__ = ()
+
+
+def _narrows(ctx: Context) -> bool:
+    """Whether ``ctx``'s op mixes float16 tensors (no wider float ones) with a _WideConstant:
+    its result is float16."""
+    wide = half = False
+    for p in ctx.parents:
+        if type(p) is _WideConstant:
+            wide = True
+        elif p.data.dtype == np.float16:
+            half = True
+        elif p.data.dtype.kind == "f":
+            return False  # a float32/float64 tensor: numpy's promotion stands
+    return wide and half
 
 
 class Context:
@@ -285,14 +385,20 @@ class Function:
 
     def apply(self: Tensor, arg: type[Function], *x: Any, **kwargs: Any) -> Tensor:
         # As in the seed, apply is attached to Tensor: `self` is the first Tensor operand.
+        narrow = type(self) is not Tensor  # (a _WideConstant, a subclass: see below)
         for t in x:
             if type(t) is not Tensor:
                 x = tuple(t if isinstance(t, Tensor) else _const(t, self) for t in x)
+                narrow = narrow or self.data.dtype.char == "e"  # float16: maybe a wide constant
                 break
         ctx = Context(arg, self, *x)
         ctx.kwargs = kwargs
         try:
             if kwargs:
+                for v in kwargs.values():
+                    if v is None:  # (`is`: an option may be an array)
+                        _check_none_options(arg, kwargs)
+                        break
                 out = arg.forward(ctx, self.data, *[t.data for t in x], **kwargs)
             elif len(x) == 1:  # a binary op: the common case, called the fast way
                 out = arg.forward(ctx, self.data, x[0].data)
@@ -306,6 +412,10 @@ class Function:
             shapes = ", ".join(str(t.shape) for t in ctx.parents)
             raise OpError(f"{arg.__name__} on shapes {shapes}: {e}") from e
         floating = True
+        if narrow and _narrows(ctx):
+            ctx.__dict__["narrowed"] = True  # float16 parents' float32 grads are converted too
+            if type(out) is np.ndarray and out.dtype == np.float32:
+                out = out.astype(np.float16)
         if type(out) is not np.ndarray or out.dtype.kind != "f":
             out = _forward_result(arg, out)
             floating = out.dtype.kind == "f"
@@ -320,7 +430,7 @@ class Function:
                 if t.requires_grad:
                     requires_grad = True
                     break
-        if requires_grad and floating and _grad_enabled:
+        if requires_grad and floating and (_grad_enabled or _mode.enabled):
             ret._ctx = ctx
             ret.requires_grad = True
             if _apply_hook is not None:
@@ -333,6 +443,10 @@ class Function:
 
 class OpError(AnetError, ValueError):
     """An op was applied to inputs it cannot take (shapes, dtypes, arguments)."""
+
+
+class OptionError(OpError, TypeError):
+    """An op's option has the wrong type (``leakyrelu(None)``): an OpError and a TypeError."""
 
 
 def _forward_result(arg: type[Function], out: Any) -> np.ndarray:
@@ -354,6 +468,49 @@ def _forward_result(arg: type[Function], out: Any) -> np.ndarray:
     return out
 
 
+_defaults: dict[type, dict[str, Any]] = {}
+
+
+def _check_none_options(arg: type[Function], kwargs: dict[str, Any]) -> None:
+    """OptionError (a TypeError) for an option given as None whose default in ``arg.forward``
+    is not None (``leakyrelu(None)`` would compute with nan)."""
+    defaults = _defaults.get(arg)
+    if defaults is None:
+        try:
+            parameters = inspect.signature(arg.forward).parameters.values()
+        except (TypeError, ValueError):
+            parameters = ()
+        defaults = _defaults[arg] = {
+            p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty
+        }
+    for name, value in kwargs.items():
+        if value is None and name in defaults and defaults[name] is not None:
+            raise OptionError(
+                f"{arg.__name__}: option {name}=None is not allowed "
+                f"(its default is {defaults[name]!r})"
+            )
+
+
 def register(name: str, fxn: type[Function]) -> None:
-    """Attach ``fxn`` to Tensor as method ``name``: ``x.dot(w)`` calls ``Dot.apply(x, Dot, w)``."""
+    """Attach ``fxn`` to Tensor as method ``name``: ``x.dot(w)`` calls ``Dot.apply(x, Dot, w)``.
+
+    ``fxn`` must be a Function subclass; ``name`` may be a new name or an op's (redefining
+    ``relu`` is fine), never one of Tensor's own attributes (``backward``, ``data``, ``shape``…),
+    which every tensor relies on.
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise TypeError(f"register: an op name is an identifier (a str), got {name!r}")
+    if not (isinstance(fxn, type) and issubclass(fxn, Function) and fxn is not Function):
+        what = f"the class {fxn.__name__}" if isinstance(fxn, type) else f"{fxn!r:.80}"
+        raise TypeError(
+            f"register({name!r}, ...): an op is a subclass of anet.Function with static forward "
+            f"and backward, but {what} was given"
+        )
+    dunder = name.startswith("__") and name.endswith("__")
+    if name in _OWN_ATTRIBUTES or (dunder and not hasattr(Tensor, name)):
+        raise ValueError(
+            f"register({name!r}, {fxn.__name__}): {name!r} is one of Tensor's own attributes "
+            "or special methods; an op registered there would replace it for every tensor: "
+            "choose another name"
+        )
     setattr(Tensor, name, partialmethod(fxn.apply, fxn))

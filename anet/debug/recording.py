@@ -4,7 +4,9 @@ While recording, every op that joins the graph gets two entries in its Context's
 - ``where``: ``(filename, lineno, source_line)`` of the first frame outside anet (the user's line),
   read by ``anet.autograd.where`` and shown in every flag message;
 - ``fingerprints``: ``(saved, parents)``, a crc32 per saved array and per parent's data, compared
-  again before the node's backward runs to raise the ``inplace`` flag.
+  again before the node's backward runs to raise the ``inplace`` flag. A recorded user Function's
+  backward is also fingerprinted around its call (``anet.autograd.call_backward``): a write the
+  read-only lock cannot see (through a view kept on ctx) raises InPlaceError.
 Recording costs about as much as the op itself on small tensors, so it is a switch, not always on.
 """
 
@@ -22,7 +24,7 @@ import numpy as np
 
 import anet
 import anet.tensor as _tensor
-from anet.debug.summary import chunks
+from anet.arrays import fingerprint
 from anet.tensor import Context, Tensor, set_apply_hook
 
 _ANET_DIR = os.path.dirname(os.path.abspath(anet.__file__)) + os.sep
@@ -78,20 +80,6 @@ def source_line(name: str, line: int) -> str:
         return text.strip()
     lines = entry[2]
     return lines[line - 1].strip() if 0 < line <= len(lines) else ""
-
-
-def fingerprint(a: np.ndarray) -> int:
-    """crc32 of the values of ``a``: in place when contiguous, else chunk by chunk (O(size))."""
-    try:
-        return _crc32(a)  # the common case, a C-contiguous array, asks no flags first
-    except ValueError:  # "ndarray is not C-contiguous"
-        pass
-    if a.flags.f_contiguous:
-        return _crc32(a.T)
-    crc = 0
-    for c in chunks(a):
-        crc = _crc32(np.ascontiguousarray(c), crc)
-    return crc
 
 
 def fingerprints(ctx: Context) -> tuple[tuple[int | None, ...], tuple[int, ...]]:

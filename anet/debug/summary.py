@@ -7,29 +7,11 @@ from __future__ import annotations
 
 import math
 import reprlib
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
-CHUNK = 1 << 20  # elements per chunk: bounds the temporaries of a summary or fingerprint
-
-
-def chunks(a: np.ndarray, limit: int = CHUNK) -> Iterator[np.ndarray]:
-    """Pieces of ``a`` (views where possible) of at most about ``limit`` elements, covering it."""
-    if a.size <= limit:
-        yield a
-    elif a.flags.c_contiguous:
-        flat = a.reshape(-1)
-        for i in range(0, flat.size, limit):
-            yield flat[i : i + limit]
-    elif a.ndim == 1:
-        for i in range(0, a.size, limit):
-            yield a[i : i + limit]
-    else:
-        rows = max(1, limit // (a.size // a.shape[0]))
-        for i in range(0, a.shape[0], rows):
-            yield from chunks(a[i : i + rows], limit)
+from anet.arrays import chunks
 
 
 def all_finite(g: np.ndarray) -> bool:
