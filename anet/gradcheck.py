@@ -9,7 +9,9 @@ cast to float64 and differentiated; close over constants such as labels
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -87,6 +89,84 @@ def jacobian(func: Callable[..., Tensor], x: Any) -> Jacobian:
     return _result(jacobians, many)
 
 
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """How an analytical gradient compared with a numerical one, entry by entry (``compare``).
+
+    ``at`` is the entry to report (None when ``ok``): the first disagreement where a value is
+    not finite, else the largest error. ``max_error`` is the largest ``|analytical - numerical|``
+    over entries where both are finite, ``inf`` when a non-finite entry disagrees.
+    ``unchecked`` counts entries whose numerical difference is not finite (nothing to compare).
+    """
+
+    ok: bool
+    bad: np.ndarray
+    at: tuple[int, ...] | None
+    analytic: float
+    numerical: float
+    max_error: float
+    unchecked: int
+
+    @property
+    def nonfinite(self) -> bool:
+        """Whether the reported entry holds a NaN or an infinity."""
+        return not (math.isfinite(self.analytic) and math.isfinite(self.numerical))
+
+
+def compare(
+    analytic: Any,
+    numerical: Any,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    *,
+    also: Sequence[Any] = (),
+) -> Comparison:
+    """Compare gradients entry by entry: the one rule of ``gradcheck`` and the debugger's check.
+
+    A finite entry agrees when ``|a - n| <= atol + rtol * |n|``; a non-finite one only with the
+    same value (NaN with NaN, +inf with +inf): a NaN or an infinity where the difference is
+    finite disagrees. Where the numerical difference is not finite (the forward is NaN or
+    infinite nearby) the entry cannot be checked and agrees, unless the two are infinities of
+    opposite signs. ``also`` holds other estimates of ``numerical`` (one-sided differences at a
+    kink), any of which may agree.
+    """
+    a = np.asarray(analytic, dtype=np.float64)
+    estimates = [np.asarray(n, dtype=np.float64) for n in (numerical, *also)]
+    a_finite = np.isfinite(a)
+    ok = np.zeros(a.shape, dtype=bool)
+    any_finite = np.zeros(a.shape, dtype=bool)
+    opposite = np.zeros(a.shape, dtype=bool)
+    err = np.full(a.shape, np.inf)
+    with np.errstate(invalid="ignore", over="ignore"):
+        for n in estimates:
+            n_finite = np.isfinite(n)
+            any_finite |= n_finite
+            e = np.where(a_finite & n_finite, np.abs(a - n), np.inf)
+            err = np.minimum(err, e)
+            ok |= a_finite & n_finite & (e <= atol + rtol * np.abs(n))
+            ok |= ~a_finite & ((a == n) | (np.isnan(a) & np.isnan(n)))
+            opposite |= np.isinf(a) & (a == -n)
+    unchecked = ~ok & ~any_finite & ~opposite
+    bad = ~ok & ~unchecked
+    n = estimates[0]
+    finite_err = err[np.isfinite(err)]
+    max_error = float(finite_err.max()) if finite_err.size else 0.0
+    if not bad.any():
+        return Comparison(True, bad, None, math.nan, math.nan, max_error, int(unchecked.sum()))
+    strange = bad & ~(a_finite & np.isfinite(n))
+    flat = (
+        int(np.argmax(strange.reshape(-1)))
+        if strange.any()
+        else int(np.argmax(np.where(bad, err, -1.0).reshape(-1)))
+    )
+    at = tuple(int(i) for i in np.unravel_index(flat, a.shape))
+    if strange.any():
+        max_error = math.inf
+    return Comparison(
+        False, bad, at, float(a.flat[flat]), float(n.flat[flat]), max_error, int(unchecked.sum())
+    )
+
+
 def gradcheck(
     func: Callable[..., Tensor],
     x: Any,
@@ -96,32 +176,39 @@ def gradcheck(
     *,
     raise_exception: bool = False,
 ) -> bool:
-    """True when ``|analytical - numerical| <= atol + rtol * |numerical|`` for every entry.
+    """True when every entry of the Jacobians agrees (``compare``): ``|analytical - numerical|
+    <= atol + rtol * |numerical|``; a NaN or infinity where the difference is finite fails.
 
-    With ``raise_exception=True`` a failure raises GradcheckError naming the input, the worst
-    entry (output index, input index), both values, and both Jacobians when they are small.
+    With ``raise_exception=True`` a failure raises GradcheckError naming the input, the entry
+    (output index, input index), both values, and both Jacobians when they are small.
     """
     analytical, numerical = jacobian(func, x), numerical_jacobian(func, x, eps)
     if not isinstance(x, tuple):
         analytical, numerical = (analytical,), (numerical,)
     for k, (a, n) in enumerate(zip(analytical, numerical)):
-        bad = np.abs(a - n) > atol + rtol * np.abs(n)
-        if not bad.any():
+        c = compare(a, n, atol, rtol)
+        if c.ok:
             continue
         if raise_exception:
-            raise GradcheckError(_report(k, a, n, bad, eps))
+            raise GradcheckError(_report(k, a, n, c, eps))
         return False
     return True
 
 
-def _report(k: int, a: np.ndarray, n: np.ndarray, bad: np.ndarray, eps: float) -> str:
-    err = np.where(bad, np.abs(a - n), 0)
-    i, j = np.unravel_index(np.argmax(err), err.shape)
-    lines = [
-        f"gradcheck: Jacobian mismatch for input {k}: {int(bad.sum())} of {bad.size} entries "
-        f"differ (eps={eps:g}); worst at output {i}, input element {j}: "
-        f"analytical {a[i, j]:.8g}, numerical {n[i, j]:.8g}"
-    ]
+def _report(k: int, a: np.ndarray, n: np.ndarray, c: Comparison, eps: float) -> str:
+    i, j = c.at
+    count = f"{int(c.bad.sum())} of {c.bad.size} entries differ (eps={eps:g})"
+    if c.nonfinite:
+        where = (
+            f"analytical is {c.analytic:.8g} at output {i}, input element {j}, "
+            f"numerical {c.numerical:.8g}"
+        )
+    else:
+        where = (
+            f"worst at output {i}, input element {j}: "
+            f"analytical {c.analytic:.8g}, numerical {c.numerical:.8g}"
+        )
+    lines = [f"gradcheck: Jacobian mismatch for input {k}: {count}; {where}"]
     if a.size <= 64:
         with np.printoptions(precision=6, suppress=True):
             lines += [f"analytical:\n{a}", f"numerical:\n{n}"]

@@ -27,7 +27,9 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 def _expand(grad: np.ndarray, shape: tuple[int, ...], axis: Any, keepdim: bool) -> np.ndarray:
     """The grad of a reduction, put back in the shape of its input (reduced axes restored)."""
-    if axis is not None and not keepdim:
+    if not shape:  # a 0-d input: reducing it over axis 0 (or -1) changes nothing
+        grad = np.reshape(grad, ())
+    elif axis is not None and not keepdim:
         grad = np.expand_dims(grad, axis)
     elif axis is None and not keepdim:
         grad = np.reshape(grad, (1,) * len(shape))
@@ -198,7 +200,8 @@ class LeakyReLU(Function):
     @staticmethod
     def forward(ctx, x, neg_slope=0.01):
         ctx.save_for_backward(x)
-        return np.where(x > 0, x, x * np.asarray(neg_slope, dtype=x.dtype))
+        dtype = x.dtype if x.dtype.kind == "f" else np.float64  # an int slope would be 0
+        return np.where(x > 0, x, x * np.asarray(neg_slope, dtype=dtype))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -289,8 +292,8 @@ class Sum(Function):
 class Mean(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdim=False):
-        out = np.mean(x, axis=axis, keepdims=keepdim)
-        return out.astype(x.dtype, copy=False) if isinstance(out, np.ndarray) else out
+        # numpy's dtype: a float keeps its own, a mean of integers or booleans is float64
+        return np.mean(x, axis=axis, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -301,7 +304,8 @@ class Mean(Function):
 
 
 class Max(Function):
-    """Maximum over ``axis``; tied maxima share the gradient evenly."""
+    """Maximum over ``axis``; tied maxima share the gradient evenly. A NaN is the maximum
+    (numpy's and PyTorch's): the gradient goes to the NaN entries only."""
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdim=False):
@@ -318,8 +322,11 @@ class Max(Function):
         x, out = ctx.saved_tensors
         axis, keepdim = ctx.kwargs.get("axis"), ctx.kwargs.get("keepdim", False)
         mask = x == out
+        if np.isnan(out).any():  # a NaN maximum: its grad goes to the NaN entries
+            mask |= np.isnan(x) & np.isnan(out)
         g = _expand(grad_output, x.shape, axis, keepdim)
-        return mask * (g / mask.sum(axis=axis, keepdims=True).astype(g.dtype))
+        count = mask.sum(axis=axis, keepdims=True) if x.ndim else mask
+        return mask * (g / count.astype(g.dtype))
 
 
 # ---- softmax (last axis) -------------------------------------------------------------------
@@ -546,7 +553,8 @@ class AvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, kernel_size=(2, 2)):
         windows, _, _ = _pool_windows(x, kernel_size, "avg_pool2d")
-        return windows.mean(axis=-1, dtype=x.dtype)
+        # as numpy's mean: integers and booleans average in float64, not truncated
+        return windows.mean(axis=-1, dtype=x.dtype if x.dtype.kind == "f" else np.float64)
 
     @staticmethod
     def backward(ctx, grad_output):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import traceback as _traceback
 from dataclasses import dataclass, field
+from math import isfinite
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from anet import autograd
 from anet.autograd import Problem, check_grads, label, where
 from anet.debug.recording import fingerprints
 from anet.debug.summary import all_finite
+from anet.gradcheck import compare
 from anet.tensor import Context, Tensor
 
 # Every flag kind, with what it means (stable names: used in messages, breakpoints and JSON).
@@ -180,10 +182,27 @@ class ParentCheck:
     index: int
     checked: int
     total: int
-    max_error: float
+    max_error: float  # inf when a NaN/Inf entry disagrees
     backward: float  # the analytic value at the worst entry
     numerical: float  # the finite-difference value there
     ok: bool
+    at: tuple[int, ...] | None = None  # that entry's index in the parent (None when ok)
+    unchecked: int = 0  # entries whose finite differences are not finite: not comparable
+
+    def describe(self, detail: bool = False) -> str:
+        """``parent 0 max error 1e-10`` (with ``detail``, the worst values when they disagree),
+        or the entry that disagrees when one of its values is NaN/Inf."""
+        if self.ok or self.at is None:
+            return f"parent {self.index} max error {self.max_error:.3g}"
+        if not (isfinite(self.backward) and isfinite(self.numerical)):
+            return (
+                f"parent {self.index}: backward {self.backward:.6g} at {self.at}, "
+                f"numerical {self.numerical:.6g}"
+            )
+        text = f"parent {self.index} max error {self.max_error:.3g}"
+        if detail:
+            text += f" (backward {self.backward:.6g} vs numerical {self.numerical:.6g})"
+        return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,9 +285,9 @@ def _vjp_check(
             continue
         n = x.size
         picks = np.arange(n) if n <= entries else np.sort(rng.choice(n, entries, replace=False))
-        worst, ok = (0.0, 0.0, 0.0), True
+        central, ahead, behind = (np.empty(len(picks)) for _ in range(3))
         flat = x.reshape(-1)  # a view: moving flat[j] moves x
-        for j in picks:
+        for k, j in enumerate(picks):
             here = flat[j]
             h = eps * max(1.0, abs(float(here)))
             flat[j] = here + h
@@ -276,23 +295,34 @@ def _vjp_check(
             flat[j] = here - h
             fm = float(np.sum(v * forward()[1]))
             flat[j] = here
-            central = (fp - fm) / (2 * h)
-            a = float(g.flat[j])
-            err = min(abs(a - central), abs(a - (fp - f0) / h), abs(a - (f0 - fm) / h))
-            if not err <= atol + rtol * abs(central):
-                ok = False
-            if not err <= worst[0]:
-                worst = (err, a, central)
-        results.append(ParentCheck(i, len(picks), n, *worst, ok))
+            central[k], ahead[k], behind[k] = (fp - fm) / (2 * h), (fp - f0) / h, (f0 - fm) / h
+        # At a kink (ReLU at 0, tied maxima) a one-sided difference also counts.
+        c = compare(g.reshape(-1)[picks], central, atol, rtol, also=(ahead, behind))
+        at = (
+            None
+            if c.at is None
+            else tuple(int(d) for d in np.unravel_index(picks[c.at[0]], x.shape))
+        )
+        results.append(
+            ParentCheck(
+                i, len(picks), n, c.max_error, c.analytic, c.numerical, c.ok, at, c.unchecked
+            )
+        )
 
     if not results:
         return CheckResult(t.id, True, (), f"{label(t)}: no parent requires grad, nothing to check")
     per_parent = ", ".join(
-        f"parent {r.index} max error {r.max_error:.3g}"
-        + ("" if r.ok else f" (backward {r.backward:.6g} vs numerical {r.numerical:.6g})")
+        r.describe(detail=True)
         + ("" if r.checked == r.total else f" over {r.checked} of {r.total} entries")
+        + (f" ({r.unchecked} not comparable: differences not finite)" if r.unchecked else "")
         for r in results
     )
+    if all(r.ok and r.unchecked == r.checked for r in results):
+        message = (
+            f"{label(t)}: not compared: the finite differences are not finite (NaN/Inf in the "
+            "forward near these values)"
+        )
+        return CheckResult(t.id, None, tuple(results), message)
     if all(r.ok for r in results):
         message = f"{label(t)}: backward matches: {per_parent}"
         return CheckResult(t.id, True, tuple(results), message)
@@ -301,7 +331,7 @@ def _vjp_check(
         f"{_at(t)}: disagrees with finite differences of {op}.forward "
         f"(float64, random grad_output): {per_parent}"
     )
-    short = ", ".join(f"parent {r.index} max error {r.max_error:.3g}" for r in results)
+    short = ", ".join(r.describe() for r in results)
     bad = next(r.index for r in results if not r.ok)
     flag = Flag("vjp", t.id, label(t), bad, message, short)
     return CheckResult(t.id, False, tuple(results), message, flag)

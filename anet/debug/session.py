@@ -8,12 +8,22 @@ what is usable.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from math import isfinite
+from operator import attrgetter, is_not
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from anet.autograd import accumulate, begin, call_backward, check_grads, deliver, prepare
+from anet.autograd import (
+    InPlaceError,
+    accumulate,
+    begin,
+    call_backward,
+    check_grads,
+    deliver,
+    prepare,
+)
 from anet.debug import checks
 from anet.debug import recording as _record
 from anet.debug.checks import FLAG_KINDS, CheckResult, Flag
@@ -27,11 +37,19 @@ from anet.debug.records import (
     NodeRecord,
     node_id,
 )
+from anet.errors import AnetError
 from anet.tensor import Tensor
 
 # Sum of squares, the finiteness test of every returned grad: the C function itself where numpy
 # exposes it (the public np.vdot adds a dispatch layer costing as much as the product itself).
 _squares = getattr(np.vdot, "_implementation", np.vdot)
+_grad_of = attrgetter("grad")
+
+
+class StaleSessionError(AnetError, RuntimeError):
+    """The grads of nodes still to run changed outside the session (another ``backward()`` or
+    session walked through the graph, or a ``.grad`` was set): going on would count that walk
+    twice or lose this one's grads, so the session refuses until ``restart()``."""
 
 
 class Breakpoint(NamedTuple):
@@ -67,6 +85,9 @@ class BackwardSession(Graph):
 
     ``check=True`` runs the numerical check (``check()``) on every node as it runs.
     ``stop_on_flags`` is the default of ``run()``: stop after the first node that raises a flag.
+    When another walk (a plain ``backward()``, another session) changed the grads of nodes still
+    to run between two calls, ``step``/``run``/``finish`` raise StaleSessionError until
+    ``restart()``: going on would count that walk twice or lose this one's grads.
     """
 
     def __init__(
@@ -87,6 +108,13 @@ class BackwardSession(Graph):
         self._stopped_at: int | None = None
         self._breaks: list[Breakpoint] = []
         self._snapshot: tuple[list[Any], list[tuple[Tensor, Any]]] | None = None
+        self._tensors: list[Tensor] = []  # the nodes' tensors, in walk order (from the start)
+        self._grad_leaves: list[Tensor] = []  # the leaves that take grads
+        self._at: dict[int, int] | None = None  # tensor id -> index in the walk, when needed
+        # (k, {index: grad} of nodes still to run that may hold one, the leaves' grads) as the
+        # last call left them
+        self._left: tuple[int, dict[int, Any], list[Any]] | None = None
+        self._stale: str | None = None  # why the walk cannot go on (until restart)
         if self.nodes:
             self.nodes[0].status = CURRENT
 
@@ -133,11 +161,13 @@ class BackwardSession(Graph):
         Nodes that can no longer receive a grad (only reachable through failed nodes) are then
         marked ``unreached`` and passed, so the cursor always stops at a node that can run.
         """
+        if (stale := self._stale_reason()) is not None:
+            raise StaleSessionError(stale)
         self._start()
         k = self._k
         if k >= len(self.nodes):
             return None
-        rec = self.nodes[k]
+        rec, start = self.nodes[k], k
         try:
             self._run(rec)
             k += 1
@@ -146,6 +176,7 @@ class BackwardSession(Graph):
         finally:
             self._advance(k)
             self._stopped_at = self._k  # the user has seen the cursor here: run() goes on
+            self._leave(start)
         return rec
 
     def run(self, stop_on_flags: bool | None = None) -> Stop:
@@ -162,8 +193,11 @@ class BackwardSession(Graph):
         return self._walk(False, False)
 
     def _walk(self, breaks: bool, stop_on_flags: bool) -> Stop:
+        if (stale := self._stale_reason()) is not None:
+            raise StaleSessionError(stale)
         self._start()
         nodes, n, k = self.nodes, len(self.nodes), self._k
+        start = k
         run, check_each = self._run, self._check_each
         breaks = breaks and bool(self._breaks)
         watch = stop_on_flags or (breaks and any(b.kind == "flag" for b in self._breaks))
@@ -196,6 +230,61 @@ class BackwardSession(Graph):
             return Stop("done", None, tuple(self.flags[start_flags:]))
         finally:
             self._advance(k)
+            self._leave(start)
+
+    def _leave(self, start: int) -> None:
+        """Remember what the next call checks (``_stale_reason``): the grads of the leaves and of
+        the nodes still to run that may hold one (the parents of nodes run since ``start``, and
+        those remembered before). Nothing when the walk is done; no cost inside the walk."""
+        k, order = self._k, self._tensors
+        if k >= len(order):
+            self._left = None
+            return
+        if self._at is None:
+            self._at = {t.id: i for i, t in enumerate(order)}
+        at = self._at
+        held = {i for i in (self._left[1] if self._left is not None else (0,)) if i >= k}
+        for t in order[start:k]:
+            for p in t._ctx.parents:
+                if p._ctx is not None:
+                    i = at.get(p.id)
+                    if i is not None and i >= k:
+                        held.add(i)
+        self._left = (k, {i: order[i].grad for i in held}, list(map(_grad_of, self._grad_leaves)))
+
+    @property
+    def stale(self) -> str | None:
+        """Why the walk cannot go on until ``restart()``, or None (see ``_stale_reason``)."""
+        return self._stale_reason()
+
+    def _stale_reason(self) -> str | None:
+        """Why the walk cannot go on, or None: another walk (a plain backward(), another
+        session) cleared or replaced the grads this session left on nodes still to run, or gave
+        grads to nodes it has not reached yet. A walk that only added to leaves is fine: both
+        walks count there, as two backward() calls do."""
+        if self._stale is not None or self._left is None:
+            return self._stale
+        k, held, leaf_grads = self._left
+        order = self._tensors
+        changed = [i for i, g in held.items() if order[i].grad is not g]
+        if not changed and any(map(is_not, map(_grad_of, self._grad_leaves), leaf_grads)):
+            # A leaf's grad changed: some walk ran. Did it reach nodes still to run?
+            changed = [
+                i for i in range(k, len(order)) if i not in held and order[i].grad is not None
+            ]
+        if not changed:
+            return None
+        names = ", ".join(self.nodes[i].label for i in sorted(changed)[:3])
+        if len(changed) > 3:
+            names += f" and {len(changed) - 3} more"
+        self._stale = (
+            f"the grads of {names} changed outside this session since it stopped at step "
+            f"{k}/{len(order)} (another backward() or session walked through this graph, or a "
+            ".grad was set): going on would count that walk twice or lose this session's grads. "
+            "restart() (%restart) starts over from the grads as they were before the session's "
+            "first step."
+        )
+        return self._stale
 
     def _advance(self, k: int) -> None:
         """Put the cursor at ``k``, or past it to the first node that received a grad."""
@@ -224,6 +313,7 @@ class BackwardSession(Graph):
         self.flags = [f for f in self.flags if f.kind == "vjp"]
         self._k, self._started, self._stopped_at = 0, False, None
         self._snapshot = None
+        self._left = self._stale = None
         if self.nodes:
             self.nodes[0].status = CURRENT
 
@@ -241,6 +331,8 @@ class BackwardSession(Graph):
             [(t, None if t.grad is None else np.array(t.grad, copy=True)) for t in leaves],
         )
         begin(self.root, order, self._seed)
+        self._tensors = order
+        self._grad_leaves = [t for t in leaves if t.requires_grad]
         self._started = True
 
     def _run(self, rec: NodeRecord) -> list[Flag] | None:
@@ -257,7 +349,12 @@ class BackwardSession(Graph):
         try:
             raw = call_backward(t)
         except Exception as e:
-            found = [*(found or ()), checks.exception(t, e)]
+            flag = checks.exception(t, e)
+            if isinstance(e, InPlaceError) and e.index is not None:
+                # not a refused write: the fingerprints saw backward change a parent's data
+                short = f"backward changed the data of parent {e.index} in place"
+                flag = replace(flag, index=e.index, short=short)
+            found = [*(found or ()), flag]
             rec.status = ERROR
         else:
             status = DONE
