@@ -6,25 +6,28 @@ import argparse
 import contextlib
 import os
 import sys
+import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import anet
 
 if TYPE_CHECKING:
     from anet.debug import Flag, Graph
+    from anet_tui.commands import Commands
 
 DESCRIPTION = "Step through anet's backward() one node at a time, in a terminal."
 EPILOG = """\
 commands:
-  anet-tui check SCRIPT.py [--root NAME]
+  anet-tui check SCRIPT.py [--root NAME] [--timeout SECONDS]
       run SCRIPT.py, walk backward from NAME (default: every one-element tensor with a graph)
       with the numerical check on every node, print each flag on one line; exit 0 when there
-      are none, 1 when there are flags, 2 when the script fails
+      are none, 1 when there are flags, 2 when the script fails, 3 when it takes longer than
+      --timeout (default 60 s)
 
 keys and %commands: press F1 in the app, or type %help.
 NO_COLOR=1 turns colour off; TEXTUAL_COLOR_SYSTEM=256 when colours are wrong over ssh.
@@ -68,7 +71,10 @@ def build_check_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="anet-tui check",
         description="Run a script and check the backward of every node its loss depends on.",
-        epilog="exit status: 0 no flags, 1 flags found, 2 the script (or its root) failed",
+        epilog=(
+            "exit status: 0 no flags, 1 flags found, 2 the script (or its root) failed, "
+            "3 it timed out (the script and the walks took longer than --timeout)"
+        ),
     )
     parser.add_argument("script", metavar="SCRIPT.py")
     parser.add_argument(
@@ -76,14 +82,36 @@ def build_check_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="the tensor to walk back from (default: every one-element tensor with a graph)",
     )
+    parser.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        default=CHECK_TIMEOUT,
+        help=f"stop after this long, running and walking together (default {CHECK_TIMEOUT:g}; "
+        "0: no limit)",
+    )
     return parser
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):  # also refuses nan
+        raise argparse.ArgumentTypeError(
+            f"--timeout SECONDS takes a number of seconds, 0 or more (got {text!r})"
+        )
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["check"]:
         check_args = build_check_parser().parse_args(args_list[1:])
-        return _guarded(lambda: check(check_args.script, check_args.root))
+        return _guarded(
+            lambda: check(check_args.script, check_args.root, timeout=check_args.timeout)
+        )
     args = build_parser().parse_args(args_list)
     from anet_tui import demos
 
@@ -97,8 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    if args.script is not None and not Path(args.script).is_file():
-        print(f"anet-tui: {args.script}: no such file", file=sys.stderr)
+    problem = None if args.script is None else _file_problem(args.script)
+    if problem is not None:
+        print(f"anet-tui: {args.script}: {problem}", file=sys.stderr)
         return 2
     if args.lesson == "" and args.script is None:
         from anet_tui import lessons
@@ -114,6 +143,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.plain:
         return _guarded(lambda: _run_plain(**start))
     return _guarded(lambda: _run_app(start, args_list))
+
+
+def _file_problem(path: str) -> str | None:
+    """Why ``path`` cannot be read as a script (missing, a FIFO, a device …), or None."""
+    from anet_tui import files
+
+    try:
+        os.close(files.open_regular(path))
+    except files.FileProblem as e:
+        return str(e)
+    return None
 
 
 def _is_lesson_file(path: str) -> bool:
@@ -210,30 +250,131 @@ def crash_report(text: str) -> Path:
 # ---- anet-tui check ---------------------------------------------------------------------------
 
 
-def check(script: str, root: str | None = None, out: TextIO | None = None) -> int:
-    """``anet-tui check``: 0 when no node is flagged, 1 when some are, 2 when the script fails."""
-    from anet.debug import BackwardSession
-    from anet.tensor import Tensor
+CHECK_TIMEOUT = 60.0  # seconds: anet-tui check's default --timeout
+TIMED_OUT = 3  # anet-tui check's exit status when it timed out
+_GRACE = 1.0  # seconds an interrupted script gets to stop before check leaves without it
+
+
+def check(
+    script: str,
+    root: str | None = None,
+    out: TextIO | None = None,
+    timeout: float = CHECK_TIMEOUT,
+) -> int:
+    """``anet-tui check``: 0 when no node is flagged, 1 when some are, 2 when the script fails
+    (``os._exit`` included), 3 when running and walking took longer than ``timeout`` seconds
+    (0: no limit). The work runs on a thread of its own, so a script stuck in C (``time.sleep``)
+    cannot keep check from answering."""
     from anet_tui.commands import Commands
-    from anet_tui.shell import Shell, ascii_only
+    from anet_tui.shell import Shell
 
     out = sys.stdout if out is None else out
-    ascii = ascii_only(out)
+    problem = _file_problem(script)
+    if problem is not None:
+        print(f"anet-tui check: {script}: {problem}", file=sys.stderr)
+        return 2
     shell = Shell()
     commands = Commands(shell)
-    if not Path(script).is_file():
-        print(f"anet-tui check: {script}: no such file", file=sys.stderr)
+    stopped = threading.Event()
+    exits: list[int] = []
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["status"] = _check(commands, script, root, out, stopped, exits)
+        except BaseException as e:  # handed to the caller's thread (BrokenPipeError …)
+            box["error"] = e
+
+    thread = threading.Thread(target=work, name="anet-tui-check", daemon=True)
+    with _os_exit_raises(exits):
+        thread.start()
+        try:
+            thread.join(timeout if timeout > 0 else None)
+        except KeyboardInterrupt:
+            stopped.set()
+            shell.interrupt()
+            raise
+        if thread.is_alive():
+            stopped.set()
+            where = _where(shell.stack(), script)
+            shell.interrupt()
+            thread.join(_GRACE)
+            print(
+                f"anet-tui check: {script} timed out after {timeout:g} s{where}; "
+                "--timeout SECONDS gives it longer (0: no limit)",
+                file=sys.stderr,
+            )
+            return TIMED_OUT
+    if "error" in box:
+        raise box["error"]
+    return int(box["status"])
+
+
+@contextlib.contextmanager
+def _os_exit_raises(exits: list[int]) -> Iterator[None]:
+    """While check runs, ``os._exit(N)`` in the script raises SystemExit(N) and is noted in
+    ``exits`` instead of ending the process silently with status N; restored afterwards."""
+    modules = [m for m in (os, sys.modules.get("posix"), sys.modules.get("nt")) if m is not None]
+    saved = [(m, m._exit) for m in modules]
+
+    def _exit(status: int) -> NoReturn:
+        exits.append(status)
+        raise SystemExit(status)
+
+    for module in modules:
+        module._exit = _exit  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        for module, real in saved:
+            module._exit = real  # type: ignore[assignment]
+
+
+def _where(stack: traceback.StackSummary, script: str) -> str:
+    """``, stopped at script.py:12 in f`` for the innermost frame in the script (else the
+    innermost frame), or ``""`` when nothing was running."""
+    if not stack:
+        return ""
+    target = os.path.abspath(script)
+    mine = [f for f in stack if os.path.abspath(f.filename) == target]
+    frame = (mine or list(stack))[-1]
+    name = "" if frame.name == "<module>" else f" in {frame.name}"
+    return f", stopped at {_relative(frame.filename)}:{frame.lineno}{name}"
+
+
+def _check(
+    commands: Commands,
+    script: str,
+    root: str | None,
+    out: TextIO,
+    stopped: threading.Event,
+    exits: list[int],
+) -> int:
+    """The work of :func:`check`, on its thread; says nothing more once ``stopped`` is set."""
+    from anet.debug import BackwardSession
+    from anet.tensor import Tensor
+    from anet_tui.shell import ascii_only
+
+    ascii = ascii_only(out)
+    shell = commands.shell
+
+    def failed(message: str) -> int:
+        if not stopped.is_set():
+            print(f"anet-tui check: {message}", file=sys.stderr)
         return 2
+
     ran = commands.startup(script=script, on_output=out.write)[0]
+    if stopped.is_set():
+        return TIMED_OUT
+    if exits:
+        return failed(f"{script} failed: the script ended the process with os._exit({exits[0]})")
     if not ran.ok:
         message = ran.error or f"the script asked to exit (code {ran.exit_code})"
-        print(f"anet-tui check: {script} failed:\n{message.rstrip()}", file=sys.stderr)
-        return 2
+        return failed(f"{script} failed:\n{message.rstrip()}")
     namespace = shell.namespace
     if root is not None:
         if root not in namespace:
-            print(f"anet-tui check: {script} defines no {root!r}", file=sys.stderr)
-            return 2
+            return failed(f"{script} defines no {root!r}")
         roots = [(root, namespace[root])]
     else:
         roots = [
@@ -245,19 +386,15 @@ def check(script: str, root: str | None = None, out: TextIO | None = None) -> in
             and not name.startswith("_")
         ]
         if not roots:
-            print(
-                f"anet-tui check: {script} leaves no one-element tensor with a graph "
-                "(name one with --root)",
-                file=sys.stderr,
+            return failed(
+                f"{script} leaves no one-element tensor with a graph (name one with --root)"
             )
-            return 2
     seen_roots: set[int] = set()
     seen_flags: set[tuple[int, str, int | None]] = set()
     total = 0
     for name, tensor in roots:
         if not isinstance(tensor, Tensor) or tensor._ctx is None:
-            print(f"anet-tui check: {name} is not a tensor with a graph", file=sys.stderr)
-            return 2
+            return failed(f"{name} is not a tensor with a graph")
         if id(tensor) in seen_roots:
             continue
         seen_roots.add(id(tensor))
@@ -268,9 +405,15 @@ def check(script: str, root: str | None = None, out: TextIO | None = None) -> in
             return session
 
         result = commands.call(walk)
+        if stopped.is_set():
+            return TIMED_OUT
+        if exits:
+            return failed(
+                f"{script} failed: the script ended the process with os._exit({exits[0]}) "
+                f"(in a backward from {name})"
+            )
         if not result.ok:
-            print(f"anet-tui check: {name}: {(result.error or '').rstrip()}", file=sys.stderr)
-            return 2
+            return failed(f"{name}: {(result.error or '').rstrip()}")
         session: BackwardSession = result.obj
         flags: list[Flag] = []
         for flag in session.flags:
@@ -304,14 +447,18 @@ def _flag_line(session: Graph, flag: Flag, ascii: bool) -> str:
     line = flag.line(ascii)
     if loc is None:
         return line
-    try:
-        file = os.path.relpath(loc.file)
-    except ValueError:
-        file = loc.file
-    if file.startswith(".."):
-        file = loc.file
+    file = _relative(loc.file)
     source = f"  [{loc.source}]" if loc.source else ""
     return f"{file}:{loc.line}: {line}{source}"
+
+
+def _relative(file: str) -> str:
+    """``file`` relative to the working folder when it is under it, else as it is."""
+    try:
+        relative = os.path.relpath(file)
+    except ValueError:
+        return file
+    return file if relative.startswith("..") else relative
 
 
 if __name__ == "__main__":

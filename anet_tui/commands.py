@@ -94,6 +94,7 @@ class Command:
     summary: str
     handler: Handler
     aliases: tuple[str, ...] = ()
+    replay: bool = True  # %save writes it into the session file (False: %help, %save, %next …)
 
 
 class CommandError(Exception):
@@ -223,6 +224,15 @@ class Commands:
         status = "ok" if result.ok else "error"
         self.shell.cells.append(Cell(text, "%", status, kind="command"))
         return result
+
+    def _replays(self, cell: Cell) -> bool:
+        """Whether ``%save`` writes this cell: Python always, a command when its table row says
+        so (``replay``)."""
+        if not self.is_command(cell.source):
+            return True
+        name = cell.source.strip()[1:].partition(" ")[0]
+        command = self._find(name.lower())
+        return command is not None and command.replay
 
     def _unknown(self, name: str) -> str:
         names = [c.name for c in self.table.values()]
@@ -414,8 +424,17 @@ def _debug(c: Commands, arg: str) -> CommandResult:
     return CommandResult("debug", lines, value.output, node=session.current, changed=True)
 
 
-def _step(c: Commands, arg: str) -> CommandResult:
+def _walkable(c: Commands) -> BackwardSession:
+    """The session, when its walk can go on; else a CommandError saying why (another walk
+    changed its grads since it stopped: it goes on only after %restart)."""
     session = c._need_session()
+    if (why := session.stale) is not None:
+        raise CommandError(f"the walk cannot go on: {why}")
+    return session
+
+
+def _step(c: Commands, arg: str) -> CommandResult:
+    session = _walkable(c)
     try:
         count = int(arg) if arg else 1
     except ValueError:
@@ -457,7 +476,7 @@ def _step(c: Commands, arg: str) -> CommandResult:
 def _continue(c: Commands, arg: str) -> CommandResult:
     if arg:
         raise CommandError("%continue takes nothing (use %break to choose where it stops)")
-    session = c._need_session()
+    session = _walkable(c)
     if session.done:
         return CommandResult(
             "continue", [Line(f"the walk is done ({c._position(session)}): %restart runs it again")]
@@ -470,7 +489,7 @@ def _continue(c: Commands, arg: str) -> CommandResult:
 def _finish(c: Commands, arg: str) -> CommandResult:
     if arg:
         raise CommandError("%finish takes nothing")
-    session = c._need_session()
+    session = _walkable(c)
     stop, result = c._call(session.finish)
     lines = _stop_lines(c, session, stop) if stop is not None else []
     return c._walked("finish", result, lines, node=session.last, stop=stop)
@@ -637,12 +656,7 @@ def _save(c: Commands, arg: str) -> CommandResult:
     names = [w for w in words if w != "-f"]
     if len(names) != 1:
         raise CommandError("usage: %save FILE [-f]  (-f overwrites an existing file)")
-    skip = ("%save", "%help", "%lesson", "%next", "%prev", "%goto")
-    sources = [
-        cell.source
-        for cell in c.shell.cells
-        if cell.status == "ok" and not cell.source.lstrip().startswith(skip)
-    ]
+    sources = [cell.source for cell in c.shell.cells if cell.status == "ok" and c._replays(cell)]
     try:
         path = lessons.save_script(Path(names[0]).expanduser(), sources, force=force)
     except lessons.LessonError as e:
@@ -783,12 +797,30 @@ BUILTIN_COMMANDS = (
     Command("flags", "%flags", "list the flags raised so far", _flags),
     Command("show", "%show #ID", "everything the session knows about one node", _show),
     Command("tree", "%tree [#ID]", "the session's graph as a text tree", _tree),
-    Command("save", "%save FILE [-f]", "write what ran as a replayable # %% script", _save),
-    Command("lesson", "%lesson [N|FILE]", "list the lessons, or open one", _lesson),
-    Command("next", "%next", "run the lesson's next cell (after its narration)", _next),
-    Command("prev", "%prev", "back one step of the lesson (run it again with %next)", _prev),
-    Command("goto", "%goto N", "move the lesson to cell N", _goto),
-    Command("help", "%help [CMD]", "this list", _help),
+    Command(
+        "save",
+        "%save FILE [-f]",
+        "write what ran as a replayable # %% script",
+        _save,
+        replay=False,
+    ),
+    Command("lesson", "%lesson [N|FILE]", "list the lessons, or open one", _lesson, replay=False),
+    Command(
+        "next",
+        "%next",
+        "run the lesson's next cell (after its narration)",
+        _next,
+        replay=False,
+    ),
+    Command(
+        "prev",
+        "%prev",
+        "back one step of the lesson (run it again with %next)",
+        _prev,
+        replay=False,
+    ),
+    Command("goto", "%goto N", "move the lesson to cell N", _goto, replay=False),
+    Command("help", "%help [CMD]", "this list", _help, replay=False),
 )
 
 

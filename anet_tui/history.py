@@ -15,7 +15,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from anet_tui import files
+
 MAX_ENTRIES = 5_000  # loaded from the end of the file; older entries stay on disk
+MAX_BYTES = 4_000_000  # at most this much of the file's end is read
 
 
 def history_path() -> Path:
@@ -26,6 +29,13 @@ def history_path() -> Path:
         return Path(override).expanduser()
     state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(state) / "anet-tui" / "history"
+
+
+def _is_devnull(path: Path) -> bool:
+    try:
+        return os.path.samefile(path, os.devnull)
+    except OSError:
+        return False
 
 
 def _warn_stderr(message: str) -> None:
@@ -45,6 +55,7 @@ class HistoryFile:
         self.path = history_path() if path is None else Path(path)
         self.warn = _warn_stderr if warn is None else warn
         self.warning: str | None = None
+        self._off = _is_devnull(self.path)  # ANET_TUI_HISTORY=/dev/null: no file, no warning
         self.entries: list[str] = self._load()
 
     def _problem(self, what: str, error: OSError) -> None:
@@ -54,14 +65,28 @@ class HistoryFile:
             self.warn(self.warning)
 
     def _load(self) -> list[str]:
-        try:
-            with open(self.path, "rb") as f:
-                data = f.read()
-        except FileNotFoundError:
+        if self._off:
             return []
+        try:
+            fd = files.open_regular(self.path)  # never a FIFO (it would block) or a device
+        except files.FileProblem as e:
+            if str(e) != "no such file":
+                self._problem("cannot be read from", OSError(0, str(e)))
+            return []
+        try:
+            size = os.fstat(fd).st_size
+            if size > MAX_BYTES:  # a long history: only its end is loaded
+                os.lseek(fd, size - MAX_BYTES, os.SEEK_SET)
+            data = os.read(fd, MAX_BYTES)
+            while len(data) < MAX_BYTES and (more := os.read(fd, MAX_BYTES - len(data))):
+                data += more
         except OSError as e:
             self._problem("cannot be read from", e)
             return []
+        finally:
+            os.close(fd)
+        if size > MAX_BYTES:
+            data = data.partition(b"\n")[2]  # the first line is probably cut
         entries = []
         for raw in data.decode("utf-8", "replace").splitlines():
             if not raw:
@@ -79,7 +104,7 @@ class HistoryFile:
         if not entry.strip() or (self.entries and self.entries[-1] == entry):
             return
         self.entries.append(entry)
-        if self.warning is not None:
+        if self.warning is not None or self._off:
             return
         try:
             line = json.dumps(entry, ensure_ascii=False) + "\n"
@@ -88,7 +113,10 @@ class HistoryFile:
             data = (json.dumps(entry) + "\n").encode("ascii")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                fd = files.open_regular(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+            except files.FileProblem as e:
+                raise OSError(0, str(e)) from None
             try:
                 written = os.write(fd, data)  # one write: appends from two processes never mix
                 if written != len(data):

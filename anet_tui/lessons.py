@@ -3,7 +3,9 @@
 A lesson is a plain ``.py`` file cut into cells by ``# %%`` lines. ``# %% [markdown]`` cells are
 narration (``# ``-prefixed comment lines); the other cells are code. A ``%`` command in a code
 cell stands on a line of its own, either bare (``%step``) or commented the way jupytext writes
-magics (``# %step``), which keeps the file valid Python. No UI here: the app and the plain REPL
+magics (``# %step``), which keeps the file valid Python. ``%save`` writes each Python entry
+as a ``# %% lines=N`` cell: exactly those N lines, so nothing in them (``%s`` or ``# %%`` in a
+string) is read as a command or a cell break. No UI here: the app and the plain REPL
 show the narration and run each entry through ``Commands.execute``.
 
     lesson = load("02")                   # a shipped lesson, or a path
@@ -17,8 +19,10 @@ show the narration and run each entry through ``Commands.execute``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import stat
 import tempfile
 import warnings
 from collections.abc import Callable, Collection, Iterable
@@ -29,14 +33,17 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Literal, NamedTuple, TypeVar
 
+from anet_tui import files
+
 CellKind = Literal["code", "markdown"]
+Whole = Literal["python", "command"]
 
 _MARKER = re.compile(r"^# %%(?:[ \t](?P<rest>.*))?$")
 _CELL_TYPE = re.compile(r"\[(?P<type>[A-Za-z]+)\]")
 _BARE_COMMAND = re.compile(r"^%(?P<name>[A-Za-z_]\w*)(?:[ \t].*)?$")
 _COMMENTED_COMMAND = re.compile(r"^# (?P<command>%(?P<name>[A-Za-z_]\w*)(?:[ \t].*)?)$")
 _NARRATION_TYPES = {"markdown", "md", "raw"}
-_BINARY_PROBE = 8192
+_LINES = re.compile(r"(?:^|[ \t])lines=(?P<count>\d{1,9})(?=[ \t]|$)")
 
 
 class LessonError(Exception):
@@ -64,6 +71,7 @@ class LessonCell:
     start: int
     end: int
     body_line: int  # file line of the first line of ``source``
+    whole: Whole | None = None  # a ``lines=N`` cell: one entry, exactly as written
 
     def entries(self, commands: Collection[str] | None = None) -> list[Entry]:
         """The code cell cut into Python blocks and ``%`` command lines, in order.
@@ -75,6 +83,8 @@ class LessonCell:
         """
         if self.kind != "code":
             return []
+        if self.whole is not None:
+            return [Entry(self.source, self.body_line, self.whole == "command")]
         entries: list[Entry] = []
         block: list[str] = []
         block_line = self.body_line
@@ -137,29 +147,71 @@ def _command(line: str, commands: Collection[str] | None) -> str | None:
 # ---- parsing ---------------------------------------------------------------------------------
 
 
+def _split(text: str) -> list[str]:
+    """The lines of ``text`` as Python reads source: ``\r\n``, ``\r`` and ``\n`` end lines (a
+    form feed or U+2028 inside a string does not, unlike ``str.splitlines``)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
 def is_lesson(text: str) -> bool:
     """Whether ``text`` is cut into cells by ``# %%`` lines (what makes a file a lesson)."""
-    return any(_MARKER.match(line) for line in text.splitlines())
+    return any(_MARKER.match(line) for line in _split(text))
 
 
 def parse(text: str) -> list[LessonCell]:
     """The cells of a percent-format text. Lines before the first ``# %%`` form a first cell
     (narration when they are only comments, code otherwise), less a jupytext ``# ---`` header;
     empty cells are dropped. Nothing is compiled here: a syntax error belongs to its cell (see
-    ``LessonCell.syntax_error``)."""
-    lines = text.splitlines()
-    # (kind or None for "decide from the body", title, marker line, index of the first body line)
-    raw: list[tuple[CellKind | None, str, int, int]] = []
+    ``LessonCell.syntax_error``).
+
+    A marker with ``lines=N`` (what ``%save`` writes: ``# %% lines=3``) starts a cell of exactly
+    the next N lines, taken as they are: one Python entry, or with ``[command]`` one ``%``
+    command written as comment lines. Nothing in those lines can start a cell or be read as a
+    command. Lines after them, before the next marker, form a cell of their own."""
+    lines = _split(text)
+    # (kind or None for "decide from the body", title, exact or None, marker line, first body
+    # index, end index)
+    raw: list[tuple[CellKind | None, str, Whole | None, int, int, int]] = []
+    open_cell: tuple[CellKind | None, str, int, int] | None = None
     if lines and not _MARKER.match(lines[0]):
-        raw.append((None, "", 1, _header_end(lines)))
-    for i, line in enumerate(lines):
-        m = _MARKER.match(line)
-        if m is not None:
-            raw.append((*_header(m.group("rest") or ""), i + 1, i + 1))
+        open_cell = (None, "", 1, _header_end(lines))
+    i = 0
+    while i < len(lines):
+        m = _MARKER.match(lines[i])
+        if m is None:
+            i += 1
+            continue
+        if open_cell is not None:
+            raw.append((open_cell[0], open_cell[1], None, open_cell[2], open_cell[3], i))
+        kind, title, whole, count = _header(m.group("rest") or "")
+        if count is None:
+            open_cell = (kind, title, i + 1, i + 1)
+            i += 1
+            continue
+        stop = min(i + 1 + count, len(lines))
+        raw.append((kind, title, whole, i + 1, i + 1, stop))
+        open_cell = (None, "", stop + 1, stop)  # anything after the N lines: a cell of its own
+        i = stop
+    if open_cell is not None:
+        raw.append((open_cell[0], open_cell[1], None, open_cell[2], open_cell[3], len(lines)))
     cells: list[LessonCell] = []
-    for j, (kind, title, start, first) in enumerate(raw):
-        stop = raw[j + 1][2] - 1 if j + 1 < len(raw) else len(lines)
+    for kind, title, whole, start, first, stop in raw:
         body = lines[first:stop]
+        if whole is not None:
+            if not body:
+                continue
+            if whole == "command":
+                source = "\n".join(_uncomment(line) for line in body)
+            else:
+                source = "\n".join(body)
+            end = first + len(body)
+            cells.append(
+                LessonCell(len(cells) + 1, "code", source, title, start, end, first + 1, whole)
+            )
+            continue
         lead = 0
         while lead < len(body) and not body[lead].strip():
             lead += 1
@@ -193,13 +245,23 @@ def _header_end(lines: list[str]) -> int:
     return 0
 
 
-def _header(rest: str) -> tuple[CellKind, str]:
-    """``Title [markdown] key="value"`` → (kind, title); metadata is ignored."""
+def _header(rest: str) -> tuple[CellKind, str, Whole | None, int | None]:
+    """``Title [markdown] key=value`` → (kind, title, exact, N): ``lines=N`` makes the cell
+    exactly N lines, one entry (``[command]``: a command); other metadata is ignored."""
+    count = None
+    m = _LINES.search(rest)
+    if m is not None:
+        count = int(m.group("count"))
+        rest = rest[: m.start()] + rest[m.end() :]
     m = _CELL_TYPE.search(rest)
     if m is None:
-        return "code", rest.strip()
-    kind: CellKind = "markdown" if m.group("type").lower() in _NARRATION_TYPES else "code"
-    return kind, rest[: m.start()].strip()
+        return "code", rest.strip(), None if count is None else "python", count
+    cell_type = m.group("type").lower()
+    title = rest[: m.start()].strip()
+    if cell_type in _NARRATION_TYPES:
+        return "markdown", title, None, None
+    whole: Whole = "command" if cell_type == "command" else "python"
+    return "code", title, None if count is None else whole, count
 
 
 def _uncomment(line: str) -> str:
@@ -220,27 +282,16 @@ def _heading(text: str) -> str:
 
 def read_text(path: Path | Traversable) -> str:
     """The UTF-8 text of a file, or a LessonError saying plainly why it cannot be read
-    (missing, a directory, unreadable, binary, not UTF-8)."""
+    (missing, a directory, a FIFO or device, over 1 MB, unreadable, binary, not UTF-8)."""
     name = str(path)
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise LessonError(f"cannot open lesson {name}: no such file") from None
-    except IsADirectoryError:
-        raise LessonError(f"cannot open lesson {name}: it is a directory") from None
+        # A file the user named: regular files only, size-limited. Else a shipped resource.
+        data = files.read_bytes(path) if isinstance(path, Path) else path.read_bytes()
+        return files.decode_text(data)
+    except files.FileProblem as e:
+        raise LessonError(f"cannot open lesson {name}: {e}") from None
     except OSError as e:
         raise LessonError(f"cannot open lesson {name}: {e.strerror or e}") from None
-    if b"\0" in data[:_BINARY_PROBE]:
-        raise LessonError(f"cannot open lesson {name}: it is a binary file, not Python source")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise LessonError(
-            f"cannot open lesson {name}: it is not UTF-8 text "
-            f"(byte 0x{data[e.start]:02x} on line {line}); save it as UTF-8"
-        ) from None
-    return text
 
 
 # ---- the lesson and its cursor -----------------------------------------------------------------
@@ -418,25 +469,43 @@ def run_cell(
 
 
 def to_script(sources: Iterable[str], note: str | None = None) -> str:
-    """Sources run in a session as a percent-format lesson that replays them: each Python
-    source a ``# %%`` cell, consecutive ``%`` commands one cell of ``# %command`` lines (valid
-    Python, and commands again when anet-tui runs the file). ``note`` heads it as narration."""
+    """Sources run in a session as a percent-format lesson that replays them, entry for entry.
+
+    Each Python source is a ``# %% lines=N`` cell: exactly its N lines, so a line inside it that
+    looks like a cell break or a command (``# %%``, ``%s x`` in a string) stays Python.
+    Consecutive one-line ``%`` commands share a ``# %%`` cell of ``# %command`` lines; a command
+    of several lines is a ``# %% [command] lines=N`` cell of comment lines. The file is valid
+    Python and commands are commands again when anet-tui runs it. ``note`` heads it as
+    narration."""
     if note is None:
         stamp = datetime.now().strftime("%Y-%m-%d %H:%M")
-        note = f"anet-tui session saved {stamp}: replay it with `anet-tui FILE`"
+        note = (
+            f"anet-tui session saved {stamp}: replay it with `anet-tui FILE`\n"
+            "(a `# %% lines=N` cell is exactly the N lines that ran: edit one, change its N)"
+        )
     out = ["# %% [markdown]\n" + "".join(_comment(line) for line in note.split("\n"))]
     commands: list[str] = []
     for source in sources:
-        source = source.strip("\n")
-        if not source.strip():
+        lines = _split(source)
+        while lines and not lines[0].strip():
+            lines.pop(0)
+        while lines and not lines[-1].strip():
+            lines.pop()
+        if not lines:
             continue
-        if source.lstrip().startswith("%") and "\n" not in source:
-            commands.append(f"# {source.strip()}\n")
-            continue
+        if lines[0].lstrip().startswith("%"):  # a command (what Commands.execute runs as one)
+            lines = _split("\n".join(lines).strip())
+            if len(lines) == 1:
+                commands.append(f"# {lines[0]}\n")
+                continue
         if commands:
             out.append("# %%\n" + "".join(commands))
             commands = []
-        out.append(f"# %%\n{source.rstrip()}\n")
+        if lines[0].lstrip().startswith("%"):
+            body = "".join(f"# {line}\n" if line else "#\n" for line in lines)
+            out.append(f"# %% [command] lines={len(lines)}\n{body}")
+        else:
+            out.append(f"# %% lines={len(lines)}\n" + "".join(f"{line}\n" for line in lines))
     if commands:
         out.append("# %%\n" + "".join(commands))
     return "\n".join(out)
@@ -449,27 +518,85 @@ def _comment(line: str) -> str:
 def save_script(
     path: str | Path, sources: Iterable[str], *, force: bool = False, note: str | None = None
 ) -> Path:
-    """Write ``to_script(sources)`` to ``path``; an existing file is replaced only with
-    ``force``. Written to a temporary file first, so a failed save never leaves half a file."""
+    """Write ``to_script(sources)`` to ``path``, a regular file: an existing one is replaced
+    only with ``force`` and keeps its mode (and owner, where allowed). Links (even dangling),
+    devices, FIFOs, sockets and directories are refused, forced or not.
+
+    A new file is created with ``O_EXCL|O_NOFOLLOW`` (nothing that appears there meanwhile is
+    written through) and removed if writing fails. An existing one is replaced through a
+    temporary file in the same folder, given its mode, then renamed over it once checked again:
+    a failed save (a full disk) never leaves half of it, and a link or device put there
+    meanwhile is not replaced."""
     path = Path(path).expanduser()
-    if path.is_dir():
-        raise LessonError(f"cannot save to {path}: it is a directory")
-    if path.exists() and not force:
-        raise LessonError(f"{path} exists: it is replaced only when forced (%save FILE -f)")
-    text = to_script(sources, note)
-    directory = path.parent
+    data = to_script(sources, note).encode("utf-8", "replace")
+    before = _existing(path)
+    if before is not None and not force:
+        raise LessonError(_EXISTS.format(path=path))
     try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+        if before is None:
+            _write_new(path, data)
+        else:
+            _replace(path, data, before)
+    except FileExistsError:
+        raise LessonError(_EXISTS.format(path=path)) from None
     except OSError as e:
-        raise LessonError(f"cannot save to {path}: {e.strerror or e}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
         raise LessonError(f"cannot save to {path}: {e.strerror or e}") from None
     return path
+
+
+_EXISTS = "{path} exists: it is replaced only when forced (%save FILE -f)"
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(path, flags, 0o666)  # the umask decides the mode, as for any new file
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise
+
+
+def _replace(path: Path, data: bytes, before: os.stat_result) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(fd, stat.S_IMODE(before.st_mode))
+            if (before.st_uid, before.st_gid) != (os.geteuid(), os.getegid()):
+                with contextlib.suppress(OSError):  # keeps the owner where allowed (root)
+                    os.fchown(fd, before.st_uid, before.st_gid)
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        now = _existing(path)
+        if now is None or (now.st_dev, now.st_ino) != (before.st_dev, before.st_ino):
+            raise LessonError(f"cannot save to {path}: it changed while saving; try again")
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def _existing(path: Path) -> os.stat_result | None:
+    """``lstat(path)`` when it is a regular file, None when nothing is there; LessonError for
+    anything else (a link, dangling or not, a device, FIFO, socket or directory)."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise LessonError(f"cannot save to {path}: {e.strerror or e}") from None
+    if stat.S_ISREG(info.st_mode):
+        return info
+    if stat.S_ISLNK(info.st_mode):
+        why = "it is a symbolic link; %save writes only regular files (save to the file it names)"
+    elif stat.S_ISDIR(info.st_mode):
+        why = "it is a directory"
+    else:
+        why = f"it is {files.kind_of(info.st_mode)}; %save writes only regular files"
+    raise LessonError(f"cannot save to {path}: {why}")
 
 
 __all__ = [

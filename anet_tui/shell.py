@@ -30,6 +30,7 @@ import threading
 import time
 import traceback
 import warnings
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,7 @@ import numpy as np
 import anet
 import anet.ops
 from anet.tensor import Context, Function, Tensor, no_grad, register
+from anet_tui import files
 
 Status = Literal["ok", "error", "interrupted", "exit"]
 
@@ -399,7 +401,8 @@ class _NoInput:
 
 class _Router:
     """Stands in for a ``sys`` stream during a run: the worker thread gets its captured stream,
-    every other thread (the front-end's) the stream that was there before."""
+    so do threads the user's code started (after the run: the shell's late output), and every
+    other thread (the front-end's) the stream that was there before."""
 
     def __init__(self, shell: Shell, name: str, fallback: Any) -> None:
         self._shell = shell
@@ -408,13 +411,17 @@ class _Router:
 
     def _target(self) -> Any:
         streams = self._shell._streams_for(threading.get_ident())
-        return self._fallback if streams is None else streams[self._name]
+        if streams is not None:
+            return streams[self._name]
+        other = self._shell._user_thread_stream(self._name)
+        return self._fallback if other is None else other
 
     def write(self, s: str) -> int:
         current = self._shell._worker_streams  # _target(), inlined: this is print()'s path
         if current is not None and current[0] == threading.get_ident():
             return current[1][self._name].write(s)
-        target = self._fallback
+        other = self._shell._user_thread_stream(self._name)
+        target = self._fallback if other is None else other
         return 0 if target is None else target.write(s)
 
     def flush(self) -> None:
@@ -577,12 +584,28 @@ class Shell:
         self._interrupt_requested = False
         self._worker_streams: tuple[int, dict[str, Any]] | None = None
         self._context = contextvars.copy_context()  # numpy errstate etc. persist across runs
+        self._routers: dict[str, _Router] = {}  # installed by this shell and still in sys
+        # Threads the user's code started: what they print is output too, even after the run.
+        self._user_threads: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+        self._threads_lock = threading.Lock()
+        self._before: set[threading.Thread] | None = None  # threads alive when the run began
+        self._late: dict[str, Any] | None = None  # user threads' streams between runs
 
     # ---- state -------------------------------------------------------------------------------
     @property
     def running(self) -> bool:
         """True while code is running on the worker thread."""
         return self._thread is not None
+
+    def stack(self) -> traceback.StackSummary:
+        """Where the running code is now: its frames, outermost first, without the shell's own
+        (empty when nothing runs). Cheap: no tracing, one look at the worker's frame."""
+        thread = self._thread
+        frame = None if thread is None else sys._current_frames().get(thread.ident or -1)
+        if frame is None:
+            return traceback.StackSummary()
+        frames = traceback.extract_stack(frame)
+        return traceback.StackSummary.from_list([f for f in frames if f.filename != __file__])
 
     def next_filename(self) -> str:
         """The filename the next cell will run under (``<repl-N>``)."""
@@ -625,9 +648,9 @@ class Shell:
         does. A missing, unreadable or binary file is an error result, not an exception."""
         path = Path(path)
         try:
-            data = path.read_bytes()
-        except OSError as e:
-            return _cannot_run(path, e.strerror or str(e))
+            data = files.read_bytes(path)  # a regular file of at most 1 MB: a FIFO never blocks
+        except files.FileProblem as e:
+            return _cannot_run(path, str(e))
         if b"\0" in data:
             return _cannot_run(path, "it is a binary file, not Python source")
         try:
@@ -812,7 +835,8 @@ class Shell:
         result. Runs on the worker thread."""
         streams = {"stdout": _CapturedStream(capture), "stderr": _CapturedStream(capture)}
         streams["stdin"] = _NoInput()
-        installed = self._install_routers()
+        self._install_routers()
+        self._before = set(threading.enumerate())
         self._worker_streams = (threading.get_ident(), streams)
         try:
             try:
@@ -838,7 +862,7 @@ class Shell:
             result = RunResult("error", error=self._traceback(e))
         finally:
             self._worker_streams = None
-            self._uninstall_routers(installed)
+            self._after_run(capture)
         return result
 
     def _echo(self, value: Any) -> Any:
@@ -864,20 +888,54 @@ class Shell:
             except KeyboardInterrupt:
                 continue
 
-    def _install_routers(self) -> dict[str, Any]:
-        installed = {}
+    def _install_routers(self) -> None:
         for name in ("stdout", "stderr", "stdin"):
             current = getattr(sys, name)
-            if not isinstance(current, _Router):
+            if current is not self._routers.get(name):  # (another shell's router: wrapped)
                 router = _Router(self, name, current)
                 setattr(sys, name, router)
-                installed[name] = router
-        return installed
+                self._routers[name] = router
 
-    def _uninstall_routers(self, installed: dict[str, Any]) -> None:
-        for name, router in installed.items():
+    def _uninstall_routers(self) -> None:
+        for name, router in self._routers.items():
             if getattr(sys, name) is router:  # user code may have replaced it on purpose
                 setattr(sys, name, router._fallback)
+        self._routers.clear()
+
+    def _user_thread_stream(self, name: str) -> Any:
+        """The stream ``sys.<name>`` is for the calling thread when the user's code started it
+        (the run's capture while it runs, then the late output's); None for any other thread."""
+        thread = threading.current_thread()
+        with self._threads_lock:
+            if thread not in self._user_threads:
+                before = self._before
+                if before is None or thread in before:
+                    return None
+                self._user_threads.add(thread)  # started by the code now running
+        current = self._worker_streams
+        streams = current[1] if current is not None else self._late
+        return None if streams is None else streams[name]
+
+    def _after_run(self, capture: _Capture) -> None:
+        """Note the threads the run started; while any is alive the routers stay, and what
+        they print goes, inert and capped, to the run's ``on_output`` (else to the stream that
+        was there before, made inert): never raw, never dropped unseen."""
+        with self._threads_lock:
+            before, self._before = self._before or set(), None
+            started = set(threading.enumerate()) - before - {threading.current_thread()}
+            self._user_threads.update(started)
+            alive = any(t.is_alive() for t in self._user_threads)
+        if not alive:
+            self._late = None
+            self._uninstall_routers()
+            return
+        fallback = self._routers["stdout"]._fallback if "stdout" in self._routers else None
+        late = _Capture(capture.on_output or _writer(fallback), *self.limits)
+        self._late = {
+            "stdout": _CapturedStream(late),
+            "stderr": _CapturedStream(late),
+            "stdin": _NoInput(),
+        }
 
     def _traceback(self, exc: BaseException) -> str:
         """The traceback without the shell's own frames: it starts at the user's code."""
@@ -890,6 +948,18 @@ class Shell:
         if isinstance(exc, KeyboardInterrupt) and not exc.__traceback__:
             text = "KeyboardInterrupt\n"
         return cap(inert(text), max_chars=20_000, max_lines=200)
+
+
+def _writer(stream: Any) -> Callable[[str], None] | None:
+    """``stream.write`` then flush, for late output when a run had no ``on_output``."""
+    if stream is None:
+        return None
+
+    def write(text: str) -> None:
+        stream.write(text)
+        stream.flush()
+
+    return write
 
 
 def _cannot_run(path: Path, reason: str) -> RunResult:

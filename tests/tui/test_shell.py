@@ -324,7 +324,7 @@ def test_run_file_sets_file_and_reports_bad_files(shell: Shell, tmp_path: Path) 
     binary = tmp_path / "b.py"
     binary.write_bytes(b"\x00\x01\x02")
     assert "binary" in shell.run_file(binary).error
-    assert "No such file" in shell.run_file(tmp_path / "missing.py").error
+    assert "no such file" in shell.run_file(tmp_path / "missing.py").error
 
 
 def test_completion_of_names_and_attributes(shell: Shell) -> None:
@@ -407,3 +407,69 @@ def test_history_file_is_private(tmp_path: Path) -> None:
     path = tmp_path / "history"
     HistoryFile(path).append("secret = 1")
     assert os.stat(path).st_mode & 0o077 == 0
+
+
+# ---- output from threads the user started (issue #11, round 2) --------------------------------
+
+LATE_PRINTER = textwrap.dedent(
+    """\
+    import threading, time
+    go = threading.Event()
+
+    def later():
+        go.wait(10)
+        print("late \\x1b[2J" + "x" * 5000)
+
+    threading.Thread(target=later, daemon=True).start()
+    """
+)
+
+
+def test_a_thread_printing_after_its_cell_ended_is_shown_inert_and_capped(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    shell = Shell()
+    got: list[str] = []
+    assert shell.run(LATE_PRINTER, on_output=got.append).ok
+    shell.namespace["go"].set()  # the cell has ended: now the thread prints
+    deadline = time.monotonic() + 10
+    while "late" not in "".join(got) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    late = "".join(got)
+    assert "late \\x1b[2J" in late and "\x1b" not in late  # shown, inert
+    assert "more characters on this line" in late  # capped like any output
+    raw = capfd.readouterr()
+    assert "late" not in raw.out and "late" not in raw.err  # never raw on the terminal
+    assert shell.run("print('next cell')", on_output=got.append).output == "next cell\n"
+
+
+def test_a_thread_printing_while_its_cell_runs_is_part_of_the_output(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    shell = Shell()
+    source = (
+        "import threading\n"
+        "t = threading.Thread(target=lambda: print('from a thread \\x07'))\n"
+        "t.start(); t.join()\n"
+    )
+    result = shell.run(source)
+    assert result.output == "from a thread \\x07\n"
+    assert "from a thread" not in capfd.readouterr().out
+
+
+def test_the_plain_repl_shows_a_late_thread_s_output_inert() -> None:
+    import io
+
+    from anet_tui.commands import Commands
+    from anet_tui.plain import PlainRepl
+
+    out = io.StringIO()
+    shell = Shell()
+    repl = PlainRepl(shell, Commands(shell), out=out)
+    assert repl.run_text(LATE_PRINTER) == 0
+    shell.namespace["go"].set()
+    deadline = time.monotonic() + 10
+    printed = "late \\x1b[2Jxxxxx"  # (the echoed source holds the words, not the x's)
+    while printed not in out.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert printed in out.getvalue() and "\x1b[2J" not in out.getvalue()
