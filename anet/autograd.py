@@ -239,13 +239,13 @@ def _unaliased(raw: Any, arrays: list[Any]) -> Any:
     if type(raw) is not tuple and type(raw) is not list:
         return raw
     grads = list(raw)
-    seen: list[np.ndarray] = []
+    seen = {id(a) for a in inputs}  # ids, not scans: a node may have 20,000 parents
     for i, g in enumerate(grads):
         if type(g) is np.ndarray:
-            if any(g is a for a in inputs) or any(g is s for s in seen):
+            if id(g) in seen:
                 grads[i] = g.copy()
             else:
-                seen.append(g)
+                seen.add(id(g))
     return type(raw)(grads)
 
 

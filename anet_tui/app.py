@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any, ClassVar
 
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.driver import Driver
 from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -29,6 +31,7 @@ from anet_tui.widgets.transcript import Transcript
 MIN_WIDTH, MIN_HEIGHT = 50, 15  # below this: one sentence instead of panes
 NARROW = 80  # below this width, graph and detail share one place
 SHORT = 22  # below this height, a smaller REPL pane
+MAX_RESULT_LINES = 200  # of one command's result, in the transcript (20,000 flags: one each)
 
 # What an unavailable key waits for (the help screen says it).
 NEEDS = {
@@ -309,8 +312,12 @@ class AnetApp(App[int]):
         transcript = self.transcript
         transcript.flush()
         if isinstance(outcome, CommandResult):
-            for line in outcome.lines:
+            lines = outcome.lines
+            for line in lines[:MAX_RESULT_LINES]:
                 self.show_line(line.text, line.kind)
+            if len(lines) > MAX_RESULT_LINES:
+                left = len(lines) - MAX_RESULT_LINES
+                self.show_line(f"… {left:,} more lines not shown (%flags lists flags)", "info")
             node = outcome.node
             if node is not None and (outcome.name in ("show", "check") or node.flags):
                 self._focus = node.id
@@ -410,6 +417,19 @@ class AnetApp(App[int]):
         """``F10`` rather than ``f10``: as keyboards print it."""
         display = super().get_key_display(binding)
         return display.upper() if display[:1] == "f" and display[1:].isdigit() else display
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for this platform; on Linux and macOS, :class:`AppDriver` (bad
+        input bytes become ``�``; ``os._exit`` in user code restores the terminal first)."""
+        driver = super().get_driver_class()
+        if sys.platform != "win32":
+            from textual.drivers.linux_driver import LinuxDriver
+
+            from anet_tui.driver import AppDriver
+
+            if driver is LinuxDriver:  # not one chosen with TEXTUAL_DRIVER
+                return AppDriver
+        return driver
 
     def get_default_screen(self) -> Screen:
         return MainScreen(id="_default")

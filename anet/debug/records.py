@@ -92,6 +92,8 @@ class NodeRecord:
     """
 
     __slots__ = (
+        "_parents",
+        "_returned",
         "_saved",
         "check",
         "flags",
@@ -115,6 +117,9 @@ class NodeRecord:
         self.grads: Sequence[np.ndarray | None] | None = None  # the usable grads, one per parent
         self.check: CheckResult | None = None  # the latest numerical check
         self._saved: tuple[Summary, ...] | None = None
+        self._parents: tuple[ParentInfo, ...] | None = None
+        # ``returned`` and the (raw, grads, flags) it was computed from: kept until one changes.
+        self._returned: tuple[Any, Any, Any, tuple[GradInfo, ...] | None] | None = None
 
     # ---- what it is ----------------------------------------------------------------------
     @property
@@ -152,12 +157,22 @@ class NodeRecord:
 
     @property
     def parents(self) -> tuple[ParentInfo, ...]:
-        return tuple(
-            ParentInfo(
-                i, p.id, p.op, label(p), p.data.shape, p.data.dtype, p.requires_grad, p._ctx is None
+        """One entry per parent (computed once: a node may have 20,000 parents)."""
+        if self._parents is None:
+            self._parents = tuple(
+                ParentInfo(
+                    i,
+                    p.id,
+                    p.op,
+                    label(p),
+                    p.data.shape,
+                    p.data.dtype,
+                    p.requires_grad,
+                    p._ctx is None,
+                )
+                for i, p in enumerate(self.tensor._ctx.parents)
             )
-            for i, p in enumerate(self.tensor._ctx.parents)
-        )
+        return self._parents
 
     @property
     def kwargs(self) -> dict[str, Any]:
@@ -189,18 +204,35 @@ class NodeRecord:
 
     @property
     def returned(self) -> tuple[GradInfo, ...] | None:
-        """One entry per parent once it has run (None before, or when backward raised)."""
-        if self.raw is None and self.grads is None:
-            return None
-        raw = self.raw
-        items = list(raw) if isinstance(raw, (tuple, list)) else [raw]
-        out = []
-        for i, p in enumerate(self.tensor._ctx.parents):
-            value = items[i] if i < len(items) else None
-            kinds = tuple(f.kind for f in self.flags if f.index == i and f.kind != "vjp")
-            summary = None if value is None else Summary(value)
-            out.append(GradInfo(i, p.id, summary, p.data.shape, p.data.dtype, kinds))
-        return tuple(out)
+        """One entry per parent once it has run (None before, or when backward raised).
+
+        Computed once per run (and again when a flag is raised), in one pass over the parents
+        and one over the flags: views ask for it once per row.
+        """
+        raw, grads, flags = self.raw, self.grads, self.flags
+        kept = self._returned
+        if kept is not None and kept[0] is raw and kept[1] is grads and kept[2] is flags:
+            return kept[3]
+        out: tuple[GradInfo, ...] | None = None
+        if raw is not None or grads is not None:
+            items = list(raw) if isinstance(raw, (tuple, list)) else [raw]
+            kinds: dict[int | None, list[str]] = {}
+            for f in flags:
+                if f.kind != "vjp":
+                    kinds.setdefault(f.index, []).append(f.kind)
+            out = tuple(
+                GradInfo(
+                    i,
+                    p.id,
+                    None if i >= len(items) or items[i] is None else Summary(items[i]),
+                    p.data.shape,
+                    p.data.dtype,
+                    tuple(kinds.get(i, ())),
+                )
+                for i, p in enumerate(self.tensor._ctx.parents)
+            )
+        self._returned = (raw, grads, flags, out)
+        return out
 
     def __repr__(self) -> str:
         flags = "".join(f" ✗{f.kind}" for f in self.flags)

@@ -12,7 +12,19 @@ from typing import Any
 
 import numpy as np
 
-from anet.debug.records import CURRENT, DONE, ERROR, PENDING, UNREACHED, Graph, NodeRecord, Record
+from anet.debug.checks import Flag
+from anet.debug.records import (
+    CURRENT,
+    DONE,
+    ERROR,
+    PENDING,
+    UNREACHED,
+    GradInfo,
+    Graph,
+    NodeRecord,
+    ParentInfo,
+    Record,
+)
 from anet.debug.session import BackwardSession, Stop
 from anet.tensor import Tensor
 
@@ -36,6 +48,38 @@ _LINES = {
     False: ("├─ ", "└─ ", "│  ", "   ", "↑", "✗", "…"),
     True: ("|- ", "`- ", "|  ", "   ", "^", "x", "..."),
 }
+
+
+LIST_LIMIT = 100  # parents and grads a node's detail lists (a node may have 20,000)
+FLAG_LIMIT = 20  # flags it lists
+
+
+def more_line(left: int, what: str, ascii: bool = False) -> str:
+    """``… 19,900 more parents`` (what a capped list says it left out)."""
+    return f"{'...' if ascii else '…'} {left:,} more {what}"
+
+
+def listed_parents(rec: NodeRecord) -> tuple[tuple[ParentInfo, ...], int]:
+    """The parents a detail lists, and how many it leaves out."""
+    parents = rec.parents
+    return parents[:LIST_LIMIT], max(0, len(parents) - LIST_LIMIT)
+
+
+def listed_grads(returned: tuple[GradInfo, ...]) -> tuple[list[GradInfo], int]:
+    """The grads a detail lists: the first ``LIST_LIMIT``, then up to as many flagged ones from
+    the rest (a flag is what one looks for); and how many it leaves out."""
+    shown = list(returned[:LIST_LIMIT])
+    for info in returned[LIST_LIMIT:]:
+        if len(shown) >= 2 * LIST_LIMIT:
+            break
+        if info.flags:
+            shown.append(info)
+    return shown, len(returned) - len(shown)
+
+
+def listed_flags(rec: NodeRecord) -> tuple[tuple[Flag, ...], int]:
+    """The flags a detail lists, and how many it leaves out."""
+    return rec.flags[:FLAG_LIMIT], max(0, len(rec.flags) - FLAG_LIMIT)
 
 
 def graph_of(source: Source) -> Graph:
@@ -292,8 +336,11 @@ def detail(source: Source, key: int | str | Tensor, ascii: bool = False) -> str:
     if rec.kwargs:
         lines.append("  kwargs  " + ", ".join(f"{k}={_short(v)}" for k, v in rec.kwargs.items()))
     lines.append("  parents")
-    for p in rec.parents:
+    parents, left = listed_parents(rec)
+    for p in parents:
         lines.append(f"    {p.index}: {p.label} {p.shape} {p.dtype}")
+    if left:
+        lines.append("    " + more_line(left, "parents", ascii))
     saved = rec.saved
     lines.append("  saved_tensors" + ("  —" if not saved else ""))
     for i, s in enumerate(saved):
@@ -303,7 +350,8 @@ def detail(source: Source, key: int | str | Tensor, ascii: bool = False) -> str:
     returned = rec.returned
     if returned is not None:
         lines.append("  returned")
-        for r in returned:
+        grads, left = listed_grads(returned)
+        for r in grads:
             got = (
                 "None"
                 if r.value is None
@@ -314,10 +362,15 @@ def detail(source: Source, key: int | str | Tensor, ascii: bool = False) -> str:
                 f"    parent {r.index} (#{r.parent}): {got}  expected {r.expected_shape} "
                 f"{r.expected_dtype}{bad}"
             )
-    for f in rec.flags:
+        if left:
+            lines.append("    " + more_line(left, "grads", ascii))
+    flags, left = listed_flags(rec)
+    for f in flags:
         lines.append(f"  {cross} {f.kind}: {f.message}")
         if f.traceback:
             lines += ["    " + t for t in f.traceback.rstrip().splitlines()]
+    if left:
+        lines.append("  " + more_line(left, "flags (%flags lists them)", ascii))
     if rec.check is not None and rec.check.flag is None:
         lines.append(f"  check: {rec.check.message}")
     source = rec.source

@@ -14,7 +14,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from anet.debug.records import Graph, LeafRecord, NodeRecord
-from anet.debug.render import marks
+from anet.debug.render import listed_flags, listed_grads, listed_parents, marks, more_line
 from anet.debug.session import BackwardSession
 from anet.debug.summary import Summary
 from anet_tui.widgets.graph_tree import marker_style
@@ -64,8 +64,11 @@ def node_lines(rec: NodeRecord, walking: bool, stats: Stats) -> list[RenderableT
         kwargs = ", ".join(f"{k}={v!r:.40}" for k, v in rec.kwargs.items())
         lines.append(Text.assemble(("kwargs", "bold"), f"  {kwargs}"))
     lines.append(Text("parents", style="bold"))
-    for p in rec.parents:
+    parents, left = listed_parents(rec)
+    for p in parents:
         lines.append(Text(f"  {p.index}: {p.label} {p.shape} {p.dtype}"))
+    if left:
+        lines.append(Text("  " + more_line(left, "parents"), style="dim"))
     saved = rec.saved
     if not saved:
         lines.append(Text.assemble(("saved_tensors", "bold"), "  —"))
@@ -77,7 +80,8 @@ def node_lines(rec: NodeRecord, walking: bool, stats: Stats) -> list[RenderableT
     returned = rec.returned
     if returned is not None:
         lines.append(Text("returned", style="bold"))
-        for r in returned:
+        grads, left = listed_grads(returned)
+        for r in grads:
             if r.value is None:
                 got = "None"
             elif r.value.is_array:
@@ -90,10 +94,15 @@ def node_lines(rec: NodeRecord, walking: bool, stats: Stats) -> list[RenderableT
             else:
                 line.append("  ✓", "green")
             lines.append(line)
-    for f in rec.flags:
+        if left:
+            lines.append(Text("  " + more_line(left, "grads"), style="dim"))
+    flags, left = listed_flags(rec)
+    for f in flags:
         lines.append(Text.assemble((f"✗ {f.kind}", "bold red"), f"  {f.message}"))
         if f.traceback:
             lines.append(Text(f.traceback.rstrip(), style="red"))
+    if left:
+        lines.append(Text(more_line(left, "flags (%flags lists them)"), style="dim"))
     if rec.check is not None and rec.check.flag is None:
         ok = {True: "✓", False: "✗", None: "?"}[rec.check.ok]
         lines.append(Text(f"{ok} check: {rec.check.message}"))

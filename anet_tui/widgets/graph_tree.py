@@ -3,7 +3,9 @@
 Every node appears once, at its first place in a depth-first walk from the root (parents in
 order); later uses are ``↑ #id`` back-references that jump to it. The view never nests deeper than
 ``MAX_DEPTH``: a deeper node re-roots the view at one of its ancestors (an ``↑`` row at the top
-leads back up), so a 10,000-node chain opens and steps as fast as a small graph.
+leads back up), so a 10,000-node chain opens and steps as fast as a small graph. A node's
+parents are shown ``PAGE`` at a time (a ``… N more parents`` row adds the next page), so a node
+with 20,000 parents opens as fast as one with two.
 """
 
 from __future__ import annotations
@@ -18,19 +20,20 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from anet.debug.records import CURRENT, Graph, LeafRecord, NodeRecord
+from anet.debug.records import CURRENT, GradInfo, Graph, LeafRecord, NodeRecord
 from anet.debug.render import marks
 from anet.debug.session import BackwardSession
 
 MAX_DEPTH = 12  # deepest nesting shown before the view re-roots
 OPEN_LEVELS, OPEN_ROWS = 3, 20  # a new graph opens this many levels, while rows stay this few
+PAGE = 100  # parent rows (and their grad rows) added under a node at a time
 
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """What a tree row shows: ``kind`` is node, leaf, ref, saved, grad, up or hint; ``id`` the
-    node it is about (for saved/grad rows, the node that owns them); ``index`` a grad row's parent
-    index."""
+    """What a tree row shows: ``kind`` is node, leaf, ref, saved, grad, more, up or hint; ``id``
+    the node it is about (for saved/grad/more rows, the node that owns them); ``index`` a grad
+    row's parent index, or the first parent a more row stands for."""
 
     kind: str
     id: int
@@ -74,9 +77,8 @@ def node_label(rec: NodeRecord | LeafRecord, walking: bool) -> Text:
     return text
 
 
-def grad_label(rec: NodeRecord, index: int) -> Text:
+def grad_label(info: GradInfo) -> Text:
     """What a node's backward returned for one parent: ``→#1 got (3,2) expected (2,3) ✗ shape``."""
-    info = rec.returned[index]  # type: ignore[index]
     text = Text(f"→#{info.parent} got ")
     value = info.value
     if value is None:
@@ -96,6 +98,11 @@ def grad_label(rec: NodeRecord, index: int) -> Text:
     else:
         text.append(" ✓", style="green")
     return text
+
+
+def more_label(left: int) -> Text:
+    """``… 19,900 more parents (Enter: 100 more)``."""
+    return Text(f"… {left:,} more parents (Enter: {min(left, PAGE)} more)", style="dim")
 
 
 def saved_label(rec: NodeRecord) -> Text:
@@ -162,6 +169,8 @@ class GraphTree(Tree[Row]):
         self._leaf_rows: dict[int, TreeNode[Row]] = {}
         self._info: dict[int, list[TreeNode[Row]]] = {}  # node id → its grad rows
         self._ran: dict[int, bool] = {}  # node id → whether its grad rows reflect a run
+        self._shown: dict[int, int] = {}  # node id → how many of its parents have rows
+        self._more: dict[int, TreeNode[Row]] = {}  # node id → its "… N more parents" row
 
     # ---- what is shown -------------------------------------------------------------------------
     @property
@@ -181,6 +190,8 @@ class GraphTree(Tree[Row]):
         self._leaf_rows.clear()
         self._info.clear()
         self._ran.clear()
+        self._shown.clear()
+        self._more.clear()
         graph = self.graph
         if graph is None or self.view_root is None:
             self.root.add_leaf(Text("no graph yet: %debug EXPR", style="dim"), Row("hint", 0))
@@ -227,47 +238,87 @@ class GraphTree(Tree[Row]):
             ident = up
         return ident
 
-    def _add_record(self, parent: TreeNode[Row], rec: NodeRecord | LeafRecord) -> TreeNode[Row]:
+    def _add_record(
+        self, parent: TreeNode[Row], rec: NodeRecord | LeafRecord, before: int | None = None
+    ) -> TreeNode[Row]:
         """A full row for a node (expandable) or a leaf."""
         walking = self.walking
         if isinstance(rec, LeafRecord):
-            node = parent.add_leaf(node_label(rec, walking), Row("leaf", rec.id))
+            node = parent.add_leaf(node_label(rec, walking), Row("leaf", rec.id), before=before)
             self._leaf_rows[rec.id] = node
             return node
-        node = parent.add(node_label(rec, walking), Row("node", rec.id))
+        node = parent.add(node_label(rec, walking), Row("node", rec.id), before=before)
         self._rows[rec.id] = node
         return node
 
     def _populate(self, node: TreeNode[Row]) -> None:
-        """Add a node row's children once: its parents, saved tensors and returned grads."""
+        """Add a node row's children once: a page of its parents, its saved tensors and the
+        grads returned to the parents shown."""
         if node.children or node.data is None or node.data.kind != "node":
             return
         graph = self.graph
         assert graph is not None
         rec = graph.node(node.data.id)
         assert isinstance(rec, NodeRecord)
-        placed: set[int] = set()
-        for p in graph.parents(rec):
-            if self.home.get(p.id) == rec.id and p.id not in placed:
-                placed.add(p.id)
-                self._add_record(node, p)
-            else:
-                node.add_leaf(Text(f"↑ #{p.id} {p.op}"), Row("ref", p.id))
+        self._shown[rec.id] = 0
+        self._add_parents(node, rec, PAGE)
         if rec.saved:
             node.add_leaf(saved_label(rec), Row("saved", rec.id))
-        self._add_grad_rows(node, rec)
-
-    def _add_grad_rows(self, node: TreeNode[Row], rec: NodeRecord) -> None:
-        """One row per grad the node's backward returned (a constant's None says nothing)."""
-        rows = []
-        if rec.returned is not None:
-            for info in rec.returned:
-                if info.value is None and not info.flags:
-                    continue
-                row = node.add_leaf(grad_label(rec, info.index), Row("grad", rec.id, info.index))
-                rows.append(row)
-        self._info[rec.id] = rows
+        self._info[rec.id] = []
         self._ran[rec.id] = rec.returned is not None
+        self._add_grad_rows(node, rec, 0, self._shown[rec.id])
+
+    def _add_parents(self, node: TreeNode[Row], rec: NodeRecord, upto: int) -> None:
+        """Rows for the parents of ``rec`` up to index ``upto`` (after those shown), then a
+        ``… N more parents`` row when some are left."""
+        graph = self.graph
+        assert graph is not None
+        parents = rec.tensor._ctx.parents
+        start, end = self._shown[rec.id], min(len(parents), upto)
+        if end <= start:
+            return
+        more = self._more.pop(rec.id, None)
+        if more is not None:
+            more.remove()
+        home, rows, leaf_rows = self.home, self._rows, self._leaf_rows
+        for i in range(start, end):  # parent rows come first among the children: row i
+            p = graph.node(parents[i])
+            if home.get(p.id) == rec.id and p.id not in rows and p.id not in leaf_rows:
+                self._add_record(node, p, before=i)
+            else:
+                node.add_leaf(Text(f"↑ #{p.id} {p.op}"), Row("ref", p.id), before=i)
+        self._shown[rec.id] = end
+        if end < len(parents):
+            self._more[rec.id] = node.add_leaf(
+                more_label(len(parents) - end), Row("more", rec.id, end), before=end
+            )
+
+    def _add_grad_rows(self, node: TreeNode[Row], rec: NodeRecord, start: int, end: int) -> None:
+        """Rows for the grads the node's backward returned to parents ``start`` to ``end``
+        (a constant's None says nothing), after the node's other rows."""
+        returned = rec.returned
+        if returned is None:
+            return
+        rows = self._info[rec.id]
+        for info in returned[start:end]:
+            if info.value is None and not info.flags:
+                continue
+            rows.append(node.add_leaf(grad_label(info), Row("grad", rec.id, info.index)))
+
+    def _page(self, node: TreeNode[Row], rec: NodeRecord, upto: int) -> None:
+        """Show the parents of ``rec`` (and their grads) up to index ``upto``."""
+        start = self._shown[rec.id]
+        self._add_parents(node, rec, upto)
+        self._add_grad_rows(node, rec, start, self._shown[rec.id])
+
+    def _show_parent(self, node: TreeNode[Row], rec: NodeRecord, ident: int) -> None:
+        """Page in the parents of ``rec`` far enough to show the full row of parent ``ident``."""
+        if ident in self._rows or ident in self._leaf_rows:
+            return
+        for i, p in enumerate(rec.tensor._ctx.parents):
+            if p.id == ident:
+                self._page(node, rec, (i // PAGE + 1) * PAGE)
+                return
 
     # ---- keeping it current ----------------------------------------------------------------------
     def refresh_rows(self) -> None:
@@ -276,19 +327,31 @@ class GraphTree(Tree[Row]):
         if graph is None:
             return
         walking = self.walking
-        for ident, row in self._rows.items():
+        for ident, row in list(self._rows.items()):
             rec = graph.node(ident)
             label = node_label(rec, walking)
             if label != row.label:
                 row.set_label(label)
             assert isinstance(rec, NodeRecord)
-            if ident in self._info and self._ran[ident] != (rec.returned is not None):
-                for info in self._info[ident]:
+            returned = rec.returned
+            if ident in self._info and self._ran[ident] != (returned is not None):
+                old = self._info[ident]
+                if len(old) > PAGE:
+                    # Textual removes a row in time linear in its siblings: many rows go faster
+                    # with the view rebuilt, labels and all (the app then reveals its node).
+                    self._rebuild()
+                    return
+                for info in old:
                     info.remove()
-                self._add_grad_rows(row, rec)
-            elif ident in self._info:
+                self._info[ident] = []
+                self._ran[ident] = returned is not None
+                self._add_grad_rows(row, rec, 0, self._shown[ident])
+            elif ident in self._info and returned is not None:
                 for info in self._info[ident]:
-                    info.set_label(grad_label(rec, info.data.index))
+                    assert info.data is not None
+                    label = grad_label(returned[info.data.index])
+                    if label != info.label:
+                        info.set_label(label)
         for ident, row in self._leaf_rows.items():
             label = node_label(graph.node(ident), walking)
             if label != row.label:
@@ -308,9 +371,12 @@ class GraphTree(Tree[Row]):
                 self._rebuild()
                 return self.reveal(ident)
             path.append(up)
-        for step in reversed(path[1:]):
+        for step, child in zip(reversed(path[1:]), reversed(path[:-1]), strict=True):
             row = self._rows[step]
             self._populate(row)
+            rec = graph.node(step)
+            assert isinstance(rec, NodeRecord)
+            self._show_parent(row, rec, child)
             row.expand()
         self._put_cursor(self._rows.get(ident) or self._leaf_rows[ident])
         return True
@@ -355,6 +421,8 @@ class GraphTree(Tree[Row]):
             return
         if data.kind == "ref":
             self.reveal(data.id)
+        elif data.kind == "more":
+            self._more_row(event.node)
         elif data.kind == "up":
             self.view_root = data.id
             self._rebuild()
@@ -368,10 +436,22 @@ class GraphTree(Tree[Row]):
             return
         if node.data.kind == "ref":
             self.reveal(node.data.id)
+        elif node.data.kind == "more":
+            self._more_row(node)
         elif node.allow_expand and not node.is_expanded:
             node.expand()
         elif node.children:
             self.action_cursor_down()
+
+    def _more_row(self, more: TreeNode[Row]) -> None:
+        """Enter on ``… N more parents``: the next page, the cursor on its first row."""
+        row, data, graph = more.parent, more.data, self.graph
+        if row is None or data is None or graph is None:
+            return
+        rec = graph.node(data.id)
+        assert isinstance(rec, NodeRecord)
+        self._page(row, rec, data.index + PAGE)
+        self._put_cursor(row.children[data.index])
 
     def action_close(self) -> None:
         node = self.cursor_node

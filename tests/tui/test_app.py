@@ -57,6 +57,7 @@ def drive(
 ) -> Ran:
     """Start the app (history in ``tmp_path``), let it settle, run ``script``."""
     anet.tensor._ids = itertools.count(1)  # node ids as in a fresh process: stable snapshots
+    anet.tensor._constants.clear()  # (cached constants keep the ids they were made with)
 
     async def main() -> Ran:
         history = HistoryFile(tmp_path / "history")

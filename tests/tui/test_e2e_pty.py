@@ -227,3 +227,55 @@ def test_a_crash_restores_the_terminal_and_says_where_the_traceback_is(tmp_path:
     found = re.search(rb"traceback in (\S+\.txt)", raw)
     assert found is not None
     assert "ZeroDivisionError" in Path(found.group(1).decode()).read_text()
+
+
+# ---- reliability, round 2 (issue #11) ------------------------------------------------------------
+
+
+def test_bytes_that_are_not_utf8_become_replacement_characters(tmp_path: Path) -> None:
+    # Textual's input thread decodes strictly (textual#6456): one \xff ended the app, status 0.
+    term = Terminal([], tmp_path)
+    try:
+        term.wait_for(lambda s: ">>>" in s)
+        term.type(b"\x1b[200~s = 'ab\xfe\xffcd'\x1b[201~")  # pasted from a Latin-1 terminal
+        term.wait_for(lambda s: "s = 'ab\ufffd\ufffdcd'" in s)
+        term.type("\r")
+        term.type(b"t = '\xc3")  # the first byte of é …
+        term.quiet()
+        term.type(b"\xa9'\r")  # … and the second, in a later read: one character
+        term.type(b"u = '\xc3'\r")  # a sequence that never completes
+        term.type("len(s), t, len(u)\r")
+        term.wait_for(lambda s: "(6, 'é', 1)" in s)
+        term.type("7*8\r")
+        screen = term.wait_for(lambda s: "\n│56" in s)
+    finally:
+        code = term.close()
+    assert "Error" not in screen and code == 0
+
+
+def test_os_exit_in_user_code_restores_the_terminal_first(tmp_path: Path) -> None:
+    term = Terminal([], tmp_path)
+    try:
+        term.wait_for(lambda s: ">>>" in s)
+        # A forked child (multiprocessing does this) exiting leaves the app's terminal alone.
+        term.type("import os; child = os.fork() or os._exit(0); os.waitpid(child, 0)[1]\r")
+        term.wait_for(lambda s: "\n│0" in s)
+        assert b"\x1b[?1049l" not in term.raw
+        typed_at = len(term.raw)
+        term.type("os._exit(3)\r")
+        deadline = time.monotonic() + 10
+        while term.child.isalive() and time.monotonic() < deadline:
+            term.pump()
+        modes = termios.tcgetattr(term.child.child_fd)
+    finally:
+        code = term.close()
+    assert code == 3
+    lflag = modes[3]
+    assert lflag & termios.ICANON and lflag & termios.ECHO and lflag & termios.ISIG
+    assert modes[0] & termios.ICRNL  # Enter sends a newline again
+    tail = term.raw[typed_at:]  # what the app wrote after it was asked to exit
+    assert b"\x1b[?1049l" in tail  # off the alternate screen
+    assert b"\x1b[?25h" in tail  # the cursor shown
+    assert b"\x1b[?1000l" in tail and b"\x1b[?1003l" in tail  # no more mouse reports
+    assert b"\x1b[?2004l" in tail  # no bracketed paste
+    assert not term.screen.cursor.hidden
