@@ -18,7 +18,6 @@ import os
 import sys
 import zlib
 from types import CodeType, TracebackType
-from typing import Any
 
 import numpy as np
 
@@ -148,9 +147,3 @@ class record:
 
     def __repr__(self) -> str:
         return f"<anet.debug.record: {'on' if is_recording() else 'off'}>"
-
-
-def where_of(t: Tensor) -> Any:
-    """The recorded ``(filename, lineno, source_line)`` of the op that made ``t``, or None."""
-    ctx = t._ctx
-    return None if ctx is None else ctx.__dict__.get("where")

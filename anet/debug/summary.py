@@ -116,19 +116,6 @@ class Summary:
             return f"{self.kind} {_short_repr(self.value)}"
         return f"{self.shape} {self.dtype}  {self.stats_text()}"
 
-    def to_dict(self) -> dict[str, Any]:
-        if not self.is_array:
-            return {"kind": self.kind, "repr": _short_repr(self.value)}
-        return {
-            "shape": list(self.shape),
-            "dtype": str(self.dtype),
-            "min": self.min,
-            "max": self.max,
-            "mean": self.mean,
-            "nan": self.nan,
-            "inf": self.inf,
-        }
-
 
 def _statistics(a: np.ndarray) -> tuple[Any, Any, Any, int, int]:
     """(min, max, mean over the finite entries, NaN count, Inf count), chunk by chunk."""

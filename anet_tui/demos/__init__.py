@@ -20,10 +20,6 @@ class Demo:
     title: str  # the docstring's first line
     try_first: str  # the rest of the docstring
 
-    @property
-    def source(self) -> str:
-        return self.path.read_text(encoding="utf-8")
-
 
 def names() -> list[str]:
     """Every demo's name, sorted."""

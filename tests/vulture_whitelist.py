@@ -1,0 +1,73 @@
+"""Names vulture reads as unused although something calls them: `vulture` (config in
+pyproject.toml, [tool.vulture]) scans anet, anet_tui and this file; tests/test_vulture.py runs it.
+
+Textual's ``on_*``/``action_*``/``watch_*`` handlers are ignored by pattern in pyproject.toml.
+Add a name here only when a framework, protocol or user program calls it by name; code that
+nothing calls is removed instead. Never imported or run.
+"""
+
+# ruff: noqa: B018, F821
+
+# ---- Textual: class attributes and methods it looks up by name -------------------------------
+_.CSS_PATH
+_.TITLE
+_.compose
+_.get_default_screen
+_.border_title
+_._on_key  # Widget key hook (ReplInput)
+_.discover  # command palette Provider
+_.run_input_thread  # LinuxDriver's input loop (AppDriver)
+_.ICON_NODE  # Tree class attributes
+_.ICON_NODE_EXPANDED
+_.show_root  # Tree reactives
+_.guide_depth
+_.auto_expand
+_.no_wrap  # rich.text.Text attribute the TextArea renders
+
+# ---- prompt_toolkit: Completer, History and callback signatures ------------------------------
+_.get_completions
+_.complete_event
+_.load_history_strings
+_.store_string
+_.line_number  # prompt_continuation(width, line_number, wrap_count)
+_.wrap_count
+_._enter  # @kb.add key bindings: registered by the decorator
+_._indent
+_._force_newline
+
+# ---- Python: the file protocol of the worker's sys.stdout/stderr/stdin, reprlib.Repr ----------
+_.errors
+_.closed
+_.writelines
+_.readable
+_.writable
+_.readline
+_.readlines
+_.maxdict
+_.maxlist
+_.maxtuple
+_.maxother
+_.maxstring
+
+# ---- anet's public API: called by user programs (PyTorch's names), not by anet itself --------
+_.BatchNorm2D
+_.Linear
+_.num_batches_tracked
+_.cross_entropy
+_.mse_loss
+_.SGD
+_.Adam
+_.RMSprop
+_.zero_grad
+_.randn
+_.detach
+_.needs_input_grad  # Context: for a user's Function.backward
+_.conv2d  # Tensor methods (and operators) set in anet/ops.py
+_.view
+_.flatten
+_.permute
+_.__neg__
+
+# ---- read by the tests: state a front-end keeps for them to look at --------------------------
+_.running  # Shell: tests wait for code to start running
+_.prompt_session  # PlainRepl: tests check its lexer
