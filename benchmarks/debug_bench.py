@@ -7,7 +7,9 @@
 - planning a session (BackwardSession(root)) for 1k / 10k / 100k nodes, against the topological
   sort plain backward() does itself;
 - anet.debug.record() on vs off: forward of a small-op chain, per op;
-- drawing: render.tree / render.json of a 10k-node session.
+- drawing: render.tree / render.json of a 10k-node session;
+- summaries: the statistics %show prints for 10⁸ float32 (10⁷ with --quick), against one numpy
+  pass (min) over the same array.
 Times are medians of interleaved runs, in CPU time of this process (the machine may be shared:
 other processes then slow both sides alike); ratios are the point.
 """
@@ -33,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from anet import Tensor  # noqa: E402
 from anet.autograd import topo_order  # noqa: E402
 from anet.debug import BackwardSession, record, render  # noqa: E402
+from anet.debug.summary import Summary  # noqa: E402
 
 
 def graph(n_ops: int) -> tuple[Tensor, Tensor]:
@@ -138,6 +141,20 @@ def drawing(n_ops: int, repeat: int) -> None:
     )
 
 
+def big_summaries(n: int, repeat: int) -> None:
+    """A fresh Summary's statistics (what %show prints for a value), chunk by chunk."""
+    data = np.arange(n, dtype=np.float32)
+    data[5], data[7] = np.nan, np.inf
+    t = medians(
+        {"numpy": lambda: np.min(data), "summary": lambda: Summary(data).stats_text()},
+        repeat,
+    )
+    print(
+        f"summary of {n:.0e} float32 (min, max, mean, NaN, Inf): {t['summary'] * 1e3:.0f} ms, "
+        f"one np.min pass {t['numpy'] * 1e3:.0f} ms, ratio {t['summary'] / t['numpy']:.1f}x"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
@@ -148,6 +165,7 @@ def main() -> None:
     plan_times([600, 6000] if args.quick else [600, 6000, 60000], 3 if args.quick else 5)
     record_cost(300 if args.quick else 3000, repeat)
     drawing(600 if args.quick else 6000, 3)
+    big_summaries(10**7 if args.quick else 10**8, 3)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 import tracemalloc
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -141,33 +143,57 @@ def test_complex_numbers_are_refused_clearly(make: object) -> None:
 # ---- 10⁸ elements --------------------------------------------------------------------------
 
 
-@pytest.mark.timeout(30)  # seconds, not minutes: summaries are chunked and never copy
-def test_a_hundred_million_elements_in_the_debugger_without_copies() -> None:
-    c = Commands(Shell(), trees=True)
-    start = time.perf_counter()
-    python(c, "data = np.arange(10**8, dtype=np.float32)\ndata[5] = np.nan\ndata[7] = np.inf")
-    python(c, "x = Tensor(data)\nloss = (x * 0.5).sum()")
-    shown_x = c.execute("x")
-    assert shown_x.ok and "(100000000,) float32" in shown_x.value and len(shown_x.value) < 200
-    assert command(c, "%debug loss").ok and command(c, "%finish").ok
-    x = c.shell.namespace["x"]
-    assert x.grad.shape == (10**8,)
-
+def _peak(run: Callable[[], Any]) -> tuple[Any, int]:
+    """What ``run()`` returns and the most memory (bytes) it held at once, numpy arrays included
+    (numpy reports its buffers to tracemalloc)."""
     tracemalloc.start()
     try:
-        mul = next(r for r in c.session.nodes if r.op == "Mul")
-        node = command(c, f"%show #{mul.id}").text()
-        leaf = command(c, f"%show #{x.id}").text()
-        tree = command(c, "%tree").text()
-        peak = tracemalloc.get_traced_memory()[1]
+        return run(), tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    elapsed = time.perf_counter() - start
-    assert peak < 64 * 2**20, f"summaries allocated {peak / 2**20:.0f} MiB: a copy of 400 MB?"
+
+
+MiB = 2**20
+
+
+# Memory, not time, shows there is no copy (a copy of x is 381 MiB); the speed of summaries is
+# timed in benchmarks/debug_bench.py. The timeout is the suite's default: a guard against hangs.
+@pytest.mark.timeout(300)
+def test_a_hundred_million_elements_in_the_debugger_without_copies() -> None:
+    c = Commands(Shell(), trees=True)
+    python(c, "data = np.arange(10**8, dtype=np.float32)\ndata[5] = np.nan\ndata[7] = np.inf")
+    python(c, "x = Tensor(data)\nloss = (x * 0.5).sum()")
+    data, x = c.shell.namespace["data"], c.shell.namespace["x"]
+    assert np.shares_memory(x.data, data)
+
+    # the walk of a session holds no more than plain backward() does on the same graph
+    _, plain = _peak(lambda: python(c, "loss.backward()\nx.grad = None"))
+    shown_x, shown = _peak(lambda: c.execute("x"))
+    assert shown_x.ok and "(100000000,) float32" in shown_x.value and len(shown_x.value) < 200
+    assert command(c, "%debug loss").ok
+    _, walked = _peak(lambda: command(c, "%finish"))
+    assert c.session.done and x.grad.shape == (10**8,)
+    assert walked < plain + 64 * MiB, (
+        f"the walk held {walked / MiB:.0f} MiB, backward() {plain / MiB:.0f}"
+    )
+
+    # the session keeps the arrays themselves, and summaries read them chunk by chunk
+    mul = next(r for r in c.session.nodes if r.op == "Mul")
+    assert np.shares_memory(mul.tensor._ctx.saved_tensors[0], data)
+    assert np.shares_memory(c.session.node(x).tensor.data, data)
+    node, node_peak = _peak(lambda: command(c, f"%show #{mul.id}").text())
+    leaf, leaf_peak = _peak(lambda: command(c, f"%show #{x.id}").text())
+    tree, tree_peak = _peak(lambda: command(c, "%tree").text())
+    for what, peak in [
+        ("x", shown),
+        ("%show", node_peak),
+        ("%show", leaf_peak),
+        ("%tree", tree_peak),
+    ]:
+        assert peak < 64 * MiB, f"{what} allocated {peak / MiB:.0f} MiB: a copy of 381 MiB?"
     assert "values  min 0 max 1e+08 mean 5e+07  1 NaN  1 Inf" in leaf
     assert "0: (100000000,) float32  min 0 max 1e+08" in node  # saved_tensors, summarised
     assert "returned" in node and len(node) < 5_000 and len(tree) < 1_000
-    assert elapsed < 25, f"{elapsed:.1f} s"
 
 
 # ---- 100,000-node graphs -------------------------------------------------------------------
