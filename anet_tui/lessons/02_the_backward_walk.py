@@ -101,16 +101,23 @@ print("anet's walk:   ", x.grad, "  expected", 4 * x.data)
 # a chain of about a thousand ops ends in RecursionError.
 #
 # anet's walk puts the nodes in topological order (every node after all the nodes
-# that use it) and visits each one once, in a plain loop. Here it is, short enough
-# to read aloud:
+# that use it) and visits each one once, in a plain loop. Here it is, printed from
+# the code that `z.backward()` just ran:
 
 # %%
 print(inspect.getsource(anet.autograd.backward))
 
 # %% [markdown]
-# `plan` orders the nodes and seeds the root's grad; `call_backward` runs one node;
-# `check_grads` refuses a grad of the wrong shape and names the op (the article only
-# printed a warning); `accumulate` adds into `.grad`.
+# `plan` orders the nodes and seeds the root's grad. For each node, `call_backward`
+# runs its backward on the grad the node has received; if that fails, `label` and
+# `where` name the op in a note on the error (and the line that applied the op, under
+# `anet.debug.record()`). `deliver` checks each returned grad and adds it into its
+# parent's `.grad`: this is where `x` gets the sum of its grads. It returns how many
+# parents it served: all of them, unless a grad does not fit its parent (not an array
+# of the parent's shape and dtype, or missing). Then the walk takes the careful way
+# for the rest: `check_grads` says what is wrong; anything but a dtype stops the walk
+# with a GradientError that names the op (the article only printed a warning), while
+# a wrong dtype is converted to the parent's, and `accumulate` adds the grads.
 #
 # Lesson 3: write your own Function with a bug in its backward, and find it with the
 # debugger: `anet-tui --lesson 3`.

@@ -4,8 +4,10 @@ three shipped lessons run cell by cell through the shared evaluator (Shell + Com
 from __future__ import annotations
 
 import ast
+import inspect
 import io
 import os
+import re
 import subprocess
 import textwrap
 from collections.abc import Callable
@@ -17,6 +19,8 @@ import pytest
 from test_app import drive, enter, press
 from textual.pilot import Pilot
 
+import anet.autograd
+from anet import Tensor
 from anet_tui import lessons
 from anet_tui.commands import Commands
 from anet_tui.lessons import Lesson, LessonError
@@ -284,6 +288,46 @@ def test_lesson_2_shows_the_overwrite_then_the_accumulation() -> None:
     x = commands.shell.namespace["x"]  # the last one: (x + x) * x through anet's walk
     (expected,) = numerical_grads(lambda a: float(((a + a) * a).sum()), x.data)
     np.testing.assert_allclose(x.grad, expected, rtol=1e-5)
+
+
+def test_lesson_2_prints_and_names_the_walk_that_backward_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    walk = anet.autograd.backward
+    ran: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(anet.autograd, "backward", lambda *a: ran.append(a) or walk(*a))
+    (Tensor([1.0, 2.0]) * 3).sum().backward()
+    assert ran  # Tensor.backward runs anet.autograd.backward
+    monkeypatch.undo()
+
+    # the lesson prints that function's source, whatever it is now
+    lesson = lessons.load("2")
+    commands, shown = fresh(), []
+    names = known(commands)
+    while not lesson.done:
+        for cell in lesson.next():
+            shown += [o.text() for o in lessons.run_cell(cell, commands.execute, names)]
+    assert inspect.getsource(walk).rstrip() in "\n".join(shown)
+
+    # and the paragraph after it names exactly the anet.autograd functions the walk calls
+    cells = lesson.cells
+    printed = next(
+        i for i, c in enumerate(cells) if "inspect.getsource(anet.autograd.backward)" in c.source
+    )
+    narration = cells[printed + 1]
+    assert narration.kind == "markdown"
+    called = {
+        node.func.id
+        for node in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(walk))))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    }
+    narrated = set(re.findall(r"`(\w+)`", narration.source))
+
+    def functions(names: set[str]) -> set[str]:
+        return {n for n in names if inspect.isfunction(getattr(anet.autograd, n, None))}
+
+    assert {"plan", "call_backward", "deliver"} <= functions(called)
+    assert functions(narrated) == functions(called), narration.source
 
 
 def test_lesson_3_flags_appear_and_disappear_after_the_fix() -> None:
