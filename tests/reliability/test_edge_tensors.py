@@ -7,7 +7,6 @@ complex numbers are refused with a clear error.
 
 from __future__ import annotations
 
-import time
 import tracemalloc
 import warnings
 from collections.abc import Callable
@@ -199,10 +198,9 @@ def test_a_hundred_million_elements_in_the_debugger_without_copies() -> None:
 # ---- 100,000-node graphs -------------------------------------------------------------------
 
 
-@pytest.mark.timeout(40)
+@pytest.mark.timeout(300)  # a guard against a hang, not a speed limit (benchmarks time it)
 def test_a_hundred_thousand_node_graph_through_a_session_and_the_text_tree() -> None:
     c = Commands(Shell(), trees=True)
-    start = time.perf_counter()
     python(
         c,
         "x = Tensor(np.ones(4, dtype=np.float32))\ny = x\n"
@@ -219,7 +217,6 @@ def test_a_hundred_thousand_node_graph_through_a_session_and_the_text_tree() -> 
     deep = command(c, f"%tree #{c.session.nodes[50_000].id}").text()
     assert deep.startswith(f"#{c.session.nodes[50_000].id} ")
     np.testing.assert_allclose(c.shell.namespace["x"].grad, np.full(4, 50_001.0))
-    assert time.perf_counter() - start < 30
 
 
 def test_long_answers_of_check_all_and_flags_are_cut() -> None:
