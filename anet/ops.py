@@ -1,13 +1,15 @@
-"""Every built-in op: a Function with its forward and backward side by side, registered by name."""
+"""Every built-in op: a Function with its forward and backward side by side, declared by @op
+(its Tensor methods and operators, its trust) just above it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from anet.tensor import Function, OpError, Tensor, _const, _shape
+from anet.tensor import _OWN_ATTRIBUTES, Function, OpError, Tensor, _const, _shape
 
 # The reductions themselves: ``a.sum(...)`` and ``np.sum(a, ...)`` reach these through a layer of
 # Python, which on the small arrays of a learner's graph costs more than the sum.
@@ -36,9 +38,121 @@ def _expand(grad: np.ndarray, shape: tuple[int, ...], axis: Any, keepdim: bool) 
     return grad
 
 
+# ---- declaring an op -----------------------------------------------------------------------
+# Every built-in op is declared by @op, just above its class: the Tensor methods and operators
+# that apply it, and its trust (``trusted = True``: anet.autograd runs its backward without the
+# read-only lock, the fingerprints and the grad un-aliasing a user's Function gets). Trust is the
+# class's own attribute, never inherited (see Function.__init_subclass__) and never guessed from
+# the module a class lives in. Users attach their ops with register(), as in the seed.
+#
+# register() attaches a functools.partialmethod; binding one runs Python code on every call
+# (about a microsecond), so @op attaches plain functions with the same meaning: ``x.dot(w)`` is
+# ``Function.apply(x, Dot, w)`` either way, and ``x * y`` calls apply directly, its Python numbers
+# made cached constants (tensor._const).
+
+_UNARY_OPERATORS = frozenset({"__neg__", "__pos__", "__abs__", "__invert__"})
+
+
+def op(
+    *names: str,
+    options: tuple[str, ...] = (),
+    methods: dict[str, Callable[..., Tensor]] | None = None,
+    operators: tuple[str, ...] = (),
+) -> Callable[[type[Function]], type[Function]]:
+    """Declare the class below as a built-in op: trusted, applied by ``Tensor.<name>`` for each
+    of ``names`` (its ``options`` may be given by position: ``x.sum(1)``), by the hand-written
+    ``methods`` (name: function) and by the special methods ``operators`` (``"__neg__"``: a
+    unary one; ``"__radd__"`` beside ``"__add__"``: the reflected one)."""
+
+    def declare(fxn: type[Function]) -> type[Function]:
+        if not (isinstance(fxn, type) and issubclass(fxn, Function) and fxn is not Function):
+            raise TypeError(f"@op declares a subclass of Function, not {fxn!r:.80}")
+        fxn.trusted = True
+        attached = {
+            name: _options_method(name, fxn, options) if options else _method(name, fxn)
+            for name in names
+        }
+        attached.update(methods or {})
+        for name in operators:  # __radd__ is reflected when __add__ is declared with it
+            reflected = name.startswith("__r") and f"__{name[3:]}" in operators
+            attached[name] = _operator(name, fxn, reflected)
+        for name, method in attached.items():
+            if name in _OWN_ATTRIBUTES:  # (as register() refuses them)
+                raise ValueError(f"op {fxn.__name__}: {name!r} is one of Tensor's own attributes")
+            setattr(Tensor, name, method)
+        return fxn
+
+    return declare
+
+
+def _method(name: str, fxn: type[Function]) -> Callable[..., Tensor]:
+    """``x.<name>(*operands, **options)``: the common calls made without unpacking."""
+    apply = Function.apply
+
+    def method(self: Tensor, *x: Any, **kwargs: Any) -> Tensor:
+        if kwargs:
+            return apply(self, fxn, *x, **kwargs)
+        if not x:  # the common cases, called without unpacking: x.relu(), x.dot(w)
+            return apply(self, fxn)
+        if len(x) == 1:
+            return apply(self, fxn, x[0])
+        return apply(self, fxn, *x)
+
+    method.__name__ = name
+    method.__doc__ = f"Apply {fxn.__name__}: {(fxn.__doc__ or '').strip()}".rstrip(": ")
+    return method
+
+
+def _options_method(
+    name: str, fxn: type[Function], options: tuple[str, ...]
+) -> Callable[..., Tensor]:
+    """``x.<name>(*options, **options)``: options also by position, as PyTorch (``x.sum(1)``)."""
+    apply = Function.apply
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        if len(args) > len(options):
+            raise TypeError(
+                f"{name}() takes at most {len(options)} options by position "
+                f"({', '.join(options)}), got {len(args)}"
+            )
+        for option, value in zip(options, args):
+            if option in kwargs:
+                raise TypeError(f"{name}() got {option!r} twice")
+            kwargs[option] = value
+        return apply(self, fxn, **kwargs)
+
+    method.__name__ = name
+    method.__doc__ = f"Apply {fxn.__name__} (options: {', '.join(options)})."
+    return method
+
+
+def _operator(name: str, fxn: type[Function], reflected: bool) -> Callable[..., Tensor]:
+    """``x * y`` (``__mul__``), ``2 * x`` (``__rmul__``), ``-x`` (``__neg__``): operators are the
+    hot path, they call ``Function.apply`` directly."""
+    apply = Function.apply
+    if name in _UNARY_OPERATORS:
+
+        def method(self: Tensor) -> Tensor:
+            return apply(self, fxn)
+    elif reflected:
+
+        def method(self: Tensor, other: Any) -> Tensor:
+            return apply(_const(other, self), fxn, self)
+    else:
+
+        def method(self: Tensor, other: Any) -> Tensor:
+            if type(other) is not Tensor:
+                other = _const(other, self)
+            return apply(self, fxn, other)
+
+    method.__name__ = name
+    return method
+
+
 # ---- binary, elementwise (broadcasting) ---------------------------------------------------
 
 
+@op("add", operators=("__add__", "__radd__"))
 class Add(Function):
     @staticmethod
     def forward(ctx, x, y):
@@ -53,6 +167,7 @@ class Add(Function):
         )
 
 
+@op("sub", operators=("__sub__", "__rsub__"))
 class Sub(Function):
     @staticmethod
     def forward(ctx, x, y):
@@ -67,6 +182,7 @@ class Sub(Function):
         )
 
 
+@op("mul", operators=("__mul__", "__rmul__"))
 class Mul(Function):
     @staticmethod
     def forward(ctx, x, y):
@@ -83,6 +199,7 @@ class Mul(Function):
         )
 
 
+@op("div", operators=("__truediv__", "__rtruediv__"))
 class Div(Function):
     @staticmethod
     def forward(ctx, x, y):
@@ -99,6 +216,7 @@ class Div(Function):
         )
 
 
+@op("pow", operators=("__pow__", "__rpow__"))
 class Pow(Function):
     @staticmethod
     def forward(ctx, x, y):
@@ -124,6 +242,7 @@ class Pow(Function):
 # ---- unary, elementwise --------------------------------------------------------------------
 
 
+@op("neg", operators=("__neg__",))
 class Neg(Function):
     @staticmethod
     def forward(ctx, x):
@@ -134,6 +253,7 @@ class Neg(Function):
         return -grad_output
 
 
+@op("sqrt")
 class Sqrt(Function):
     @staticmethod
     def forward(ctx, x):
@@ -147,6 +267,7 @@ class Sqrt(Function):
         return grad_output / (2 * out)
 
 
+@op("exp")
 class Exp(Function):
     @staticmethod
     def forward(ctx, x):
@@ -160,6 +281,7 @@ class Exp(Function):
         return grad_output * out
 
 
+@op("log")
 class Log(Function):
     @staticmethod
     def forward(ctx, x):
@@ -172,6 +294,7 @@ class Log(Function):
         return grad_output / x
 
 
+@op("abs")
 class Abs(Function):
     @staticmethod
     def forward(ctx, x):
@@ -184,6 +307,7 @@ class Abs(Function):
         return grad_output * np.sign(x)
 
 
+@op("relu")
 class ReLU(Function):
     @staticmethod
     def forward(ctx, x):
@@ -196,6 +320,7 @@ class ReLU(Function):
         return grad_output * (x > 0)
 
 
+@op("leakyrelu", options=("neg_slope",))
 class LeakyReLU(Function):
     @staticmethod
     def forward(ctx, x, neg_slope=0.01):
@@ -210,6 +335,7 @@ class LeakyReLU(Function):
         return np.where(x > 0, grad_output, grad_output * slope)
 
 
+@op("sigmoid")
 class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
@@ -224,6 +350,7 @@ class Sigmoid(Function):
         return grad_output * out * (1 - out)
 
 
+@op("tanh")
 class Tanh(Function):
     @staticmethod
     def forward(ctx, x):
@@ -240,6 +367,7 @@ class Tanh(Function):
 # ---- matrix product ------------------------------------------------------------------------
 
 
+@op("dot", "matmul", operators=("__matmul__", "__rmatmul__"))
 class Dot(Function):
     """``input @ weight``: 2-D as in the seed, also 1-D and batched (numpy matmul rules)."""
 
@@ -275,6 +403,7 @@ class Dot(Function):
 # ---- reductions ----------------------------------------------------------------------------
 
 
+@op("sum", options=("axis", "keepdim"))
 class Sum(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdim=False):
@@ -289,6 +418,7 @@ class Sum(Function):
         return grad
 
 
+@op("mean", options=("axis", "keepdim"))
 class Mean(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdim=False):
@@ -303,6 +433,7 @@ class Mean(Function):
         return np.broadcast_to(g / np.asarray(n, dtype=g.dtype), x.shape).copy()
 
 
+@op("max", options=("axis", "keepdim"))
 class Max(Function):
     """Maximum over ``axis``; tied maxima share the gradient evenly. A NaN is the maximum
     (numpy's and PyTorch's): the gradient goes to the NaN entries only."""
@@ -332,6 +463,7 @@ class Max(Function):
 # ---- softmax (last axis) -------------------------------------------------------------------
 
 
+@op("logsoftmax")
 class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x):
@@ -346,6 +478,7 @@ class LogSoftmax(Function):
         return grad_output - np.exp(out) * _sum(grad_output, axis=-1, keepdims=True)
 
 
+@op("softmax")
 class Softmax(Function):
     @staticmethod
     def forward(ctx, x):
@@ -363,6 +496,19 @@ class Softmax(Function):
 # ---- shape ---------------------------------------------------------------------------------
 
 
+def _reshape(self: Tensor, *shape: Any, **kwargs: Any) -> Tensor:
+    """``x.reshape(2, 3)``, ``x.reshape((2, 3))`` or ``x.reshape(shape=(2, 3))``."""
+    if shape:
+        kwargs["shape"] = _shape(shape)
+    return Function.apply(self, Reshape, **kwargs)
+
+
+def _flatten(self: Tensor, start_dim: int = 0) -> Tensor:
+    """Merge the axes from ``start_dim`` on into one (PyTorch's flatten)."""
+    return self.reshape(shape=(*self.shape[:start_dim], -1))
+
+
+@op(methods={"reshape": _reshape, "view": _reshape, "flatten": _flatten})
 class Reshape(Function):
     @staticmethod
     def forward(ctx, x, shape):
@@ -373,6 +519,33 @@ class Reshape(Function):
         return grad_output.reshape(ctx.parents[0].shape)
 
 
+def _transpose(self: Tensor, *axes: Any, **kwargs: Any) -> Tensor:
+    """``transpose(order=…)`` (first tinygrad), ``transpose(a, b)`` swapping two axes (PyTorch),
+    a full permutation ``transpose(2, 0, 1)`` (numpy), or no argument: all axes reversed."""
+    if axes:
+        order = _shape(axes)
+        if len(order) == 2:
+            perm = list(range(self.ndim))
+            a, b = order
+            try:
+                perm[a], perm[b] = perm[b], perm[a]
+            except IndexError:
+                raise OpError(
+                    f"transpose: cannot swap axes {a} and {b} of a tensor of shape {self.shape}"
+                ) from None
+            order = tuple(perm)
+        kwargs["order"] = order
+    elif "order" not in kwargs:
+        kwargs["order"] = tuple(range(self.ndim))[::-1]
+    return Function.apply(self, Transpose, **kwargs)
+
+
+def _permute(self: Tensor, *order: Any) -> Tensor:
+    """The axes in a new order, ``permute(2, 0, 1)`` or ``permute((2, 0, 1))`` (PyTorch)."""
+    return Function.apply(self, Transpose, order=_shape(order))
+
+
+@op(methods={"transpose": _transpose, "permute": _permute})
 class Transpose(Function):
     @staticmethod
     def forward(ctx, x, order):
@@ -386,6 +559,7 @@ class Transpose(Function):
         )
 
 
+@op("getitem")
 class GetItem(Function):
     """``x[index]``: basic slicing, integer and boolean arrays; repeated indices accumulate."""
 
@@ -410,6 +584,7 @@ def _is_basic_index(index: Any) -> bool:
     return all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis for i in items)
 
 
+@op("pad2d", options=("padding",))
 class Pad2d(Function):
     """Zero padding of the last two axes, ``padding=(left, right, top, bottom)`` as in F.pad."""
 
@@ -436,6 +611,12 @@ def _pair(v: Any, name: str) -> tuple[int, int]:
     return int(pair[0]), int(pair[1])
 
 
+def _conv2d(self: Tensor, weight: Tensor, stride: Any = 1, groups: int = 1) -> Tensor:
+    """Cross-correlation with ``weight (out, in/groups, kh, kw)``; see Conv2d."""
+    return Function.apply(self, Conv2d, weight, stride=stride, groups=groups)
+
+
+@op(methods={"conv2d": _conv2d})
 class Conv2d(Function):
     """Cross-correlation of ``x (N, C, H, W)`` with ``w (O, C/groups, kh, kw)``; no padding."""
 
@@ -527,6 +708,7 @@ def _unpool(grad_windows: np.ndarray, shape: tuple[int, ...], kh: int, kw: int) 
     return grad
 
 
+@op("max_pool2d", options=("kernel_size",))
 class MaxPool2d(Function):
     """Max over ``kernel_size`` windows, stride = kernel; the first maximum gets the grad."""
 
@@ -547,6 +729,7 @@ class MaxPool2d(Function):
         return _unpool(grad_windows, x.shape, kh, kw)
 
 
+@op("avg_pool2d", options=("kernel_size",))
 class AvgPool2d(Function):
     """Mean over ``kernel_size`` windows, stride = kernel."""
 
@@ -562,148 +745,3 @@ class AvgPool2d(Function):
         kh, kw = _pair(ctx.kwargs.get("kernel_size", (2, 2)), "avg_pool2d kernel_size")
         share = grad_output[..., None] / np.asarray(kh * kw, dtype=grad_output.dtype)
         return _unpool(np.broadcast_to(share, (*grad_output.shape, kh * kw)), x.shape, kh, kw)
-
-
-# ---- registration ---------------------------------------------------------------------------
-# register() attaches a functools.partialmethod, as the seed does; binding one runs Python code on
-# every call (about a microsecond), so the built-in ops attach a plain function with the same
-# meaning: ``x.dot(w)`` is ``Function.apply(x, Dot, w)`` either way.
-
-
-def _register_fast(name: str, fxn: type[Function]) -> None:
-    apply = Function.apply
-
-    def method(self: Tensor, *x: Any, **kwargs: Any) -> Tensor:
-        if kwargs:
-            return apply(self, fxn, *x, **kwargs)
-        if not x:  # the common cases, called without unpacking: x.relu(), x.dot(w)
-            return apply(self, fxn)
-        if len(x) == 1:
-            return apply(self, fxn, x[0])
-        return apply(self, fxn, *x)
-
-    method.__name__ = name
-    method.__doc__ = f"Apply {fxn.__name__}: {(fxn.__doc__ or '').strip()}".rstrip(": ")
-    setattr(Tensor, name, method)
-
-
-for _name, _fxn in [
-    ("add", Add), ("sub", Sub), ("mul", Mul), ("div", Div), ("pow", Pow),
-    ("neg", Neg), ("sqrt", Sqrt), ("exp", Exp), ("log", Log), ("abs", Abs),
-    ("relu", ReLU), ("sigmoid", Sigmoid), ("tanh", Tanh),
-    ("dot", Dot), ("matmul", Dot), ("logsoftmax", LogSoftmax), ("softmax", Softmax),
-    ("getitem", GetItem),
-]:  # fmt: skip
-    _register_fast(_name, _fxn)
-
-
-def _register_options(name: str, fxn: type[Function], *options: str) -> None:
-    """Register ``fxn`` so its options may also be given by position (PyTorch): ``x.sum(1)``."""
-
-    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        if len(args) > len(options):
-            raise TypeError(
-                f"{name}() takes at most {len(options)} options by position "
-                f"({', '.join(options)}), got {len(args)}"
-            )
-        for option, value in zip(options, args):
-            if option in kwargs:
-                raise TypeError(f"{name}() got {option!r} twice")
-            kwargs[option] = value
-        return Function.apply(self, fxn, **kwargs)
-
-    method.__name__ = name
-    method.__doc__ = f"Apply {fxn.__name__} (options: {', '.join(options)})."
-    setattr(Tensor, name, method)
-
-
-for _name, _fxn, _options in [
-    ("sum", Sum, ("axis", "keepdim")),
-    ("mean", Mean, ("axis", "keepdim")),
-    ("max", Max, ("axis", "keepdim")),
-    ("leakyrelu", LeakyReLU, ("neg_slope",)),
-    ("pad2d", Pad2d, ("padding",)),
-    ("max_pool2d", MaxPool2d, ("kernel_size",)),
-    ("avg_pool2d", AvgPool2d, ("kernel_size",)),
-]:
-    _register_options(_name, _fxn, *_options)
-
-
-def _conv2d(self: Tensor, weight: Tensor, stride: Any = 1, groups: int = 1) -> Tensor:
-    """Cross-correlation with ``weight (out, in/groups, kh, kw)``; see Conv2d."""
-    return Function.apply(self, Conv2d, weight, stride=stride, groups=groups)
-
-
-def _reshape(self: Tensor, *shape: Any, **kwargs: Any) -> Tensor:
-    """``x.reshape(2, 3)``, ``x.reshape((2, 3))`` or ``x.reshape(shape=(2, 3))``."""
-    if shape:
-        kwargs["shape"] = _shape(shape)
-    return Function.apply(self, Reshape, **kwargs)
-
-
-def _flatten(self: Tensor, start_dim: int = 0) -> Tensor:
-    """Merge the axes from ``start_dim`` on into one (PyTorch's flatten)."""
-    return self.reshape(shape=(*self.shape[:start_dim], -1))
-
-
-def _transpose(self: Tensor, *axes: Any, **kwargs: Any) -> Tensor:
-    """``transpose(order=…)`` (first tinygrad), ``transpose(a, b)`` swapping two axes (PyTorch),
-    a full permutation ``transpose(2, 0, 1)`` (numpy), or no argument: all axes reversed."""
-    if axes:
-        order = _shape(axes)
-        if len(order) == 2:
-            perm = list(range(self.ndim))
-            a, b = order
-            try:
-                perm[a], perm[b] = perm[b], perm[a]
-            except IndexError:
-                raise OpError(
-                    f"transpose: cannot swap axes {a} and {b} of a tensor of shape {self.shape}"
-                ) from None
-            order = tuple(perm)
-        kwargs["order"] = order
-    elif "order" not in kwargs:
-        kwargs["order"] = tuple(range(self.ndim))[::-1]
-    return Function.apply(self, Transpose, **kwargs)
-
-
-def _permute(self: Tensor, *order: Any) -> Tensor:
-    """The axes in a new order, ``permute(2, 0, 1)`` or ``permute((2, 0, 1))`` (PyTorch)."""
-    return Function.apply(self, Transpose, order=_shape(order))
-
-
-Tensor.conv2d = _conv2d
-Tensor.reshape = Tensor.view = _reshape
-Tensor.flatten = _flatten
-Tensor.transpose = _transpose
-Tensor.permute = _permute
-
-
-def _operator(fxn: type[Function], reflected: bool = False) -> Any:
-    """``x * y`` calls ``Function.apply`` directly: operators are the hot path."""
-    apply = Function.apply
-    if reflected:
-
-        def op(self: Tensor, other: Any) -> Tensor:
-            return apply(_const(other, self), fxn, self)
-    else:
-
-        def op(self: Tensor, other: Any) -> Tensor:
-            if type(other) is not Tensor:
-                other = _const(other, self)
-            return apply(self, fxn, other)
-
-    return op
-
-
-for _fxn, _names in [
-    (Add, ("__add__", "__radd__")),
-    (Sub, ("__sub__", "__rsub__")),
-    (Mul, ("__mul__", "__rmul__")),
-    (Div, ("__truediv__", "__rtruediv__")),
-    (Pow, ("__pow__", "__rpow__")),
-    (Dot, ("__matmul__", "__rmatmul__")),
-]:
-    setattr(Tensor, _names[0], _operator(_fxn))
-    setattr(Tensor, _names[1], _operator(_fxn, reflected=True))
-Tensor.__neg__ = lambda self: Function.apply(self, Neg)

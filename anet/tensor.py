@@ -268,8 +268,8 @@ class Tensor:
         return data if dtype is None else data.astype(dtype, copy=False)
 
 
-# Tensor's own attributes (and object's): register() refuses them. Ops attached later (anet.ops,
-# register) are not among them, so redefining an op stays allowed.
+# Tensor's own attributes (and object's): register() refuses them. Ops attached later (anet.ops's
+# @op, register) are not among them, so redefining an op stays allowed.
 _OWN_ATTRIBUTES = frozenset(vars(Tensor)) | frozenset(dir(object))
 
 
@@ -382,6 +382,18 @@ class Context:
 class Function:
     """Base class of every op: subclasses define static ``forward(ctx, *arrays, **kwargs)``
     and ``backward(ctx, grad_output)`` returning one array, or a tuple with one per parent."""
+
+    # A trusted op's backward never writes into its inputs: anet.autograd runs it without the
+    # read-only lock, the fingerprints and the grad un-aliasing. anet's built-in ops declare it
+    # (anet.ops.op); every other Function is checked.
+    trusted = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Trust is never inherited: ``class MyReLU(ReLU)`` with a backward of its own runs
+        # checked, unless its class body says ``trusted = True`` itself.
+        if "trusted" not in cls.__dict__:
+            cls.trusted = False
 
     def apply(self: Tensor, arg: type[Function], *x: Any, **kwargs: Any) -> Tensor:
         # As in the seed, apply is attached to Tensor: `self` is the first Tensor operand.
