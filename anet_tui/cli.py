@@ -353,7 +353,7 @@ def _check(
     """The work of :func:`check`, on its thread; says nothing more once ``stopped`` is set."""
     from anet.debug import BackwardSession
     from anet.tensor import Tensor
-    from anet_tui.shell import ascii_only
+    from anet_tui.text import ascii_only
 
     ascii = ascii_only(out)
     shell = commands.shell
@@ -436,7 +436,7 @@ def flag_line(session: Graph, flag: Flag, ascii: bool = False) -> str:
     """``broken.py:31: ✗ shape at #3 SwapGrad: parent 0: …  [loss = x.swapgrad().sum()]``:
     where the flagged op was applied, the flag, and that line of the user's code; inert (the
     message may quote the user's text), in ASCII only when ``ascii``."""
-    from anet_tui.shell import inert, to_ascii
+    from anet_tui.text import inert, to_ascii
 
     text = _flag_line(session, flag, ascii)
     return to_ascii(inert(text)) if ascii else inert(text)

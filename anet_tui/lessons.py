@@ -5,16 +5,16 @@ narration (``# ``-prefixed comment lines); the other cells are code. A ``%`` com
 cell stands on a line of its own, either bare (``%step``) or commented the way jupytext writes
 magics (``# %step``), which keeps the file valid Python. ``%save`` writes each Python entry
 as a ``# %% lines=N`` cell: exactly those N lines, so nothing in them (``%s`` or ``# %%`` in a
-string) is read as a command or a cell break. No UI here: the app and the plain REPL
-show the narration and run each entry through ``Commands.execute``.
+string) is read as a command or a cell break. No UI here: ``%lesson`` and ``%next``
+(:mod:`anet_tui.lesson_commands`) show the narration and hand each entry to
+``Commands.submit``, which runs it as if typed.
 
     lesson = load("02")                   # a shipped lesson, or a path
-    known = {n for c in commands.table.values() for n in (c.name, *c.aliases)}
     for cell in lesson.next():            # the narration, then the next code cell
         if cell.kind == "markdown":
             print(cell.source)
         else:
-            outcomes = run_cell(cell, commands.execute, known)
+            entries = cell.entries(commands.known)  # Python blocks and % lines, in order
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ import re
 import stat
 import tempfile
 import warnings
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Literal, NamedTuple, TypeVar
+from typing import Literal, NamedTuple
 
 from anet_tui import files
 
@@ -446,26 +446,7 @@ def find(spec: str) -> LessonInfo:
     raise LessonError(f"lesson {spec!r} {why} (shipped: {listing})")
 
 
-# ---- running and saving -------------------------------------------------------------------------
-
-Outcome = TypeVar("Outcome")
-
-
-def run_cell(
-    cell: LessonCell,
-    execute: Callable[[str], Outcome],
-    commands: Collection[str] | None = None,
-) -> list[Outcome]:
-    """Run a code cell's entries through ``execute`` (``Commands.execute``: Python or a ``%``
-    line) and return the outcomes; stops after the first whose ``ok`` is false, so a cell with
-    an error leaves the namespace as far as it got. Narration cells run nothing."""
-    outcomes: list[Outcome] = []
-    for entry in cell.entries(commands):
-        outcome = execute(entry.source)
-        outcomes.append(outcome)
-        if not getattr(outcome, "ok", True):
-            break
-    return outcomes
+# ---- saving -------------------------------------------------------------------------------------
 
 
 def to_script(sources: Iterable[str], note: str | None = None) -> str:
@@ -610,7 +591,6 @@ __all__ = [
     "load",
     "parse",
     "read_text",
-    "run_cell",
     "save_script",
     "shipped",
     "to_script",

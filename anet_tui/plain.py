@@ -24,18 +24,9 @@ from pygments.lexers.python import PythonLexer
 from anet_tui.commands import CommandResult, Commands
 from anet_tui.history import HistoryFile
 from anet_tui.lessons import Lesson, is_lesson
-from anet_tui.shell import (
-    MAX_OUTPUT_CHARS,
-    MAX_OUTPUT_LINES,
-    RunResult,
-    Shell,
-    ascii_only,
-    cap,
-    inert,
-    is_complete,
-    split_input,
-    to_ascii,
-)
+from anet_tui.shell import RunResult, Shell
+from anet_tui.source import is_complete, split_input
+from anet_tui.text import MAX_OUTPUT_CHARS, MAX_OUTPUT_LINES, ascii_only, cap, inert, to_ascii
 
 PROMPT = ">>> "
 CONTINUATION = "... "

@@ -12,7 +12,7 @@ from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
 
-from anet_tui.shell import is_complete
+from anet_tui.source import is_complete
 
 Completer = Callable[[str], tuple[str, list[str]]]
 

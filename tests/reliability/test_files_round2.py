@@ -363,10 +363,12 @@ def test_saved_sessions_and_lessons_of_the_old_format_still_load() -> None:
 
 def test_which_commands_are_saved_is_a_column_of_the_command_table(tmp_path: Path) -> None:
     c = Commands(Shell())
-    c.add(
-        Command("hello", "%hello", "say hello", lambda c, a: CommandResult("hello"), replay=False)
+    c.table["hello"] = Command(
+        "hello", "%hello", "say hello", lambda ctx, a: CommandResult("hello"), replay=False
     )
-    c.add(Command("again", "%again", "a replayable one", lambda c, a: CommandResult("again")))
+    c.table["again"] = Command(
+        "again", "%again", "a replayable one", lambda ctx, a: CommandResult("again")
+    )
     for entry in ["x = 1", "%hello", "%again", "%help", "%save " + str(tmp_path / "a.py")]:
         c.execute(entry)
     assert not c.table["save"].replay and not c.table["lesson"].replay

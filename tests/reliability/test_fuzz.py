@@ -16,7 +16,8 @@ from snippets import SWAP_GRAD
 
 from anet_tui import lessons
 from anet_tui.commands import BUILTIN_COMMANDS, CommandResult, Commands
-from anet_tui.shell import RunResult, Shell, is_complete, split_input
+from anet_tui.shell import RunResult, Shell
+from anet_tui.source import is_complete, split_input
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -18,7 +18,8 @@ from plain_keys import drive
 from anet_tui.commands import Commands
 from anet_tui.history import HistoryFile
 from anet_tui.lessons import Lesson
-from anet_tui.shell import RunResult, Shell, is_complete, split_input
+from anet_tui.shell import RunResult, Shell
+from anet_tui.source import is_complete, split_input
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -228,8 +228,8 @@ def test_help_is_generated_from_the_table() -> None:
         assert f"{usage}" in text and summary in text
     for name in ("debug", "step", "continue", "finish", "restart", "break", "check", "flags"):
         assert f"%{name}" in text
-    c.add(
-        Command("next", "%next", "run the lesson's next cell", lambda c, a: CommandResult("next"))
+    c.table["next"] = Command(
+        "next", "%next", "run the lesson's next cell", lambda ctx, a: CommandResult("next")
     )
     assert "%next" in run(c, "%help").text()
     assert run(c, "%help step").text().startswith("%step [N]")

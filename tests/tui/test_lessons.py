@@ -22,10 +22,10 @@ from textual.pilot import Pilot
 import anet.autograd
 from anet import Tensor
 from anet_tui import lessons
-from anet_tui.commands import Commands
+from anet_tui.commands import CommandResult, Commands
 from anet_tui.lessons import Lesson, LessonError
 from anet_tui.plain import PlainRepl
-from anet_tui.shell import Shell
+from anet_tui.shell import RunResult, Shell
 
 SAMPLE = textwrap.dedent(
     """\
@@ -57,6 +57,22 @@ def known(commands: Commands) -> set[str]:
 
 def fresh() -> Commands:
     return Commands(Shell(), trees=True)
+
+
+def run_next(commands: Commands) -> list[RunResult | CommandResult]:
+    """``%next`` as a front-end submits it: the outcomes of the entries it ran, in order (it
+    stops after the first that fails)."""
+    shown: list[RunResult | CommandResult] = []
+    first = commands.submit("%next", show=shown.append)
+    assert first.ok, first.text()
+    return shown[1 : len(shown) - bool(first.after)]
+
+
+def open_lesson(commands: Commands, spec: str | Path) -> Lesson:
+    """``%lesson SPEC``: the lesson it opened."""
+    commands.run(f"%lesson {spec}")
+    assert commands.lesson is not None
+    return commands.lesson
 
 
 # ---- parsing ------------------------------------------------------------------------------------
@@ -190,17 +206,20 @@ def test_syntax_error_in_cell_3_leaves_cells_1_and_2_usable(tmp_path: Path) -> N
     lesson = lessons.load(path)  # loading compiles nothing
     assert lesson.syntax_errors() == [(3, "line 8: '(' was never closed")]
     commands = fresh()
-    results = [lessons.run_cell(lesson.next()[-1], commands.execute) for _ in range(4)]
+    open_lesson(commands, path)
+    results = [run_next(commands) for _ in range(4)]
     assert [r[-1].ok for r in results] == [True, True, False, True]
     assert "SyntaxError" in results[2][-1].error
     ns = commands.shell.namespace
     assert (ns["x"], ns["y"], ns["w"]) == (2, 6, 7) and "z" not in ns
 
 
-def test_run_cell_stops_at_the_first_failure() -> None:
-    (cell,) = lessons.parse("# %%\na = 1\n%nosuchcommand\nb = 2\n")
+def test_next_stops_at_the_first_failure(tmp_path: Path) -> None:
+    path = tmp_path / "stops.py"
+    path.write_text("# %%\na = 1\n%nosuchcommand\nb = 2\n", encoding="utf-8")
     commands = fresh()
-    outcomes = lessons.run_cell(cell, commands.execute)
+    open_lesson(commands, path)
+    outcomes = run_next(commands)
     assert [o.ok for o in outcomes] == [True, False]
     assert "unknown command" in outcomes[1].text()
     assert "b" not in commands.shell.namespace
@@ -223,16 +242,16 @@ def run_lesson(
     name: str, after: Callable[[Commands, lessons.LessonCell], None] | None = None
 ) -> Commands:
     """Run every cell of a shipped lesson as a front-end does; every entry must succeed."""
-    lesson = lessons.load(name)
     commands = fresh()
-    names = known(commands)
-    assert lesson.syntax_errors(names) == []
+    lesson = open_lesson(commands, name)
+    assert lesson.syntax_errors(known(commands)) == []
     while not lesson.done:
-        for cell in lesson.next():
-            for outcome in lessons.run_cell(cell, commands.execute, names):
-                assert outcome.ok, f"{name} cell {cell.number}:\n{outcome.text()}"
-            if after is not None and cell.kind == "code":
-                after(commands, cell)
+        step = lesson.upcoming()  # the narration and the code cell %next runs
+        code = [cell for cell in step if cell.kind == "code"]
+        for outcome in run_next(commands):
+            assert outcome.ok, f"{name} cell {code[0].number}:\n{outcome.text()}"
+        if after is not None and code:
+            after(commands, code[0])
     return commands
 
 
@@ -381,11 +400,10 @@ def tensors(commands: Commands) -> dict[str, tuple[np.ndarray, Any]]:
 
 
 def replay(path: Path) -> Commands:
-    lesson = lessons.load(path)
     commands = fresh()
-    names = known(commands)
-    for cell in lesson.cells:
-        for outcome in lessons.run_cell(cell, commands.execute, names):
+    lesson = open_lesson(commands, path)
+    while not lesson.done:
+        for outcome in run_next(commands):
             assert outcome.ok, outcome.text()
     return commands
 

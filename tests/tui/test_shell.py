@@ -18,7 +18,9 @@ import pytest
 from anet import Tensor
 from anet_tui.history import HistoryFile, history_path
 from anet_tui.plain import PromptHistory
-from anet_tui.shell import Shell, display, inert, is_complete, split_input
+from anet_tui.shell import Shell
+from anet_tui.source import is_complete, split_input
+from anet_tui.text import display, inert
 
 
 @pytest.fixture

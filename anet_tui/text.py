@@ -1,0 +1,148 @@
+"""Making text safe to show: what code printed or a value's repr, before any front-end draws it.
+
+Escape sequences and control characters become visible instead of obeyed (:func:`inert`), long
+text is cut with a note (:func:`cap`), values get a REPL's compact repr (:func:`display`), and
+terminals that cannot show our symbols get ASCII (:func:`to_ascii`, :func:`ascii_only`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+import numpy as np
+
+MAX_OUTPUT_CHARS = 50_000
+MAX_OUTPUT_LINES = 1_000
+MAX_LINE_CHARS = 2_000
+MAX_VALUE_CHARS = 10_000
+
+# C0 controls except tab and newline, DEL, C1 controls, and bidi overrides that reorder a line.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def inert(text: str) -> str:
+    """``text`` with nothing a terminal would obey: escapes and control characters become visible
+    (``\\x1b``), carriage returns become newlines, lone surrogates become ``?``."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return escape(text)
+
+
+def escape(text: str) -> str:
+    """``text`` with control characters and bidi overrides shown as ``\\xNN`` (carriage returns
+    too), lone surrogates as ``?``."""
+    text = _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+# What our own words and drawings use beyond ASCII, and what stands in for each.
+_ASCII = str.maketrans(
+    {
+        "…": "...",
+        "·": "-",
+        "—": "-",
+        "─": "-",
+        "✗": "x",
+        "✓": "ok",
+        "▶": ">",
+        "↑": "^",
+        "├": "|",
+        "└": "`",
+        "│": "|",
+        "–": "-",
+    }
+)
+
+
+def to_ascii(text: str) -> str:
+    """``text`` with the symbols anet-tui draws (``✗ … └─``) in ASCII; other text as is."""
+    return text.translate(_ASCII)
+
+
+def ascii_only(stream: Any) -> bool:
+    """Whether to write ASCII only to ``stream``: it cannot encode ``✗``, or the locale is
+    ``C``/``POSIX`` (Python then writes UTF-8 anyway, which such a terminal may not show)."""
+    encoding = getattr(stream, "encoding", None)  # None: a text buffer, it holds anything
+    try:
+        "✗▶✓└─│…".encode(encoding or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return True
+    for name in ("LC_ALL", "LC_CTYPE", "LANG"):
+        value = os.environ.get(name, "")
+        # Python's locale coercion (PEP 538) sets LC_CTYPE=C.UTF-8 itself: look past it.
+        if value and not (name == "LC_CTYPE" and value.lower() in ("c.utf-8", "c.utf8")):
+            return value in ("C", "POSIX")
+    return False
+
+
+def utf8(text: str) -> str:
+    """``text`` as valid Unicode: bytes a terminal sent that were not UTF-8 (decoded by
+    prompt_toolkit as lone surrogates) become U+FFFD, as they do in piped input."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            raw = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # surrogates that are no escaped bytes
+            raw = text.encode("utf-8", "replace")
+        text = raw.decode("utf-8", "replace")
+    return text
+
+
+def cap(
+    text: str,
+    max_chars: int = MAX_VALUE_CHARS,
+    max_lines: int = 200,
+    max_line: int = MAX_LINE_CHARS,
+) -> str:
+    """``text`` cut to ``max_chars`` characters and ``max_lines`` lines, each line to
+    ``max_line`` characters, with a note saying so."""
+    if len(text) > max_line:
+        text = "\n".join(
+            line
+            if len(line) <= max_line
+            else f"{line[:max_line]} … ({len(line) - max_line:,} more characters on this line)"
+            for line in text.split("\n")
+        )
+    lines = text.count("\n") + 1
+    if len(text) <= max_chars and lines <= max_lines:
+        return text
+    head = text[:max_chars]
+    if head.count("\n") >= max_lines:
+        head = "\n".join(head.split("\n")[:max_lines])
+    return f"{head}\n… cut: {len(text) - len(head):,} more characters not shown"
+
+
+def display(value: Any) -> str:
+    """The compact text a REPL shows for a value: Tensors by their repr (``#id Op shape dtype
+    grad``), large numpy arrays summarised with their shape, everything inert and capped."""
+    if isinstance(value, np.ndarray) and value.size > 100:
+        with np.printoptions(threshold=100, edgeitems=3, linewidth=100):
+            text = repr(value)
+        if "shape=" not in text:
+            text += f"  # shape {value.shape}, {value.dtype}"
+    else:
+        with np.printoptions(threshold=100, edgeitems=3, linewidth=100):
+            text = repr(value)
+    return cap(inert(text))
+
+
+__all__ = [
+    "MAX_LINE_CHARS",
+    "MAX_OUTPUT_CHARS",
+    "MAX_OUTPUT_LINES",
+    "MAX_VALUE_CHARS",
+    "ascii_only",
+    "cap",
+    "display",
+    "escape",
+    "inert",
+    "to_ascii",
+    "utf8",
+]
