@@ -19,7 +19,6 @@ import ctypes
 import linecache
 import sys
 import threading
-import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,7 +59,6 @@ class RunResult:
     exit_code: int | None = None
     obj: Any = None
     filename: str = ""
-    elapsed: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -286,7 +284,6 @@ class Shell:
         box: dict[str, RunResult],
         done: threading.Event,
     ) -> None:
-        start = time.perf_counter()
         try:
             box["result"] = self._context.run(self._guarded, job, capture, filename)
         except KeyboardInterrupt:  # arrived after the user code had finished
@@ -295,7 +292,6 @@ class Shell:
             box["result"] = RunResult("error", error=f"internal error: {e!r}\n")
         box["result"].output = capture.finish()
         box["result"].filename = filename
-        box["result"].elapsed = time.perf_counter() - start
         done.set()
 
     def _guarded(self, job: Callable[[], Any], capture: Capture, filename: str) -> RunResult:
