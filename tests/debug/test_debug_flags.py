@@ -153,7 +153,7 @@ def test_exception_makes_nodes_only_reachable_through_it_unreached() -> None:
 def test_vjp_flag_from_the_numerical_check() -> None:
     x = leaf(2, 3, dtype=np.float64)
     with record():
-        cubed = x.cube()
+        cubed = x.wrong_cube()
         squared = cubed.square()
         loss = squared.sum()
     s = BackwardSession(loss)
@@ -165,7 +165,7 @@ def test_vjp_flag_from_the_numerical_check() -> None:
     flag = only_flag(s)
     assert (flag.kind, flag.node, flag.index) == ("vjp", cubed.id, 0)
     assert "Cube" in flag.message and "parent 0 max error" in flag.message
-    assert "cubed = x.cube()" in flag.message
+    assert "cubed = x.wrong_cube()" in flag.message
     # check() again replaces the flag instead of adding a second one
     s.check(cubed.id)
     assert len(s.flags) == 1
@@ -173,7 +173,7 @@ def test_vjp_flag_from_the_numerical_check() -> None:
 
 def test_vjp_check_during_the_walk_stops_run() -> None:
     x = leaf(4)
-    cubed = x.cube()
+    cubed = x.wrong_cube()
     loss = (cubed * 2.0).sum()
     s = BackwardSession(loss, check=True)
     stop = s.run()

@@ -137,7 +137,7 @@ def test_restart_restores_every_grad_including_earlier_leaf_grads() -> None:
 
 def test_restart_keeps_check_results_but_clears_walk_flags() -> None:
     x = Tensor(np.ones((2, 3)))
-    loss = x.cube().swap_grad().sum()
+    loss = x.wrong_cube().swap_grad().sum()
     s = BackwardSession(loss)
     s.finish()
     s.check_all()

@@ -320,12 +320,10 @@ def test_lesson_2_prints_and_names_the_walk_that_backward_runs(
     monkeypatch.undo()
 
     # the lesson prints that function's source, whatever it is now
-    lesson = lessons.load("2")
     commands, shown = fresh(), []
-    names = known(commands)
+    lesson = open_lesson(commands, "2")
     while not lesson.done:
-        for cell in lesson.next():
-            shown += [o.text() for o in lessons.run_cell(cell, commands.execute, names)]
+        shown += [o.text() for o in run_next(commands)]
     assert inspect.getsource(walk).rstrip() in "\n".join(shown)
 
     # and the paragraph after it names exactly the anet.autograd functions the walk calls
