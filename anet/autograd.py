@@ -14,15 +14,17 @@ import numpy as np
 
 from anet.arrays import fingerprint
 from anet.errors import AnetError
+from anet.flags import COUNT, DTYPE, INPLACE, NONE, SHAPE, TYPE, WARNING_KINDS
 from anet.tensor import Tensor
 
 
 class Problem(NamedTuple):
     """Something wrong with what one node's backward returned."""
 
-    kind: str  # "count", "none", "type", "shape" or "dtype" (see anet.debug for the rest)
+    kind: str  # a name in anet.flags.KINDS: shape, count, none, type, dtype or inplace here
     index: int | None  # the parent it concerns, None for the node as a whole
     message: str
+    short: str = ""  # the message in a few words, for a flag (anet.debug); "" where none is made
 
 
 class GradientError(AnetError, ValueError):
@@ -37,10 +39,6 @@ class GradientError(AnetError, ValueError):
 
 class InPlaceError(GradientError):
     """A Function's backward wrote into grad_output, a saved tensor or a parent's data."""
-
-
-# Kinds after which the grad is still usable (converted); the rest stop a plain backward.
-WARNING_KINDS = frozenset({"dtype"})
 
 
 def label(t: Tensor) -> str:
@@ -107,7 +105,7 @@ def seed(root: Tensor, gradient: Any = None) -> np.ndarray:
             g = np.asarray(given)
         except ValueError as e:  # ragged lists
             raise GradientError(
-                root, Problem("type", None, f"backward: gradient for {label(root)}: {e}")
+                root, Problem(TYPE.name, None, f"backward: gradient for {label(root)}: {e}")
             ) from None
         if g.dtype.kind not in "fiu":
             what = {"b": "booleans", "c": "complex numbers", "O": "Python objects"}.get(
@@ -116,7 +114,7 @@ def seed(root: Tensor, gradient: Any = None) -> np.ndarray:
             raise GradientError(
                 root,
                 Problem(
-                    "type",
+                    TYPE.name,
                     None,
                     f"backward: gradient for {label(root)} holds {what}, not real numbers",
                 ),
@@ -126,7 +124,7 @@ def seed(root: Tensor, gradient: Any = None) -> np.ndarray:
             raise GradientError(
                 root,
                 Problem(
-                    "shape",
+                    SHAPE.name,
                     None,
                     f"backward: gradient has shape {g.shape}, "
                     f"but {label(root)} has shape {root.shape}",
@@ -137,7 +135,7 @@ def seed(root: Tensor, gradient: Any = None) -> np.ndarray:
         raise GradientError(
             root,
             Problem(
-                "shape",
+                SHAPE.name,
                 None,
                 f"backward: {label(root)} has shape {root.shape}; the implicit "
                 "gradient of ones is only for one-element outputs: pass backward(gradient=...)",
@@ -157,7 +155,7 @@ def prepare(root: Tensor, gradient: Any = None) -> tuple[list[Tensor], np.ndarra
         raise GradientError(
             root,
             Problem(
-                "none",
+                NONE.name,
                 None,
                 f"backward: {label(root)} does not require grad and has no graph ({why})",
             ),
@@ -218,7 +216,7 @@ def call_backward(t: Tensor) -> Any:
                 "other grads and tensors, so backward must not change them; compute a new array "
                 "(g = g * 2, not g *= 2)"
             )
-            raise InPlaceError(t, Problem("inplace", None, message)) from e
+            raise InPlaceError(t, Problem(INPLACE.name, None, message)) from e
         raise
     finally:
         _unlock(locked)
@@ -327,7 +325,7 @@ def _check_unchanged(t: Tensor, arrays: list[Any], before: list[int | None]) -> 
         "place, through an array the read-only lock does not cover (a view kept on ctx?): "
         "backward must not change its inputs; compute a new array"
     )
-    raise InPlaceError(t, Problem("inplace", index, message))
+    raise InPlaceError(t, Problem(INPLACE.name, index, message))
 
 
 def check_grads(t: Tensor, raw: Any) -> tuple[Sequence[np.ndarray | None], list[Problem]]:
@@ -365,20 +363,19 @@ def _check_all(
             f"{op}.backward, {label(t)}{where(t)}: returned a Python list of numbers, not numpy "
             "arrays: return np.asarray(...) (one array per parent, a tuple for several)"
         )
-        return [None] * len(parents), [Problem("type", None, message)]
+        short = "returned a list of numbers, expected numpy arrays"
+        return [None] * len(parents), [Problem(TYPE.name, None, message, short)]
     problems: list[Problem] = []
     if len(grads) != len(parents):
-        what = (
-            "None (a missing return?)"
-            if raw is None
-            else f"{len(grads)} grad{'s' * (len(grads) != 1)}"
-        )
+        n = len(grads)
+        what = "None (a missing return?)" if raw is None else f"{n} grad{'s' * (n != 1)}"
+        of = f"{len(parents)} parent{'s' * (len(parents) != 1)}"
         problems.append(
             Problem(
-                "count",
+                COUNT.name,
                 None,
-                f"{op}.backward returned {what} for "
-                f"{len(parents)} parent{'s' * (len(parents) != 1)} in {label(t)}{where(t)}",
+                f"{op}.backward returned {what} for {of} in {label(t)}{where(t)}",
+                f"returned {'None' if raw is None else what} for {of}",
             )
         )
         grads = (grads + [None] * len(parents))[: len(parents)]
@@ -397,10 +394,12 @@ def _check_one(t: Tensor, i: int, p: Tensor, g: Any) -> tuple[np.ndarray | None,
         if not p.requires_grad:
             return None, None
         return None, Problem(
-            "none",
+            NONE.name,
             i,
             f"{at}: returned None for parent {i} (#{p.id}, shape {p.shape}), which requires grad",
+            f"parent {i}: returned None, expected {p.shape}",
         )
+    given = g  # as returned: what the short messages name
     if isinstance(g, (np.generic, int, float)) and not isinstance(g, bool):
         g = np.asarray(g)
     elif isinstance(g, np.ndarray) and type(g) is not np.ndarray:
@@ -408,23 +407,35 @@ def _check_one(t: Tensor, i: int, p: Tensor, g: Any) -> tuple[np.ndarray | None,
     if type(g) is not np.ndarray:
         hint = " (use .data)" if isinstance(g, Tensor) else ""
         return None, Problem(
-            "type",
+            TYPE.name,
             i,
             f"{at}: returned a {type(g).__name__} for parent {i}; "
             f"backward must return numpy arrays{hint}",
+            f"parent {i}: returned {_shape_of(given)}, expected a numpy array",
         )
     if g.dtype.kind not in "fiub":
         return None, Problem(
-            "type", i, f"{at}: returned an array of dtype {g.dtype} for parent {i}"
+            TYPE.name,
+            i,
+            f"{at}: returned an array of dtype {g.dtype} for parent {i}",
+            f"parent {i}: returned {_shape_of(given)}, expected a numpy array"
+            if not isinstance(given, np.ndarray)
+            else f"parent {i}: returned an array of {g.dtype}, expected {p.dtype}",
         )
     if g.shape != p.shape:
-        return None, Problem("shape", i, _shape_message(at, i, p, g))
+        short = f"parent {i}: returned {_shape_of(given)}, expected {p.shape}"
+        return None, Problem(SHAPE.name, i, _shape_message(at, i, p, g), short)
     if g.dtype != p.dtype:
         if p.dtype == np.float16 and t._ctx.__dict__.get("narrowed"):
             return g.astype(p.dtype), None  # computed in float32 on purpose (see _WideConstant)
         message = f"{at}: returned a {g.dtype} grad for parent {i} (#{p.id}), which is {p.dtype}"
-        return g.astype(p.dtype), Problem("dtype", i, message)
+        short = f"parent {i}: returned {g.dtype}, expected {p.dtype}"
+        return g.astype(p.dtype), Problem(DTYPE.name, i, message, short)
     return g, None
+
+
+def _shape_of(g: Any) -> str:
+    return str(g.shape) if isinstance(g, np.ndarray) else f"a {type(g).__name__}"
 
 
 def _shape_message(at: str, i: int, p: Tensor, g: np.ndarray) -> str:

@@ -9,7 +9,15 @@ print(render.tree(s))
 """
 
 from anet.debug import render
-from anet.debug.checks import FLAG_KINDS, CheckResult, Flag, ParentCheck, vjp_check
+from anet.debug.checks import (
+    FLAG_KINDS,
+    KINDS,
+    CheckResult,
+    Flag,
+    FlagKind,
+    ParentCheck,
+    vjp_check,
+)
 from anet.debug.recording import is_recording, record
 from anet.debug.records import (
     STATUSES,
@@ -25,11 +33,13 @@ from anet.debug.summary import Summary
 
 __all__ = [
     "FLAG_KINDS",
+    "KINDS",
     "STATUSES",
     "BackwardSession",
     "Breakpoint",
     "CheckResult",
     "Flag",
+    "FlagKind",
     "GradInfo",
     "Graph",
     "LeafRecord",

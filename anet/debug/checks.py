@@ -1,8 +1,9 @@
-"""Flags: the kinds of mismatch the debugger reports, their messages, and the checks behind them.
+"""Flags: what the debugger reports about one node, and the checks behind them.
 
-The cheap checks (shape, count, none, type, dtype) are anet.autograd's own, the same ones plain
-``backward()`` raises; this module adds ``nonfinite``, ``exception``, ``inplace`` and the numerical
-``vjp`` check of one node.
+The kinds of flag are anet.flags' table (re-exported here: ``KINDS``, ``FLAG_KINDS``). The cheap
+checks (shape, count, none, type, dtype) are anet.autograd's own, the same ones plain
+``backward()`` raises, messages included; this module adds ``nonfinite``, ``exception``,
+``inplace`` and the numerical ``vjp`` check of one node.
 """
 
 from __future__ import annotations
@@ -19,27 +20,28 @@ from anet import autograd
 from anet.autograd import Problem, check_grads, label, where
 from anet.debug.recording import fingerprints
 from anet.debug.summary import all_finite
+from anet.flags import ERROR, EXCEPTION, FLAG_KINDS, INPLACE, KINDS, NONFINITE, VJP, FlagKind
 from anet.gradcheck import compare
 from anet.tensor import Context, Tensor
 
-# Every flag kind, with what it means (stable names: used in messages, breakpoints and JSON).
-FLAG_KINDS: dict[str, str] = {
-    "shape": "a returned grad's shape differs from its parent's shape",
-    "count": "backward returned a different number of grads than the op has parents",
-    "none": "backward returned None for a parent that requires grad",
-    "type": "backward returned something that is not a numpy array (a list, a Tensor, a str...)",
-    "dtype": "a returned grad's dtype differs from its parent's (it was converted)",
-    "nonfinite": "a returned grad has NaN/Inf although the grad it received was finite",
-    "exception": "backward raised an exception",
-    "vjp": "backward disagrees with finite differences of forward (numerical check)",
-    "inplace": "a saved tensor or a parent's data changed between forward and backward, "
-    "or backward wrote into grad_output or a saved tensor",
-}
+__all__ = [
+    "FLAG_KINDS",
+    "KINDS",
+    "CheckResult",
+    "Flag",
+    "FlagKind",
+    "ParentCheck",
+    "exception",
+    "from_problem",
+    "inplace",
+    "nonfinite",
+    "vjp_check",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class Flag:
-    """Something wrong at one node: ``kind`` (see FLAG_KINDS), the node's id, the parent index
+    """Something wrong at one node: ``kind`` (a name in KINDS), the node's id, the parent index
     it concerns (None for the node as a whole), a full ``message`` and a ``short`` one."""
 
     kind: str
@@ -68,35 +70,11 @@ def _at(t: Tensor) -> str:
     return f"{t._ctx.arg.__name__}.backward, {label(t)}{where(t)}"
 
 
-def _shape_of(g: Any) -> str:
-    return str(g.shape) if isinstance(g, np.ndarray) else f"a {type(g).__name__}"
-
-
-def from_problem(t: Tensor, problem: Problem, raw: Any) -> Flag:
-    """The flag for one of anet.autograd's problems with what ``t``'s backward returned."""
-    parents = t._ctx.parents
-    grads = list(raw) if isinstance(raw, (tuple, list)) else [raw]
-    i = problem.index
-    g = grads[i] if i is not None and i < len(grads) else None
-    kind = problem.kind
-    if kind == "count":
-        what = "None" if raw is None else f"{len(grads)} grad{'s' * (len(grads) != 1)}"
-        short = f"returned {what} for {len(parents)} parent{'s' * (len(parents) != 1)}"
-    elif kind == "none":
-        short = f"parent {i}: returned None, expected {parents[i].shape}"
-    elif kind == "type" and i is None:
-        short = "returned a list of numbers, expected numpy arrays"
-    elif kind == "type" and isinstance(g, np.ndarray):
-        short = f"parent {i}: returned an array of {g.dtype}, expected {parents[i].dtype}"
-    elif kind == "type":
-        short = f"parent {i}: returned {_shape_of(g)}, expected a numpy array"
-    elif kind == "shape":
-        short = f"parent {i}: returned {_shape_of(g)}, expected {parents[i].shape}"
-    elif kind == "dtype":
-        short = f"parent {i}: returned {np.asarray(g).dtype}, expected {parents[i].dtype}"
-    else:
-        short = problem.message
-    return Flag(kind, t.id, label(t), i, problem.message, short)
+def from_problem(t: Tensor, problem: Problem) -> Flag:
+    """The flag for one of anet.autograd's problems at node ``t``: its messages, full and short,
+    are anet.autograd's, written where the problem is found."""
+    short = problem.short or problem.message
+    return Flag(problem.kind, t.id, label(t), problem.index, problem.message, short)
 
 
 def nonfinite(t: Tensor, received: Any, grads: list[np.ndarray | None]) -> list[Flag]:
@@ -117,7 +95,7 @@ def nonfinite(t: Tensor, received: Any, grads: list[np.ndarray | None]) -> list[
             f"{_at(t)}: returned a grad with {nan} NaN and {inf} Inf for parent {i} "
             f"(#{p.id}, shape {p.shape}) from a finite grad_output: the NaN/Inf starts here"
         )
-        flags.append(Flag("nonfinite", t.id, label(t), i, message, short))
+        flags.append(Flag(NONFINITE.name, t.id, label(t), i, message, short))
     return flags
 
 
@@ -130,11 +108,15 @@ def exception(t: Tensor, error: Exception) -> Flag:
         tb = tb.tb_next
     text = "".join(_traceback.format_exception(type(error), error, tb))
     if isinstance(error, autograd.InPlaceError):
-        short = "backward wrote into grad_output or a saved tensor in place"
-        return Flag("inplace", t.id, label(t), None, str(error), short, text)
+        i = error.index
+        if i is None:
+            short = "backward wrote into grad_output or a saved tensor in place"
+        else:  # not a refused write: the fingerprints saw backward change a parent's data
+            short = f"backward changed the data of parent {i} in place"
+        return Flag(INPLACE.name, t.id, label(t), i, str(error), short, text)
     what = f"{type(error).__name__}: {error}"
     message = f"{_at(t)}: raised {what}"
-    return Flag("exception", t.id, label(t), None, message, what, text)
+    return Flag(EXCEPTION.name, t.id, label(t), None, message, what, text)
 
 
 _WALK_FILES = {autograd.__file__, os.path.join(os.path.dirname(__file__), "session.py")}
@@ -169,7 +151,7 @@ def inplace(t: Tensor) -> Flag | None:
         "its forward did not"
     )
     short = f"{', '.join(changed)} changed since forward"
-    return Flag("inplace", t.id, label(t), moved[0] if moved else None, message, short)
+    return Flag(INPLACE.name, t.id, label(t), moved[0] if moved else None, message, short)
 
 
 # ---- the numerical check of one node ----------------------------------------------------------
@@ -272,7 +254,7 @@ def _vjp_check(
     node = _shadow(t, out)
     node._ctx = fresh
     grads, problems = check_grads(node, arg.backward(fresh, v.astype(out.dtype)))
-    unusable = [p for p in problems if p.kind != "dtype"]
+    unusable = [p for p in problems if KINDS[p.kind].severity == ERROR]
     if unusable:
         return CheckResult(t.id, None, (), f"{label(t)}: not compared: {unusable[0].message}")
     grads = [None if g is None else np.array(g, dtype=np.float64) for g in grads]
@@ -333,7 +315,7 @@ def _vjp_check(
     )
     short = ", ".join(r.describe() for r in results)
     bad = next(r.index for r in results if not r.ok)
-    flag = Flag("vjp", t.id, label(t), bad, message, short)
+    flag = Flag(VJP.name, t.id, label(t), bad, message, short)
     return CheckResult(t.id, False, tuple(results), message, flag)
 
 

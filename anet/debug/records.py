@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from anet.autograd import label, topo_order
-from anet.debug.checks import CheckResult, Flag
+from anet.debug.checks import KINDS, CheckResult, Flag
 from anet.debug.summary import Summary
 from anet.tensor import Context, Tensor
 
@@ -56,7 +56,7 @@ class GradInfo(NamedTuple):
     value: Summary | None  # None when backward returned None (or too few grads)
     expected_shape: tuple[int, ...]
     expected_dtype: np.dtype
-    flags: tuple[str, ...]  # kinds of the flags about this parent ("shape", "dtype"…)
+    flags: tuple[str, ...]  # kinds of the flags about this parent (shape, dtype…)
 
     @property
     def ok(self) -> bool:
@@ -218,7 +218,7 @@ class NodeRecord:
             items = list(raw) if isinstance(raw, (tuple, list)) else [raw]
             kinds: dict[int | None, list[str]] = {}
             for f in flags:
-                if f.kind != "vjp":
+                if not KINDS[f.kind].survives_restart:  # the check's, not about this walk
                     kinds.setdefault(f.index, []).append(f.kind)
             out = tuple(
                 GradInfo(

@@ -8,7 +8,6 @@ what is usable.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from math import isfinite
 from operator import attrgetter, is_not
 from typing import Any, NamedTuple
@@ -16,7 +15,6 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from anet.autograd import (
-    InPlaceError,
     accumulate,
     begin,
     call_backward,
@@ -26,7 +24,7 @@ from anet.autograd import (
 )
 from anet.debug import checks
 from anet.debug import recording as _record
-from anet.debug.checks import FLAG_KINDS, CheckResult, Flag
+from anet.debug.checks import KINDS, CheckResult, Flag
 from anet.debug.records import (
     CURRENT,
     DONE,
@@ -38,6 +36,7 @@ from anet.debug.records import (
     node_id,
 )
 from anet.errors import AnetError
+from anet.flags import NOTE
 from anet.tensor import Tensor
 
 # Sum of squares, the finiteness test of every returned grad: the C function itself where numpy
@@ -308,9 +307,10 @@ class BackwardSession(Graph):
                 t.grad = None if g is None else g.copy()
         for rec in self.nodes:
             rec.status = PENDING
-            rec.flags = tuple(f for f in rec.flags if f.kind == "vjp")
+            if rec.flags:
+                rec.flags = tuple(f for f in rec.flags if KINDS[f.kind].survives_restart)
             rec.received = rec.raw = rec.grads = None
-        self.flags = [f for f in self.flags if f.kind == "vjp"]
+        self.flags = [f for f in self.flags if KINDS[f.kind].survives_restart]
         self._k, self._started, self._stopped_at = 0, False, None
         self._snapshot = None
         self._left = self._stale = None
@@ -349,12 +349,7 @@ class BackwardSession(Graph):
         try:
             raw = call_backward(t)
         except Exception as e:
-            flag = checks.exception(t, e)
-            if isinstance(e, InPlaceError) and e.index is not None:
-                # not a refused write: the fingerprints saw backward change a parent's data
-                short = f"backward changed the data of parent {e.index} in place"
-                flag = replace(flag, index=e.index, short=short)
-            found = [*(found or ()), flag]
+            found = [*(found or ()), checks.exception(t, e)]
             rec.status = ERROR
         else:
             status = DONE
@@ -365,13 +360,14 @@ class BackwardSession(Graph):
                 # A grad that is not a fitting array: a problem, or a form check_grads converts
                 # (a list of arrays, a numpy scalar).
                 grads, problems = check_grads(t, raw)
-                if problems and problems[0].kind == "count":  # which grad is whose is unknown
-                    problems, grads = problems[:1], [None] * len(grads)
                 if problems:
+                    if not KINDS[problems[0].kind].per_parent:
+                        # about the node as a whole (a wrong count): which grad is whose is unknown
+                        problems, grads = problems[:1], [None] * len(grads)
                     found = found or []
                 for problem in problems:
-                    found.append(checks.from_problem(t, problem, raw))
-                    if problem.kind != "dtype":
+                    found.append(checks.from_problem(t, problem))
+                    if KINDS[problem.kind].severity != NOTE:
                         status = ERROR
                 accumulate(t, grads, served)
             for g in grads:
@@ -409,8 +405,8 @@ class BackwardSession(Graph):
             value = node_id(value)
             if not isinstance(self.node(value), NodeRecord):
                 raise ValueError(f"#{value} is a leaf: it has no backward to stop at")
-        elif value not in FLAG_KINDS:
-            raise ValueError(f"unknown flag kind {value!r} (kinds: {', '.join(FLAG_KINDS)})")
+        elif value not in KINDS:
+            raise ValueError(f"unknown flag kind {value!r} (kinds: {', '.join(KINDS)})")
         bp = Breakpoint(kind, value)
         if bp not in self._breaks:
             self._breaks.append(bp)
@@ -460,9 +456,12 @@ class BackwardSession(Graph):
             raise ValueError(f"{rec.label} is a leaf: it has no backward to check")
         result = checks.vjp_check(rec.tensor, **options)
         rec.check = result
-        if any(f.kind == "vjp" for f in rec.flags):
-            rec.flags = tuple(f for f in rec.flags if f.kind != "vjp")
-            self.flags = [f for f in self.flags if not (f.kind == "vjp" and f.node == rec.id)]
+        # A check's flags replace the node's earlier ones (the kinds restart keeps: the check's).
+        if any(KINDS[f.kind].survives_restart for f in rec.flags):
+            rec.flags = tuple(f for f in rec.flags if not KINDS[f.kind].survives_restart)
+            self.flags = [
+                f for f in self.flags if not (f.node == rec.id and KINDS[f.kind].survives_restart)
+            ]
         if result.flag is not None:
             rec.flags += (result.flag,)
             self.flags.append(result.flag)

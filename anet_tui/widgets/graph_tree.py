@@ -23,6 +23,7 @@ from textual.widgets.tree import TreeNode
 from anet.debug.records import CURRENT, GradInfo, Graph, LeafRecord, NodeRecord
 from anet.debug.render import marks
 from anet.debug.session import BackwardSession
+from anet.flags import DTYPE
 
 MAX_DEPTH = 12  # deepest nesting shown before the view re-roots
 OPEN_LEVELS, OPEN_ROWS = 3, 20  # a new graph opens this many levels, while rows stay this few
@@ -92,7 +93,7 @@ def grad_label(info: GradInfo) -> Text:
         text.append(f"a {value.kind}")
     if info.flags:
         text.append(f" expected {shape_text(info.expected_shape)}")
-        if "dtype" in info.flags:
+        if DTYPE.name in info.flags:
             text.append(f" {info.expected_dtype}")
         text.append(" ✗ " + " ".join(info.flags), style="bold red")
     else:
