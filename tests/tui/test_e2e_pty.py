@@ -239,11 +239,15 @@ def test_bytes_that_are_not_utf8_become_replacement_characters(tmp_path: Path) -
         term.wait_for(lambda s: ">>>" in s)
         term.type(b"\x1b[200~s = 'ab\xfe\xffcd'\x1b[201~")  # pasted from a Latin-1 terminal
         term.wait_for(lambda s: "s = 'ab\ufffd\ufffdcd'" in s)
-        term.type("\r")
+        # (each line waits for its answer: keys typed while a line runs are not queued yet)
+        term.type("; 's-ok'\r")
+        term.wait_for(lambda s: "\n│'s-ok'" in s)
         term.type(b"t = '\xc3")  # the first byte of é …
         term.quiet()
-        term.type(b"\xa9'\r")  # … and the second, in a later read: one character
-        term.type(b"u = '\xc3'\r")  # a sequence that never completes
+        term.type(b"\xa9'; 't-ok'\r")  # … and the second, in a later read: one character
+        term.wait_for(lambda s: "\n│'t-ok'" in s)
+        term.type(b"u = '\xc3'; 'u-ok'\r")  # a sequence that never completes
+        term.wait_for(lambda s: "\n│'u-ok'" in s)
         term.type("len(s), t, len(u)\r")
         term.wait_for(lambda s: "(6, 'é', 1)" in s)
         term.type("7*8\r")
