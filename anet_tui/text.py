@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from anet.debug.views import to_ascii  # the one table of ASCII stand-ins
+
 MAX_OUTPUT_CHARS = 50_000
 MAX_OUTPUT_LINES = 1_000
 MAX_LINE_CHARS = 2_000
@@ -39,30 +41,6 @@ def escape(text: str) -> str:
     except UnicodeEncodeError:
         text = text.encode("utf-8", "replace").decode("utf-8")
     return text
-
-
-# What our own words and drawings use beyond ASCII, and what stands in for each.
-_ASCII = str.maketrans(
-    {
-        "…": "...",
-        "·": "-",
-        "—": "-",
-        "─": "-",
-        "✗": "x",
-        "✓": "ok",
-        "▶": ">",
-        "↑": "^",
-        "├": "|",
-        "└": "`",
-        "│": "|",
-        "–": "-",
-    }
-)
-
-
-def to_ascii(text: str) -> str:
-    """``text`` with the symbols anet-tui draws (``✗ … └─``) in ASCII; other text as is."""
-    return text.translate(_ASCII)
 
 
 def ascii_only(stream: Any) -> bool:

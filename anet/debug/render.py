@@ -7,7 +7,6 @@ Shared nodes appear once; later uses are back-references (``↑ #7``), so a diam
 from __future__ import annotations
 
 import json as _json
-import os
 from typing import Any
 
 import numpy as np
@@ -15,9 +14,6 @@ import numpy as np
 from anet.debug.checks import Flag
 from anet.debug.records import (
     CURRENT,
-    DONE,
-    ERROR,
-    PENDING,
     UNREACHED,
     GradInfo,
     Graph,
@@ -26,28 +22,13 @@ from anet.debug.records import (
     Record,
 )
 from anet.debug.session import BackwardSession, Stop
+from anet.debug.views import CROSS, Mark, placement, to_ascii, where_text
 from anet.tensor import Tensor
 
 Source = BackwardSession | Graph | Tensor
 
-STATUS_MARKS = {
-    PENDING: "· pending",
-    CURRENT: "▶ current",
-    DONE: "✓ done",
-    ERROR: "✗ error",
-    UNREACHED: "– unreached",
-}
-ASCII_STATUS_MARKS = {
-    PENDING: ". pending",
-    CURRENT: "> current",
-    DONE: "ok done",
-    ERROR: "x error",
-    UNREACHED: "- unreached",
-}
-_LINES = {
-    False: ("├─ ", "└─ ", "│  ", "   ", "↑", "✗", "…"),
-    True: ("|- ", "`- ", "|  ", "   ", "^", "x", "..."),
-}
+# Tree drawing: tee, last, bar, blank (Unicode; ASCII comes from views.to_ascii at output).
+_TEE, _LAST, _BAR, _BLANK = "├─ ", "└─ ", "│  ", "   "
 
 
 LIST_LIMIT = 100  # parents and grads a node's detail lists (a node may have 20,000)
@@ -56,7 +37,8 @@ FLAG_LIMIT = 20  # flags it lists
 
 def more_line(left: int, what: str, ascii: bool = False) -> str:
     """``… 19,900 more parents`` (what a capped list says it left out)."""
-    return f"{'...' if ascii else '…'} {left:,} more {what}"
+    text = f"… {left:,} more {what}"
+    return to_ascii(text) if ascii else text
 
 
 def listed_parents(rec: NodeRecord) -> tuple[tuple[ParentInfo, ...], int]:
@@ -89,16 +71,8 @@ def graph_of(source: Source) -> Graph:
 
 def marks(rec: Record, ascii: bool = False, statuses: bool = True) -> str:
     """The status and flag markers of a row: ``✓ done``, ``▶ current``, ``✗ shape ✗ vjp``…"""
-    if rec.is_leaf:
-        return ""
-    cross = "x" if ascii else "✗"
-    flags = " ".join(f"{cross} {kind}" for kind in dict.fromkeys(f.kind for f in rec.flags))
-    if not statuses:
-        return flags
-    status = (ASCII_STATUS_MARKS if ascii else STATUS_MARKS)[rec.status]
-    if flags and rec.status in (DONE, ERROR):
-        return flags
-    return f"{status} {flags}".rstrip()
+    text = Mark.of(rec, statuses).text()
+    return to_ascii(text) if ascii else text
 
 
 def row(rec: Record) -> str:
@@ -123,45 +97,34 @@ def tree(
     """
     g = graph_of(source)
     statuses = isinstance(g, BackwardSession)
-    tee, last, bar, blank, ref, _, more = _LINES[ascii]
-    start = g.node(node) if node is not None else (g.nodes[0] if g.nodes else g.node(g.root))
     rows: list[tuple[str, str, str]] = []  # (tree part, markers, where)
-    seen: set[int] = set()
-    stack: list[tuple[Record, str, str, int]] = [(start, "", "", 0)]
+    prefixes = [""]  # prefixes[d]: what stands left of the connector of a row at depth d + 1
     cut = False
-    while stack:
+    for p in placement(g, node, max_depth):
         if max_lines is not None and len(rows) >= max_lines:
             cut = True
             break
-        rec, prefix, connector, depth = stack.pop()
-        if rec.id in seen:
-            rows.append((f"{prefix}{connector}{ref} {rec.label}", "", ""))
+        depth = p.depth
+        prefix = prefixes[depth - 1] if depth else ""
+        connector = (_LAST if p.last else _TEE) if depth else ""
+        if p.ref:
+            rows.append((f"{prefix}{connector}↑ {p.label}", "", ""))
             continue
-        seen.add(rec.id)
-        parents = g.parents(rec)
-        deeper = parents and max_depth is not None and depth >= max_depth
-        text = f"{prefix}{connector}{row(rec)}" + (f" {more} deeper" if deeper else "")
-        loc = rec.where
-        rows.append(
-            (
-                text,
-                marks(rec, ascii, statuses),
-                f"{os.path.basename(loc.file)}:{loc.line}" if loc else "",
-            )
-        )
-        if deeper:
-            continue
-        child_prefix = prefix if not connector else prefix + (blank if connector == last else bar)
-        for i in range(len(parents) - 1, -1, -1):
-            stack.append(
-                (parents[i], child_prefix, last if i == len(parents) - 1 else tee, depth + 1)
-            )
-    width = min(max((len(r[0]) for r in rows), default=0), 48)
-    mark_width = 11 if statuses else 0
-    lines = [f"{t:<{width}}  {m:<{mark_width}} {w}".rstrip() if m or w else t for t, m, w in rows]
+        rec = g.node(p.id)
+        text = f"{prefix}{connector}{row(rec)}" + (" … deeper" if p.deeper else "")
+        rows.append((text, marks(rec, statuses=statuses), where_text(rec.where)))
+        if depth:
+            del prefixes[depth:]
+            prefixes.append(prefix + (_BLANK if p.last else _BAR))
     if cut:
-        lines.append(f"{more} (cut at {max_lines} lines)")
-    return "\n".join(lines)
+        rows.append((f"… (cut at {max_lines} lines)", "", ""))
+    if ascii:  # cell by cell, before the columns are lined up
+        rows = [(to_ascii(t), to_ascii(m), w) for t, m, w in rows]
+    width = min(max((len(r[0]) for r in rows[: len(rows) - cut]), default=0), 48)
+    mark_width = 11 if statuses else 0
+    return "\n".join(
+        f"{t:<{width}}  {m:<{mark_width}} {w}".rstrip() if m or w else t for t, m, w in rows
+    )
 
 
 def dot(source: Source) -> str:
@@ -319,18 +282,18 @@ def detail(source: Source, key: int | str | Tensor, ascii: bool = False) -> str:
     """Everything a record holds, as text (the plain REPL's ``%show #id``)."""
     g = graph_of(source)
     rec = g.node(key)
-    cross = "x" if ascii else "✗"
+    cross = CROSS
     lines = [f"{rec.label}  out {rec.shape} {rec.dtype}"]
     if rec.is_leaf:
         lines.append(f"  values  {rec.out.stats_text()}")
         grad = rec.grad
         lines.append(f"  grad    {'—' if grad is None else grad}")
-        return "\n".join(lines)
+        return to_ascii("\n".join(lines)) if ascii else "\n".join(lines)
     if isinstance(g, BackwardSession):
-        lines[0] += f"  {marks(rec, ascii)}"
+        lines[0] += f"  {marks(rec)}"
     loc = rec.where
     if loc is not None:
-        lines.append(f"  applied at {loc.file}:{loc.line}")
+        lines.append(f"  applied at {where_text(loc, 'full')}")
         if loc.source:
             lines.append(f"    {loc.source}")
     if rec.kwargs:
@@ -340,7 +303,7 @@ def detail(source: Source, key: int | str | Tensor, ascii: bool = False) -> str:
     for p in parents:
         lines.append(f"    {p.index}: {p.label} {p.shape} {p.dtype}")
     if left:
-        lines.append("    " + more_line(left, "parents", ascii))
+        lines.append("    " + more_line(left, "parents"))
     saved = rec.saved
     lines.append("  saved_tensors" + ("  —" if not saved else ""))
     for i, s in enumerate(saved):
@@ -363,21 +326,22 @@ def detail(source: Source, key: int | str | Tensor, ascii: bool = False) -> str:
                 f"{r.expected_dtype}{bad}"
             )
         if left:
-            lines.append("    " + more_line(left, "grads", ascii))
+            lines.append("    " + more_line(left, "grads"))
     flags, left = listed_flags(rec)
     for f in flags:
         lines.append(f"  {cross} {f.kind}: {f.message}")
         if f.traceback:
             lines += ["    " + t for t in f.traceback.rstrip().splitlines()]
     if left:
-        lines.append("  " + more_line(left, "flags (%flags lists them)", ascii))
+        lines.append("  " + more_line(left, "flags (%flags lists them)"))
     if rec.check is not None and rec.check.flag is None:
         lines.append(f"  check: {rec.check.message}")
     source = rec.source
     if source:
-        lines.append("  ── backward ──" if not ascii else "  -- backward --")
+        lines.append("  ── backward ──")
         lines += ["    " + t for t in source.splitlines()]
-    return "\n".join(lines)
+    text = "\n".join(lines)
+    return to_ascii(text) if ascii else text
 
 
 def _short(v: Any) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 from rich.console import Group, RenderableType
@@ -14,9 +13,10 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from anet.debug.records import Graph, LeafRecord, NodeRecord
-from anet.debug.render import listed_flags, listed_grads, listed_parents, marks, more_line
+from anet.debug.render import listed_flags, listed_grads, listed_parents, more_line
 from anet.debug.session import BackwardSession
 from anet.debug.summary import Summary
+from anet.debug.views import Mark, where_text
 from anet_tui.widgets.graph_tree import marker_style
 
 BIG = 1_000_000  # arrays with more elements get their statistics on a worker thread
@@ -51,12 +51,12 @@ def detail(graph: Graph, ident: int, stats: Stats) -> tuple[str, RenderableType]
 
 def node_lines(rec: NodeRecord, walking: bool, stats: Stats) -> list[RenderableType]:
     lines: list[RenderableType] = []
-    marker = marks(rec, statuses=walking)
-    if marker:
-        lines.append(Text(marker, style=marker_style(marker)))
+    mark = Mark.of(rec, statuses=walking)
+    if mark.text():
+        lines.append(Text(mark.text(), style=marker_style(mark)))
     loc = rec.where
     if loc is not None:
-        lines.append(Text(f"applied at {os.path.basename(loc.file)}:{loc.line}"))
+        lines.append(Text(f"applied at {where_text(loc)}"))
         if loc.source:
             lines.append(Text(f"  {loc.source}", style="italic"))
     lines += summary_lines("out", rec.out, stats)

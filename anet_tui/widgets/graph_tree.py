@@ -21,8 +21,8 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from anet.debug.records import CURRENT, GradInfo, Graph, LeafRecord, NodeRecord
-from anet.debug.render import marks
 from anet.debug.session import BackwardSession
+from anet.debug.views import Mark, Placement, Status
 from anet.flags import DTYPE
 
 MAX_DEPTH = 12  # deepest nesting shown before the view re-roots
@@ -48,13 +48,13 @@ def shape_text(shape: tuple[int, ...] | None) -> str:
     return "(" + ",".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def marker_style(marker: str) -> str:
+def marker_style(mark: Mark) -> str:
     """Colour on top of the words: red for flags, yellow for the current node, green for done."""
-    if "✗" in marker:
+    if mark.flags or mark.status == Status.ERROR:
         return "bold red"
-    if marker.startswith("▶"):
+    if mark.status == Status.CURRENT:
         return "bold yellow"
-    if marker.startswith("✓"):
+    if mark.status == Status.DONE:
         return "green"
     return "dim"
 
@@ -69,10 +69,11 @@ def node_label(rec: NodeRecord | LeafRecord, walking: bool) -> Text:
             f" out{shape_text(rec.shape)} grad{shape_text(grad.shape if grad else None)}{const}",
         )
     text = Text(f"#{rec.id} {rec.op}", style="bold" if rec.status == CURRENT else "")
-    marker = marks(rec, statuses=walking)
+    mark = Mark.of(rec, statuses=walking)
+    marker = mark.text()
     if marker:
         text.append(" ")
-        text.append(marker, marker_style(marker))
+        text.append(marker, marker_style(mark))
     g = rec.grad_output
     text.append(f" out{shape_text(rec.shape)} grad{shape_text(g.shape if g else None)}")
     return text
@@ -112,28 +113,6 @@ def saved_label(rec: NodeRecord) -> Text:
     return Text("saved " + ", ".join(items), style="dim")
 
 
-def placement(graph: Graph) -> dict[int, int | None]:
-    """Node id → the id of the node it is shown under (None for the root): the first place a
-    depth-first walk from the root, parents in order, meets it (as anet.debug.render.tree
-    places it, so both front-ends draw the same tree)."""
-    root = graph.root
-    home: dict[int, int | None] = {root.id: None}
-    if root._ctx is None:
-        return home
-    stack = [(root, iter(root._ctx.parents))]
-    while stack:
-        t, parents = stack[-1]
-        for p in parents:
-            if p.id not in home:
-                home[p.id] = t.id
-                if p._ctx is not None:
-                    stack.append((p, iter(p._ctx.parents)))
-                    break
-        else:
-            stack.pop()
-    return home
-
-
 class GraphTree(Tree[Row]):
     """The tree of a session (or of a graph after a plain ``backward()``)."""
 
@@ -164,7 +143,7 @@ class GraphTree(Tree[Row]):
         self.guide_depth = 2
         self.auto_expand = False
         self.graph: Graph | None = None
-        self.home: dict[int, int | None] = {}
+        self.placed: Placement | None = None  # where each node's full row is
         self.view_root: int | None = None
         self._rows: dict[int, TreeNode[Row]] = {}  # node id → its full row in the view
         self._leaf_rows: dict[int, TreeNode[Row]] = {}
@@ -181,7 +160,7 @@ class GraphTree(Tree[Row]):
     def show_graph(self, graph: Graph | None) -> None:
         """Show ``graph`` from its root (or a one-line hint when there is none)."""
         self.graph = graph
-        self.home = placement(graph) if graph is not None else {}
+        self.placed = Placement(graph) if graph is not None else None
         self.view_root = graph.root.id if graph is not None else None
         self._rebuild()
 
@@ -224,20 +203,10 @@ class GraphTree(Tree[Row]):
             level = below
 
     def _depth(self, ident: int) -> int:
-        depth, home = 0, self.home
-        up = home.get(ident)
-        while up is not None:
-            depth += 1
-            up = home.get(up)
-        return depth
+        return 0 if self.placed is None else self.placed.depth(ident)
 
     def _ancestor(self, ident: int, levels: int) -> int:
-        for _ in range(levels):
-            up = self.home.get(ident)
-            if up is None:
-                break
-            ident = up
-        return ident
+        return ident if self.placed is None else self.placed.ancestor(ident, levels)
 
     def _add_record(
         self, parent: TreeNode[Row], rec: NodeRecord | LeafRecord, before: int | None = None
@@ -281,10 +250,11 @@ class GraphTree(Tree[Row]):
         more = self._more.pop(rec.id, None)
         if more is not None:
             more.remove()
-        home, rows, leaf_rows = self.home, self._rows, self._leaf_rows
+        placed = self.placed
+        assert placed is not None
         for i in range(start, end):  # parent rows come first among the children: row i
             p = graph.node(parents[i])
-            if home.get(p.id) == rec.id and p.id not in rows and p.id not in leaf_rows:
+            if placed.here(p.id, rec.id, i):
                 self._add_record(node, p, before=i)
             else:
                 node.add_leaf(Text(f"↑ #{p.id} {p.op}"), Row("ref", p.id), before=i)
@@ -365,7 +335,7 @@ class GraphTree(Tree[Row]):
             return False
         path = [ident]
         while path[-1] != self.view_root:
-            up = self.home.get(path[-1])
+            up = None if self.placed is None else self.placed.up(path[-1])
             if up is None or len(path) > MAX_DEPTH:
                 # Not below the current view, or too deep in it: re-root above the node.
                 self.view_root = self._ancestor(ident, MAX_DEPTH // 2)

@@ -65,7 +65,7 @@ def corpus() -> list[BackwardSession]:
         leaf(2).returns_tensor().sum(),
         Tensor(np.array([0.0, 1.0], dtype=np.float32)).safe_log().sum(),
         leaf(3).crashes().sum(),
-        leaf(2, 3, dtype=np.float64).cube().sum(),
+        leaf(2, 3, dtype=np.float64).wrong_cube().sum(),
         moved,
         leaf(3).doubles_in_place_kinds().sum(),
         leaf(3).list_of_numbers_kinds().sum(),
