@@ -49,7 +49,7 @@ def label(t: Tensor) -> str:
 def where(t: Tensor) -> str:
     """`` (applied at file:line: source)`` when anet.debug.record() saw the op applied, else ""."""
     ctx = t._ctx
-    loc = None if ctx is None else ctx.__dict__.get("where")
+    loc = None if ctx is None else ctx.where
     if not loc:
         return ""
     source = f": {loc[2]}" if len(loc) > 2 and loc[2] else ""
@@ -202,7 +202,7 @@ def call_backward(t: Tensor) -> Any:
     if arg.trusted:
         return arg.backward(ctx, t.grad)
     arrays = [t.grad, *ctx.saved_tensors, *(p.data for p in ctx.parents)]
-    watched = "fingerprints" in ctx.__dict__  # recorded: writes the lock misses are seen too
+    watched = ctx.fingerprints is not None  # recorded: writes the lock misses are seen too
     before = _fingerprints(arrays) if watched else None
     locked: list[np.ndarray] = []
     try:
@@ -426,7 +426,7 @@ def _check_one(t: Tensor, i: int, p: Tensor, g: Any) -> tuple[np.ndarray | None,
         short = f"parent {i}: returned {_shape_of(given)}, expected {p.shape}"
         return None, Problem(SHAPE.name, i, _shape_message(at, i, p, g), short)
     if g.dtype != p.dtype:
-        if p.dtype == np.float16 and t._ctx.__dict__.get("narrowed"):
+        if p.dtype == np.float16 and t._ctx.narrowed:
             return g.astype(p.dtype), None  # computed in float32 on purpose (see _WideConstant)
         message = f"{at}: returned a {g.dtype} grad for parent {i} (#{p.id}), which is {p.dtype}"
         short = f"parent {i}: returned {g.dtype}, expected {p.dtype}"

@@ -38,6 +38,11 @@ def set_apply_hook(hook: Callable[[Context, Tensor], None] | None) -> None:
     _apply_hook = hook
 
 
+def apply_hook() -> Callable[[Context, Tensor], None] | None:
+    """The function called after every recorded op (None when nothing is recording)."""
+    return _apply_hook
+
+
 @contextmanager
 def no_grad() -> Iterator[None]:
     """Inside this block ops build no graph: results have no ``_ctx``. Per thread: another
@@ -195,6 +200,17 @@ class Tensor:
         """Name of the Function that made this tensor, or "leaf"."""
         return "leaf" if self._ctx is None else self._ctx.arg.__name__
 
+    @property
+    def is_leaf(self) -> bool:
+        """Whether no op made this tensor (it has no ``_ctx``): PyTorch's name."""
+        return self._ctx is None
+
+    @property
+    def parents(self) -> tuple[Tensor, ...]:
+        """The tensors the op that made this one was applied to; () for a leaf."""
+        ctx = self._ctx
+        return () if ctx is None else ctx.parents
+
     def numpy(self) -> np.ndarray:
         return self.data
 
@@ -345,21 +361,41 @@ def _narrows(ctx: Context) -> bool:
     return wide and half
 
 
+_new = object.__new__
+
+
 class Context:
     """What backward needs to know about one op application.
 
     ``arg`` is the Function subclass, ``parents`` the Tensors it was applied to, ``saved_tensors``
     what forward saved. The op's keyword arguments are in ``kwargs`` and readable as attributes
     (``ctx.axis``); a Function may also set attributes of its own (``ctx.mask = …``).
+
+    The debugger's bookkeeping has slots of its own: ``where`` (``(filename, lineno, source)`` of
+    the user's line that applied the op) and ``fingerprints`` (``(saved, parents)`` crc32s), set
+    by ``anet.debug.record()`` and None otherwise; ``narrowed``, True when the op computed in
+    float32 a result rounded to float16 (see _WideConstant).
     """
 
-    __slots__ = ("__dict__", "arg", "kwargs", "parents", "saved_tensors")
+    __slots__ = (
+        "__dict__",
+        "arg",
+        "fingerprints",
+        "kwargs",
+        "narrowed",
+        "parents",
+        "saved_tensors",
+        "where",
+    )
 
     def __init__(self, arg: type[Function], *tensors: Tensor) -> None:
         self.arg = arg
         self.parents = tensors
         self.saved_tensors: list[Any] = []
         self.kwargs: dict[str, Any] = {}  # Function.apply sets the op's keyword arguments
+        self.where: tuple[str, int, str] | None = None
+        self.fingerprints: tuple[tuple[int | None, ...], tuple[int, ...]] | None = None
+        self.narrowed = False
 
     def save_for_backward(self, *x: Any) -> None:
         self.saved_tensors.extend(x)
@@ -403,8 +439,15 @@ class Function:
                 x = tuple(t if isinstance(t, Tensor) else _const(t, self) for t in x)
                 narrow = narrow or self.data.dtype.char == "e"  # float16: maybe a wide constant
                 break
-        ctx = Context(arg, self, *x)
+        # Context(arg, self, *x) with the op's kwargs, written out (hot): keep it in step with
+        # Context.__init__ (tests/anet/test_graph_api.py compares the two).
+        ctx = _new(Context)
+        ctx.arg = arg
+        ctx.parents = (self, *x)
+        ctx.saved_tensors = []
         ctx.kwargs = kwargs
+        ctx.where = ctx.fingerprints = None
+        ctx.narrowed = False
         try:
             if kwargs:
                 for v in kwargs.values():
@@ -425,7 +468,7 @@ class Function:
             raise OpError(f"{arg.__name__} on shapes {shapes}: {e}") from e
         floating = True
         if narrow and _narrows(ctx):
-            ctx.__dict__["narrowed"] = True  # float16 parents' float32 grads are converted too
+            ctx.narrowed = True  # float16 parents' float32 grads are converted too
             if type(out) is np.ndarray and out.dtype == np.float32:
                 out = out.astype(np.float16)
         if type(out) is not np.ndarray or out.dtype.kind != "f":

@@ -381,7 +381,7 @@ def _check(
             (name, value)
             for name, value in namespace.items()
             if isinstance(value, Tensor)
-            and value._ctx is not None
+            and not value.is_leaf
             and value.data.size == 1
             and not name.startswith("_")
         ]
@@ -393,7 +393,7 @@ def _check(
     seen_flags: set[tuple[int, str, int | None]] = set()
     total = 0
     for name, tensor in roots:
-        if not isinstance(tensor, Tensor) or tensor._ctx is None:
+        if not isinstance(tensor, Tensor) or tensor.is_leaf:
             return failed(f"{name} is not a tensor with a graph")
         if id(tensor) in seen_roots:
             continue

@@ -97,7 +97,7 @@ class Commands:
             return self.run(text, on_output=on_output)
         with self.recording():
             result = self.shell.run(text, on_output=on_output)
-        if result.ok and isinstance(result.obj, Tensor) and result.obj._ctx is not None:
+        if result.ok and isinstance(result.obj, Tensor) and not result.obj.is_leaf:
             source = text.strip()
             name = source if "\n" not in source and len(source) <= 40 else None
             self._last_tensor = (name or f"#{result.obj.id}", result.obj)
@@ -292,7 +292,7 @@ def backward_root(source: str, namespace: dict[str, Any]) -> tuple[str, Tensor] 
     obj = namespace[target.id]
     for name in reversed(path):
         obj = inspect.getattr_static(obj, name, None)
-    if not isinstance(obj, Tensor) or obj._ctx is None:
+    if not isinstance(obj, Tensor) or obj.is_leaf:
         return None
     return ast.unparse(last.value.func.value), obj
 

@@ -48,7 +48,7 @@ def _debug(ctx: CommandContext, arg: str) -> CommandResult:
     root = value.obj
     if not isinstance(root, Tensor):
         raise CommandError(f"%debug needs a Tensor; {arg} is a {type(root).__name__}")
-    if root._ctx is None and not root.requires_grad:
+    if root.is_leaf and not root.requires_grad:
         why = (
             f"it is {root.dtype}: integer and boolean tensors never need grad"
             if root.dtype.kind != "f"
@@ -57,7 +57,7 @@ def _debug(ctx: CommandContext, arg: str) -> CommandResult:
         raise CommandError(
             f"{arg} is #{root.id}, a constant: it needs no grad, so it has no graph to walk ({why})"
         )
-    if root._ctx is None:
+    if root.is_leaf:
         raise CommandError(
             f"{arg} is #{root.id}, a leaf: it has no graph to walk (debug a tensor made by ops)"
         )

@@ -129,7 +129,7 @@ def _walk_frame(filename: str) -> bool:
 def inplace(t: Tensor) -> Flag | None:
     """The ``inplace`` flag when saved tensors or parents' data changed since record() saw them."""
     ctx = t._ctx
-    before = ctx.__dict__.get("fingerprints")
+    before = ctx.fingerprints
     if before is None:
         return None
     saved_now, parents_now = fingerprints(ctx)

@@ -1,6 +1,6 @@
 """record(): forward-time bookkeeping for the debugger — where each op was applied, fingerprints.
 
-While recording, every op that joins the graph gets two entries in its Context's ``__dict__``:
+While recording, every op that joins the graph has two of its Context's slots filled in:
 - ``where``: ``(filename, lineno, source_line)`` of the first frame outside anet (the user's line),
   read by ``anet.autograd.where`` and shown in every flag message;
 - ``fingerprints``: ``(saved, parents)``, a crc32 per saved array and per parent's data, compared
@@ -22,9 +22,8 @@ from types import CodeType, TracebackType
 import numpy as np
 
 import anet
-import anet.tensor as _tensor
 from anet.arrays import fingerprint
-from anet.tensor import Context, Tensor, set_apply_hook
+from anet.tensor import Context, Tensor, apply_hook, set_apply_hook
 
 _ANET_DIR = os.path.dirname(os.path.abspath(anet.__file__)) + os.sep
 _FUNCTOOLS = functools.__file__
@@ -109,14 +108,13 @@ def fingerprints(ctx: Context) -> tuple[tuple[int | None, ...], tuple[int, ...]]
 
 
 def _hook(ctx: Context, out: Tensor) -> None:
-    d = ctx.__dict__
-    d["where"] = user_frame(2)  # 0 this hook, 1 Function.apply, 2 whoever called apply
-    d["fingerprints"] = fingerprints(ctx)
+    ctx.where = user_frame(2)  # 0 this hook, 1 Function.apply, 2 whoever called apply
+    ctx.fingerprints = fingerprints(ctx)
 
 
 def is_recording() -> bool:
     """Whether ops applied now are recorded (where, fingerprints)."""
-    return _tensor._apply_hook is _hook
+    return apply_hook() is _hook
 
 
 class record:
@@ -131,7 +129,7 @@ class record:
     def __init__(self, enabled: bool = True) -> None:
         global used
         used = used or enabled
-        self._previous = _tensor._apply_hook
+        self._previous = apply_hook()
         set_apply_hook(_hook if enabled else None)
 
     def __enter__(self) -> record:

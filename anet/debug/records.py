@@ -187,7 +187,7 @@ class NodeRecord:
 
     @property
     def where(self) -> Where | None:
-        loc = self.tensor._ctx.__dict__.get("where")
+        loc = self.tensor._ctx.where
         return Where(*loc) if loc else None
 
     @property

@@ -342,7 +342,7 @@ class BackwardSession(Graph):
         t = rec.tensor
         received = rec.received = t.grad
         found: list[Flag] | None = None
-        if _record.used and "fingerprints" in t._ctx.__dict__:
+        if _record.used and t._ctx.fingerprints is not None:
             flag = checks.inplace(t)
             if flag is not None:
                 found = [flag]

@@ -28,12 +28,12 @@ def test_switch_on_and_off() -> None:
         record()
         assert is_recording()
         y = Tensor(np.ones(2)) * 2.0
-        assert y._ctx.__dict__["where"][1] > 0
+        assert y._ctx.where[1] > 0
     finally:
         record(False)
     assert not is_recording()
     z = Tensor(np.ones(2)) * 2.0
-    assert "where" not in z._ctx.__dict__
+    assert z._ctx.where is None
 
 
 def test_where_is_the_users_line_through_registered_methods_and_operators() -> None:
@@ -44,9 +44,9 @@ def test_where_is_the_users_line_through_registered_methods_and_operators() -> N
         c = b.sum(axis=0)  # an option-taking method
         d = Linear(2, 2)(c.reshape(1, 2))  # ops applied inside anet.nn
     for t, text in [(a, "a = x.dot(x)"), (b, "b = a * 3.0"), (c, "c = b.sum(axis=0)")]:
-        file, line, source = t._ctx.__dict__["where"]
+        file, line, source = t._ctx.where
         assert file == __file__ and line > 0 and source.startswith(text)
-    assert d._ctx.__dict__["where"][2].startswith("d = Linear(2, 2)")
+    assert d._ctx.where[2].startswith("d = Linear(2, 2)")
 
 
 def test_plain_backward_errors_say_where_when_recorded() -> None:
@@ -92,7 +92,7 @@ def test_recorded_fingerprints_cover_saved_tensors_and_parents() -> None:
     x, w = Tensor(np.ones((2, 3))), Tensor(np.ones((3, 2)))
     with record():
         y = x @ w
-    saved, parents = y._ctx.__dict__["fingerprints"]
+    saved, parents = y._ctx.fingerprints
     assert len(saved) == 2 and len(parents) == 2
     x.data[0, 0] = 3.0
     s = BackwardSession(y.sum())
