@@ -333,13 +333,15 @@ def _os_exit_raises(exits: list[int]) -> Iterator[None]:
 def _where(stack: traceback.StackSummary, script: str) -> str:
     """``, stopped at script.py:12 in f`` for the innermost frame in the script (else the
     innermost frame), or ``""`` when nothing was running."""
+    from anet.autograd import short_path
+
     if not stack:
         return ""
     target = os.path.abspath(script)
     mine = [f for f in stack if os.path.abspath(f.filename) == target]
     frame = (mine or list(stack))[-1]
     name = "" if frame.name == "<module>" else f" in {frame.name}"
-    return f", stopped at {_relative(frame.filename)}:{frame.lineno}{name}"
+    return f", stopped at {short_path(frame.filename)}:{frame.lineno}{name}"
 
 
 def _check(
@@ -443,22 +445,14 @@ def flag_line(session: Graph, flag: Flag, ascii: bool = False) -> str:
 
 
 def _flag_line(session: Graph, flag: Flag, ascii: bool) -> str:
+    from anet.debug.views import where_text
+
     loc = session.node(flag.node).where
     line = flag.line(ascii)
     if loc is None:
         return line
-    file = _relative(loc.file)
     source = f"  [{loc.source}]" if loc.source else ""
-    return f"{file}:{loc.line}: {line}{source}"
-
-
-def _relative(file: str) -> str:
-    """``file`` relative to the working folder when it is under it, else as it is."""
-    try:
-        relative = os.path.relpath(file)
-    except ValueError:
-        return file
-    return file if relative.startswith("..") else relative
+    return f"{where_text(loc, 'relative')}: {line}{source}"
 
 
 if __name__ == "__main__":

@@ -6,11 +6,11 @@ so Ctrl+C stops a hanging backward and a user's backward may print.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from anet.debug import FLAG_KINDS, BackwardSession, NodeRecord, Stop, render
 from anet.debug.records import node_id
+from anet.debug.views import where_text
 from anet.tensor import Tensor
 from anet_tui.command_base import (
     MAX_FLAG_LINES,
@@ -244,7 +244,7 @@ def _flags(ctx: CommandContext, arg: str) -> CommandResult:
     lines = []
     for f in session.flags[:MAX_FLAG_LINES]:
         loc = session.node(f.node).where
-        at = f"  ({os.path.basename(loc.file)}:{loc.line})" if loc is not None else ""
+        at = f"  ({where_text(loc)})" if loc is not None else ""
         lines.append(Line(f.line(ctx.ascii) + at, "flag"))
     n = len(session.flags)
     if n > MAX_FLAG_LINES:

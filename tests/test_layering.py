@@ -48,9 +48,6 @@ def test_importing_anet_and_anet_debug_loads_no_ui_library():
 
 def test_the_app_reads_no_ctx():
     # The lessons teach the seed's internals: `_ctx` is the article's own name there.
-    # graph_tree.py still walks `_ctx`: it joins this test once its placement is shared with
-    # anet.debug.render (issue #12).
-    allowed = {ROOT / "anet_tui" / "widgets" / "graph_tree.py"}
     lessons = ROOT / "anet_tui" / "lessons"
     found = [
         f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
@@ -58,7 +55,6 @@ def test_the_app_reads_no_ctx():
         if path.is_file()
         and path.suffix in (".py", ".tcss", ".md", ".txt")
         and lessons not in path.parents
-        and path not in allowed
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if re.search(r"_ctx\b", line)
     ]

@@ -243,7 +243,7 @@ class GraphTree(Tree[Row]):
         ``… N more parents`` row when some are left."""
         graph = self.graph
         assert graph is not None
-        parents = rec.tensor._ctx.parents
+        parents = rec.tensor.parents
         start, end = self._shown[rec.id], min(len(parents), upto)
         if end <= start:
             return
@@ -286,7 +286,7 @@ class GraphTree(Tree[Row]):
         """Page in the parents of ``rec`` far enough to show the full row of parent ``ident``."""
         if ident in self._rows or ident in self._leaf_rows:
             return
-        for i, p in enumerate(rec.tensor._ctx.parents):
+        for i, p in enumerate(rec.tensor.parents):
             if p.id == ident:
                 self._page(node, rec, (i // PAGE + 1) * PAGE)
                 return
