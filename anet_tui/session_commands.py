@@ -255,12 +255,18 @@ def _flags(ctx: CommandContext, arg: str) -> CommandResult:
 
 def _show(ctx: CommandContext, arg: str) -> CommandResult:
     session = ctx.need_session()
+    words = arg.split()
+    as_json = "--json" in words  # the node's view as JSON (NodeView.from_dict reads it back)
+    arg = " ".join(w for w in words if w != "--json")
     if not arg:
         current = session.current or session.last
         if current is None:
             raise CommandError("usage: %show #ID")
         arg = str(current.id)
     rec = ctx.node(session, arg)
+    if as_json:
+        text = render.node_json(session, rec.id, ascii=ctx.ascii)
+        return CommandResult("show", [Line(text, "info")])
     cross = "x" if ctx.ascii else "✗"
     text = render.detail(session, rec.id, ascii=ctx.ascii)
     lines = [

@@ -11,18 +11,24 @@ from typing import Any
 
 import numpy as np
 
-from anet.debug.checks import Flag
 from anet.debug.records import (
     CURRENT,
     UNREACHED,
-    GradInfo,
     Graph,
     NodeRecord,
-    ParentInfo,
     Record,
 )
 from anet.debug.session import BackwardSession, Stop
-from anet.debug.views import CROSS, Mark, placement, to_ascii, where_text
+from anet.debug.views import (
+    CROSS,
+    Mark,
+    dtype_name,
+    got_expected,
+    node_view,
+    placement,
+    to_ascii,
+    where_text,
+)
 from anet.tensor import Tensor
 
 Source = BackwardSession | Graph | Tensor
@@ -31,37 +37,10 @@ Source = BackwardSession | Graph | Tensor
 _TEE, _LAST, _BAR, _BLANK = "├─ ", "└─ ", "│  ", "   "
 
 
-LIST_LIMIT = 100  # parents and grads a node's detail lists (a node may have 20,000)
-FLAG_LIMIT = 20  # flags it lists
-
-
 def more_line(left: int, what: str, ascii: bool = False) -> str:
     """``… 19,900 more parents`` (what a capped list says it left out)."""
     text = f"… {left:,} more {what}"
     return to_ascii(text) if ascii else text
-
-
-def listed_parents(rec: NodeRecord) -> tuple[tuple[ParentInfo, ...], int]:
-    """The parents a detail lists, and how many it leaves out."""
-    parents = rec.parents
-    return parents[:LIST_LIMIT], max(0, len(parents) - LIST_LIMIT)
-
-
-def listed_grads(returned: tuple[GradInfo, ...]) -> tuple[list[GradInfo], int]:
-    """The grads a detail lists: the first ``LIST_LIMIT``, then up to as many flagged ones from
-    the rest (a flag is what one looks for); and how many it leaves out."""
-    shown = list(returned[:LIST_LIMIT])
-    for info in returned[LIST_LIMIT:]:
-        if len(shown) >= 2 * LIST_LIMIT:
-            break
-        if info.flags:
-            shown.append(info)
-    return shown, len(returned) - len(shown)
-
-
-def listed_flags(rec: NodeRecord) -> tuple[tuple[Flag, ...], int]:
-    """The flags a detail lists, and how many it leaves out."""
-    return rec.flags[:FLAG_LIMIT], max(0, len(rec.flags) - FLAG_LIMIT)
 
 
 def graph_of(source: Source) -> Graph:
@@ -177,7 +156,7 @@ def to_dict(source: Source) -> dict[str, Any]:
             "id": r.id,
             "label": r.label,
             "shape": list(r.shape),
-            "dtype": _dtype(r.dtype),
+            "dtype": dtype_name(r.dtype),
             "requires_grad": r.requires_grad,
             "grad": None if r.tensor.grad is None else list(np.shape(r.tensor.grad)),
         }
@@ -193,7 +172,7 @@ def _node_dict(rec: NodeRecord, statuses: bool) -> dict[str, Any]:
         "op": rec.op,
         "label": rec.label,
         "shape": list(rec.shape),
-        "dtype": _dtype(rec.dtype),
+        "dtype": dtype_name(rec.dtype),
         "parents": [p.id for p in rec.tensor._ctx.parents],
         "kwargs": {k: _jsonable(v) for k, v in rec.kwargs.items()},
         "where": None
@@ -215,7 +194,7 @@ def _node_dict(rec: NodeRecord, statuses: bool) -> dict[str, Any]:
                     "got": None if r.value is None else _value_dict(r.value),
                     "expected": {
                         "shape": list(r.expected_shape),
-                        "dtype": _dtype(r.expected_dtype),
+                        "dtype": dtype_name(r.expected_dtype),
                     },
                     "flags": list(r.flags),
                 }
@@ -225,20 +204,9 @@ def _node_dict(rec: NodeRecord, statuses: bool) -> dict[str, Any]:
     return d
 
 
-_dtype_names: dict[np.dtype, str] = {}
-
-
-def _dtype(dtype: np.dtype) -> str:
-    """``str(dtype)``, remembered: numpy computes it slowly, and a big graph asks 10⁵ times."""
-    name = _dtype_names.get(dtype)
-    if name is None:
-        name = _dtype_names[dtype] = str(dtype)
-    return name
-
-
 def _value_dict(s: Any) -> dict[str, Any]:
     if s.is_array:
-        return {"shape": list(s.shape), "dtype": _dtype(s.dtype)}
+        return {"shape": list(s.shape), "dtype": dtype_name(s.dtype)}
     return {"kind": s.kind}
 
 
@@ -250,13 +218,19 @@ def _jsonable(v: Any) -> Any:
     if isinstance(v, (tuple, list)):
         return [_jsonable(x) for x in v]
     if isinstance(v, np.ndarray):
-        return {"array": list(v.shape), "dtype": _dtype(v.dtype)}
+        return {"array": list(v.shape), "dtype": dtype_name(v.dtype)}
     return repr(v)[:80]
 
 
 def json(source: Source, indent: int | None = None) -> str:
     """``to_dict`` as JSON text (compact unless ``indent`` is given: pretty JSON is slow)."""
     return _json.dumps(to_dict(source), indent=indent, ensure_ascii=False)
+
+
+def node_json(source: Source, key: int | str | Tensor, ascii: bool = False) -> str:
+    """One node's :class:`~anet.debug.views.NodeView` as JSON text (``%show #id --json``);
+    ``NodeView.from_dict(json.loads(text))`` is that view again."""
+    return _json.dumps(node_view(graph_of(source), key).to_dict(), ensure_ascii=ascii)
 
 
 # ---- sentences the front-ends print ----------------------------------------------------------
@@ -279,73 +253,53 @@ def stop_line(session: BackwardSession, stop: Stop, ascii: bool = False) -> str:
 
 
 def detail(source: Source, key: int | str | Tensor, ascii: bool = False) -> str:
-    """Everything a record holds, as text (the plain REPL's ``%show #id``)."""
-    g = graph_of(source)
-    rec = g.node(key)
-    cross = CROSS
-    lines = [f"{rec.label}  out {rec.shape} {rec.dtype}"]
-    if rec.is_leaf:
-        lines.append(f"  values  {rec.out.stats_text()}")
-        grad = rec.grad
-        lines.append(f"  grad    {'—' if grad is None else grad}")
+    """Everything a record holds, as text (the plain REPL's ``%show #id``), drawn from its
+    :class:`~anet.debug.views.NodeView`."""
+    v = node_view(graph_of(source), key)
+    lines = [f"{v.label}  out {v.shape} {v.dtype}"]
+    if v.is_leaf:
+        lines.append(f"  values  {v.out.stats}")
+        lines.append(f"  grad    {'—' if v.grad is None else v.grad.text()}")
         return to_ascii("\n".join(lines)) if ascii else "\n".join(lines)
-    if isinstance(g, BackwardSession):
-        lines[0] += f"  {marks(rec)}"
-    loc = rec.where
+    if v.mark.status is not None:
+        lines[0] += f"  {v.mark.text()}"
+    loc = v.where
     if loc is not None:
         lines.append(f"  applied at {where_text(loc, 'full')}")
         if loc.source:
             lines.append(f"    {loc.source}")
-    if rec.kwargs:
-        lines.append("  kwargs  " + ", ".join(f"{k}={_short(v)}" for k, v in rec.kwargs.items()))
+    if v.kwargs:
+        lines.append("  kwargs  " + ", ".join(f"{k.name}={k.short()}" for k in v.kwargs))
     lines.append("  parents")
-    parents, left = listed_parents(rec)
-    for p in parents:
+    for p in v.parents:
         lines.append(f"    {p.index}: {p.label} {p.shape} {p.dtype}")
-    if left:
-        lines.append("    " + more_line(left, "parents"))
-    saved = rec.saved
-    lines.append("  saved_tensors" + ("  —" if not saved else ""))
-    for i, s in enumerate(saved):
-        lines.append(f"    {i}: {s}")
-    received = rec.grad_output
-    lines.append(f"  grad_output  {'—' if received is None else received}")
-    returned = rec.returned
-    if returned is not None:
+    if v.parents_left:
+        lines.append("    " + more_line(v.parents_left, "parents"))
+    lines.append("  saved_tensors" + ("  —" if not v.saved else ""))
+    for i, s in enumerate(v.saved):
+        lines.append(f"    {i}: {s.text()}")
+    received = v.grad_output
+    lines.append(f"  grad_output  {'—' if received is None else received.text()}")
+    if v.returned is not None:
         lines.append("  returned")
-        grads, left = listed_grads(returned)
-        for r in grads:
-            got = (
-                "None"
-                if r.value is None
-                else (f"{r.value.shape} {r.value.dtype}" if r.value.is_array else str(r.value))
-            )
-            bad = f"  {cross} {' '.join(r.flags)}" if r.flags else ""
-            lines.append(
-                f"    parent {r.index} (#{r.parent}): {got}  expected {r.expected_shape} "
-                f"{r.expected_dtype}{bad}"
-            )
-        if left:
-            lines.append("    " + more_line(left, "grads"))
-    flags, left = listed_flags(rec)
-    for f in flags:
-        lines.append(f"  {cross} {f.kind}: {f.message}")
+        for r in v.returned:
+            got, expected = got_expected(r)
+            if r.got is not None and not r.got.is_array:
+                got = r.got.text()
+            bad = f"  {CROSS} {' '.join(r.flags)}" if r.flags else ""
+            lines.append(f"    parent {r.index} (#{r.parent}): {got}  expected {expected}{bad}")
+        if v.returned_left:
+            lines.append("    " + more_line(v.returned_left, "grads"))
+    for f in v.flags:
+        lines.append(f"  {CROSS} {f.kind}: {f.message}")
         if f.traceback:
             lines += ["    " + t for t in f.traceback.rstrip().splitlines()]
-    if left:
-        lines.append("  " + more_line(left, "flags (%flags lists them)"))
-    if rec.check is not None and rec.check.flag is None:
-        lines.append(f"  check: {rec.check.message}")
-    source = rec.source
-    if source:
+    if v.flags_left:
+        lines.append("  " + more_line(v.flags_left, "flags (%flags lists them)"))
+    if v.check is not None:
+        lines.append(f"  check: {v.check[1]}")
+    if v.source:
         lines.append("  ── backward ──")
-        lines += ["    " + t for t in source.splitlines()]
+        lines += ["    " + t for t in v.source.splitlines()]
     text = "\n".join(lines)
     return to_ascii(text) if ascii else text
-
-
-def _short(v: Any) -> str:
-    if isinstance(v, np.ndarray):
-        return f"array{v.shape}"
-    text = repr(v)
-    return text if len(text) <= 40 else text[:39] + "…"

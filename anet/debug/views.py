@@ -1,6 +1,7 @@
 """What every front-end draws, as plain values: where each node goes in the tree
-(:func:`placement`), what marks a row carries (:class:`Mark`), and how a source
-location reads (:func:`where_text`).
+(:func:`placement`), what marks a row carries (:class:`Mark`), how a source location reads
+(:func:`where_text`), and everything shown about one node (:func:`node_view`, a
+:class:`NodeView`; :func:`got_expected` says what a returned grad is beside what was expected).
 
 Views hold ids, labels and strings only (no Tensors, no records), so they compare, print and
 round-trip through JSON. Front-ends style them; none parses text another one rendered. Symbols
@@ -10,12 +11,18 @@ are drawn in Unicode and turned to ASCII once, at output (:func:`to_ascii`).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
 from enum import StrEnum
+from typing import Any
+
+import numpy as np
 
 from anet.autograd import short_path
-from anet.debug.records import Graph, Record, Where
+from anet.debug.records import GradInfo, Graph, LeafRecord, Record, Where
+from anet.debug.summary import Summary
+from anet.flags import DTYPE
+from anet.tensor import Tensor
 
 
 class Status(StrEnum):
@@ -86,6 +93,11 @@ class Mark:
         if status is None or (flags and status in (Status.DONE, Status.ERROR)):
             return flags
         return f"{STATUS_SYMBOLS[status]} {status.value} {flags}".rstrip()
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Mark:
+        status = d["status"]
+        return cls(None if status is None else Status(status), tuple(d["flags"]))
 
 
 # ---- where ------------------------------------------------------------------------------------
@@ -204,3 +216,336 @@ class Placement:
                 break
             ident = up
         return ident
+
+
+# ---- a node's detail --------------------------------------------------------------------------
+
+LIST_LIMIT = 100  # parents and grads a node's detail lists (a node may have 20,000)
+FLAG_LIMIT = 20  # flags it lists
+
+Stats = Callable[[Summary], str]
+
+
+def shape_text(shape: tuple[int, ...] | None) -> str:
+    """``(2,3)``: compact, so rows fit a narrow pane (`` —`` for no value yet)."""
+    if shape is None:
+        return " —"
+    return "(" + ",".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+_dtype_names: dict[np.dtype, str] = {}
+
+
+def dtype_name(dtype: np.dtype) -> str:
+    """``str(dtype)``, remembered: numpy computes it slowly, and a big graph asks 10⁵ times."""
+    name = _dtype_names.get(dtype)
+    if name is None:
+        name = _dtype_names[dtype] = str(dtype)
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class ValueView:
+    """An array (or what stands in its place) without its contents: ``kind`` ("array", or the
+    type name of what is there instead), ``shape`` and ``dtype`` (of an array or a numpy scalar,
+    else None), ``stats`` (``min … max … mean …``; a short repr for a non-array; "" when not
+    asked for) and ``preview`` (a few values; None when not asked for or empty)."""
+
+    kind: str
+    shape: tuple[int, ...] | None = None
+    dtype: str | None = None
+    stats: str = ""
+    preview: str | None = None
+
+    @property
+    def is_array(self) -> bool:
+        return self.kind == "array"
+
+    def text(self) -> str:
+        """``(2, 3) float32  min 0 max 5 mean 2.5``, or ``list [1, 2]``."""
+        if not self.is_array:
+            return f"{self.kind} {self.stats}"
+        return f"{self.shape} {self.dtype}  {self.stats}"
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ValueView:
+        shape = d["shape"]
+        return cls(
+            d["kind"],
+            None if shape is None else tuple(shape),
+            *_rest(d, "dtype", "stats", "preview"),
+        )
+
+
+def value_view(s: Summary, stats: Stats | None = None, preview: bool = False) -> ValueView:
+    """The view of a summary: statistics from ``stats`` (none when None), values when
+    ``preview``."""
+    value = s.value
+    if s.is_array:
+        return ValueView(
+            "array",
+            value.shape,
+            dtype_name(value.dtype),
+            "" if stats is None else stats(s),
+            s.preview() if preview and s.size else None,
+        )
+    if isinstance(value, np.generic):  # a numpy scalar: shaped (), as a row shows it
+        return ValueView(s.kind, (), dtype_name(value.dtype), s.stats_text())
+    return ValueView(s.kind, stats=s.stats_text())
+
+
+def _value(d: dict[str, Any] | None) -> ValueView | None:
+    return None if d is None else ValueView.from_dict(d)
+
+
+def _rest(d: dict[str, Any], *names: str) -> list[Any]:
+    return [d[n] for n in names]
+
+
+@dataclass(frozen=True, slots=True)
+class ParentView:
+    """Parent ``index`` of a node: its ``id``, ``label`` (``#3 Mul``), shape and dtype."""
+
+    index: int
+    id: int
+    label: str
+    shape: tuple[int, ...]
+    dtype: str
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ParentView:
+        return cls(d["index"], d["id"], d["label"], tuple(d["shape"]), d["dtype"])
+
+
+@dataclass(frozen=True, slots=True)
+class GradView:
+    """What a node's backward returned for parent ``index`` (id ``parent``): ``got`` (None when
+    it returned None), beside the shape and dtype expected, and the kinds of the flags about it."""
+
+    index: int
+    parent: int
+    got: ValueView | None
+    expected_shape: tuple[int, ...]
+    expected_dtype: str
+    flags: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> GradView:
+        return cls(
+            d["index"],
+            d["parent"],
+            _value(d["got"]),
+            tuple(d["expected_shape"]),
+            d["expected_dtype"],
+            tuple(d["flags"]),
+        )
+
+
+def grad_view(info: GradInfo) -> GradView:
+    """The view of one returned grad (no statistics: a row shows shapes)."""
+    got = None if info.value is None else value_view(info.value)
+    return GradView(
+        info.index,
+        info.parent,
+        got,
+        info.expected_shape,
+        dtype_name(info.expected_dtype),
+        info.flags,
+    )
+
+
+def got_expected(g: GradView, compact: bool = False) -> tuple[str, str]:
+    """What a returned grad is and what was expected, as (got, expected) texts: ``(3, 2)
+    float32`` and ``(2, 3) float32``; ``compact`` for a tree row: ``(3,2)`` (its dtype only when
+    not the expected one) and ``(2,3)`` (the dtype only under a dtype flag)."""
+    v = g.got
+    if v is None:
+        got = "None"
+    elif compact and v.shape is not None:
+        got = shape_text(v.shape) + ("" if v.dtype == g.expected_dtype else f" {v.dtype}")
+    elif v.is_array:
+        got = f"{v.shape} {v.dtype}"
+    else:
+        got = f"a {v.kind}"
+    if not compact:
+        return got, f"{g.expected_shape} {g.expected_dtype}"
+    expected = shape_text(g.expected_shape)
+    if DTYPE.name in g.flags:
+        expected += f" {g.expected_dtype}"
+    return got, expected
+
+
+@dataclass(frozen=True, slots=True)
+class FlagView:
+    """One flag at a node: its ``kind``, the parent ``index`` it is about (None: the node), the
+    ``message`` and, for an exception, its ``traceback``."""
+
+    kind: str
+    index: int | None
+    message: str
+    traceback: str | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FlagView:
+        return cls(*_rest(d, "kind", "index", "message", "traceback"))
+
+
+@dataclass(frozen=True, slots=True)
+class KwargView:
+    """A keyword argument of the op: ``text`` its repr (cut at 41 characters), ``shape`` when it
+    is an array."""
+
+    name: str
+    text: str
+    shape: tuple[int, ...] | None = None
+
+    def short(self) -> str:
+        """``array(2,)`` for an array, else the repr, at most 40 characters."""
+        if self.shape is not None:
+            return f"array{self.shape}"
+        return self.text if len(self.text) <= 40 else self.text[:39] + "…"
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> KwargView:
+        shape = d["shape"]
+        return cls(d["name"], d["text"], None if shape is None else tuple(shape))
+
+
+@dataclass(frozen=True, slots=True)
+class NodeView:
+    """Everything a front-end shows about one node or leaf, as plain values (no arrays).
+
+    ``mark.status`` is None for a leaf and when no walk is shown. Lists are capped: the first
+    ``LIST_LIMIT`` parents and grads (then flagged grads), ``FLAG_LIMIT`` flags; ``*_left`` says
+    how many are left out. ``check``: (ok, message) of a numerical check that raised no flag.
+    """
+
+    id: int
+    label: str
+    op: str
+    shape: tuple[int, ...]
+    dtype: str
+    out: ValueView
+    is_leaf: bool = False
+    requires_grad: bool = True
+    grad: ValueView | None = None  # a leaf's
+    mark: Mark = Mark()
+    where: Where | None = None
+    kwargs: tuple[KwargView, ...] = ()
+    parents: tuple[ParentView, ...] = ()
+    parents_left: int = 0
+    saved: tuple[ValueView, ...] = ()
+    grad_output: ValueView | None = None
+    returned: tuple[GradView, ...] | None = None
+    returned_left: int = 0
+    flags: tuple[FlagView, ...] = ()
+    flags_left: int = 0
+    check: tuple[bool | None, str] | None = None
+    source: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values for ``json.dumps`` (:meth:`from_dict` makes the view back)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> NodeView:
+        where, check, returned = d["where"], d["check"], d["returned"]
+        return cls(
+            d["id"],
+            d["label"],
+            d["op"],
+            tuple(d["shape"]),
+            d["dtype"],
+            ValueView.from_dict(d["out"]),
+            d["is_leaf"],
+            d["requires_grad"],
+            _value(d["grad"]),
+            Mark.from_dict(d["mark"]),
+            None if where is None else Where(*where),
+            tuple(map(KwargView.from_dict, d["kwargs"])),
+            tuple(map(ParentView.from_dict, d["parents"])),
+            d["parents_left"],
+            tuple(map(ValueView.from_dict, d["saved"])),
+            _value(d["grad_output"]),
+            None if returned is None else tuple(map(GradView.from_dict, returned)),
+            d["returned_left"],
+            tuple(map(FlagView.from_dict, d["flags"])),
+            d["flags_left"],
+            None if check is None else (check[0], check[1]),
+            d["source"],
+        )
+
+
+def listed_grads(returned: tuple[GradInfo, ...]) -> tuple[list[GradInfo], int]:
+    """The grads a detail lists: the first ``LIST_LIMIT``, then up to as many flagged ones from
+    the rest (a flag is what one looks for); and how many it leaves out."""
+    shown = list(returned[:LIST_LIMIT])
+    for info in returned[LIST_LIMIT:]:
+        if len(shown) >= 2 * LIST_LIMIT:
+            break
+        if info.flags:
+            shown.append(info)
+    return shown, len(returned) - len(shown)
+
+
+def _kwarg(name: str, v: Any) -> KwargView:
+    shape = tuple(v.shape) if isinstance(v, np.ndarray) else None
+    return KwargView(name, repr(v)[:41], shape)
+
+
+def node_view(graph: Graph, key: int | str | Tensor, stats: Stats | None = None) -> NodeView:
+    """The view of node or leaf ``key`` of ``graph`` (statuses when it is a walk, a
+    BackwardSession). ``stats`` gives the statistics text of a summary (``stats_text`` by
+    default; a front-end may compute big ones later)."""
+    stats = stats or Summary.stats_text
+    rec = graph.node(key)
+    out = value_view(rec.out, stats, preview=True)
+    if isinstance(rec, LeafRecord):
+        grad = rec.grad
+        return NodeView(
+            rec.id,
+            rec.label,
+            rec.op,
+            rec.shape,
+            dtype_name(rec.dtype),
+            out,
+            is_leaf=True,
+            requires_grad=rec.requires_grad,
+            grad=None if grad is None else value_view(grad, stats, preview=True),
+        )
+    walking = hasattr(graph, "position")  # a BackwardSession (views do not import the session)
+    received = rec.grad_output
+    returned = rec.returned
+    grads: tuple[GradView, ...] | None = None
+    grads_left = 0
+    if returned is not None:
+        shown, grads_left = listed_grads(returned)
+        grads = tuple(map(grad_view, shown))
+    check = rec.check
+    return NodeView(
+        rec.id,
+        rec.label,
+        rec.op,
+        rec.shape,
+        dtype_name(rec.dtype),
+        out,
+        requires_grad=rec.tensor.requires_grad,
+        mark=Mark.of(rec, walking),
+        where=rec.where,
+        kwargs=tuple(_kwarg(k, v) for k, v in rec.kwargs.items()),
+        parents=tuple(
+            ParentView(p.index, p.id, p.label, p.shape, dtype_name(p.dtype))
+            for p in rec.parents[:LIST_LIMIT]
+        ),
+        parents_left=max(0, len(rec.parents) - LIST_LIMIT),
+        saved=tuple(value_view(s, stats) for s in rec.saved),
+        grad_output=None if received is None else value_view(received, stats, preview=True),
+        returned=grads,
+        returned_left=grads_left,
+        flags=tuple(
+            FlagView(f.kind, f.index, f.message, f.traceback) for f in rec.flags[:FLAG_LIMIT]
+        ),
+        flags_left=max(0, len(rec.flags) - FLAG_LIMIT),
+        check=None if check is None or check.flag is not None else (check.ok, check.message),
+        source=rec.source,
+    )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from rich.console import Group, RenderableType
 from rich.syntax import Syntax
 from rich.text import Text
@@ -12,105 +10,94 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from anet.debug.records import Graph, LeafRecord, NodeRecord
-from anet.debug.render import listed_flags, listed_grads, listed_parents, more_line
-from anet.debug.session import BackwardSession
+from anet.debug.records import Graph
+from anet.debug.render import more_line
 from anet.debug.summary import Summary
-from anet.debug.views import Mark, where_text
+from anet.debug.views import NodeView, Stats, ValueView, got_expected, node_view, where_text
 from anet_tui.widgets.graph_tree import marker_style
 
 BIG = 1_000_000  # arrays with more elements get their statistics on a worker thread
 
-Stats = Callable[[Summary], str]
 
-
-def summary_lines(name: str, s: Summary | None, stats: Stats, preview: bool = True) -> list[Text]:
+def summary_lines(name: str, v: ValueView | None, preview: bool = True) -> list[Text]:
     """``name (2, 3) float32  min 0 max 5 mean 2.5`` and a line of values."""
-    if s is None:
+    if v is None:
         return [Text.assemble((name, "bold"), "  —")]
-    if not s.is_array:
-        return [Text.assemble((name, "bold"), f"  a {s.kind}: {s.preview()}")]
-    lines = [Text.assemble((name, "bold"), f"  {s.shape} {s.dtype}  {stats(s)}")]
-    if preview and s.size:
-        lines.append(Text(f"  {s.preview()}", style="dim"))
+    if not v.is_array:
+        return [Text.assemble((name, "bold"), f"  a {v.kind}: {v.stats}")]
+    lines = [Text.assemble((name, "bold"), f"  {v.shape} {v.dtype}  {v.stats}")]
+    if preview and v.preview is not None:
+        lines.append(Text(f"  {v.preview}", style="dim"))
     return lines
 
 
 def detail(graph: Graph, ident: int, stats: Stats) -> tuple[str, RenderableType]:
     """(title, body) for node or leaf ``ident`` of ``graph``; ``stats`` gives the statistics
     text of a summary."""
-    rec = graph.node(ident)
-    if isinstance(rec, LeafRecord):
-        const = "" if rec.requires_grad else "  (constant: no grad)"
+    v = node_view(graph, ident, stats)
+    if v.is_leaf:
+        const = "" if v.requires_grad else "  (constant: no grad)"
         body = [Text(f"leaf: an input or a weight, no backward{const}", style="dim")]
-        body += summary_lines("value", rec.out, stats)
-        body += summary_lines("grad", rec.grad, stats)
-        return rec.label, Group(*body)
-    return rec.label, Group(*node_lines(rec, isinstance(graph, BackwardSession), stats))
+        body += summary_lines("value", v.out)
+        body += summary_lines("grad", v.grad)
+        return v.label, Group(*body)
+    return v.label, Group(*node_lines(v))
 
 
-def node_lines(rec: NodeRecord, walking: bool, stats: Stats) -> list[RenderableType]:
+def node_lines(v: NodeView) -> list[RenderableType]:
+    """The body of a node's detail: its :class:`NodeView`, styled."""
     lines: list[RenderableType] = []
-    mark = Mark.of(rec, statuses=walking)
+    mark = v.mark
     if mark.text():
         lines.append(Text(mark.text(), style=marker_style(mark)))
-    loc = rec.where
+    loc = v.where
     if loc is not None:
         lines.append(Text(f"applied at {where_text(loc)}"))
         if loc.source:
             lines.append(Text(f"  {loc.source}", style="italic"))
-    lines += summary_lines("out", rec.out, stats)
-    if rec.kwargs:
-        kwargs = ", ".join(f"{k}={v!r:.40}" for k, v in rec.kwargs.items())
+    lines += summary_lines("out", v.out)
+    if v.kwargs:
+        kwargs = ", ".join(f"{k.name}={k.text:.40}" for k in v.kwargs)
         lines.append(Text.assemble(("kwargs", "bold"), f"  {kwargs}"))
     lines.append(Text("parents", style="bold"))
-    parents, left = listed_parents(rec)
-    for p in parents:
+    for p in v.parents:
         lines.append(Text(f"  {p.index}: {p.label} {p.shape} {p.dtype}"))
-    if left:
-        lines.append(Text("  " + more_line(left, "parents"), style="dim"))
-    saved = rec.saved
-    if not saved:
+    if v.parents_left:
+        lines.append(Text("  " + more_line(v.parents_left, "parents"), style="dim"))
+    if not v.saved:
         lines.append(Text.assemble(("saved_tensors", "bold"), "  —"))
     else:
         lines.append(Text("saved_tensors", style="bold"))
-        for i, s in enumerate(saved):
-            lines += summary_lines(f"  {i}:", s, stats, preview=False)
-    lines += summary_lines("grad_output", rec.grad_output, stats)
-    returned = rec.returned
-    if returned is not None:
+        for i, s in enumerate(v.saved):
+            lines += summary_lines(f"  {i}:", s, preview=False)
+    lines += summary_lines("grad_output", v.grad_output)
+    if v.returned is not None:
         lines.append(Text("returned", style="bold"))
-        grads, left = listed_grads(returned)
-        for r in grads:
-            if r.value is None:
-                got = "None"
-            elif r.value.is_array:
-                got = f"{r.value.shape} {r.value.dtype}"
-            else:
-                got = f"a {r.value.kind}"
+        for r in v.returned:
+            got, expected = got_expected(r)
             line = Text(f"  parent {r.index} (#{r.parent}): {got}")
             if r.flags:
-                line.append(f"  ✗ expected {r.expected_shape} {r.expected_dtype}", "bold red")
+                line.append(f"  ✗ expected {expected}", "bold red")
             else:
                 line.append("  ✓", "green")
             lines.append(line)
-        if left:
-            lines.append(Text("  " + more_line(left, "grads"), style="dim"))
-    flags, left = listed_flags(rec)
-    for f in flags:
+        if v.returned_left:
+            lines.append(Text("  " + more_line(v.returned_left, "grads"), style="dim"))
+    for f in v.flags:
         lines.append(Text.assemble((f"✗ {f.kind}", "bold red"), f"  {f.message}"))
         if f.traceback:
             lines.append(Text(f.traceback.rstrip(), style="red"))
-    if left:
-        lines.append(Text(more_line(left, "flags (%flags lists them)"), style="dim"))
-    if rec.check is not None and rec.check.flag is None:
-        ok = {True: "✓", False: "✗", None: "?"}[rec.check.ok]
-        lines.append(Text(f"{ok} check: {rec.check.message}"))
-    source = rec.source
-    lines.append(Text(f"── {rec.op}.backward ──", style="bold"))
-    if source:
+    if v.flags_left:
+        lines.append(Text(more_line(v.flags_left, "flags (%flags lists them)"), style="dim"))
+    if v.check is not None:
+        ok, message = v.check
+        lines.append(Text(f"{ {True: '✓', False: '✗', None: '?'}[ok] } check: {message}"))
+    lines.append(Text(f"── {v.op}.backward ──", style="bold"))
+    if v.source:
         lines.append(
-            Syntax(source, "python", theme="ansi_dark", background_color="default", word_wrap=True)
+            Syntax(
+                v.source, "python", theme="ansi_dark", background_color="default", word_wrap=True
+            )
         )
     else:
         lines.append(Text("(source not available)", style="dim"))

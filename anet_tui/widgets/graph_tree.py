@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-import numpy as np
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
@@ -22,8 +21,7 @@ from textual.widgets.tree import TreeNode
 
 from anet.debug.records import CURRENT, GradInfo, Graph, LeafRecord, NodeRecord
 from anet.debug.session import BackwardSession
-from anet.debug.views import Mark, Placement, Status
-from anet.flags import DTYPE
+from anet.debug.views import Mark, Placement, Status, got_expected, grad_view, shape_text
 
 MAX_DEPTH = 12  # deepest nesting shown before the view re-roots
 OPEN_LEVELS, OPEN_ROWS = 3, 20  # a new graph opens this many levels, while rows stay this few
@@ -39,13 +37,6 @@ class Row:
     kind: str
     id: int
     index: int = 0
-
-
-def shape_text(shape: tuple[int, ...] | None) -> str:
-    """``(2,3)``: compact, so rows fit a narrow pane (`` —`` for no value yet)."""
-    if shape is None:
-        return " —"
-    return "(" + ",".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def marker_style(mark: Mark) -> str:
@@ -81,22 +72,12 @@ def node_label(rec: NodeRecord | LeafRecord, walking: bool) -> Text:
 
 def grad_label(info: GradInfo) -> Text:
     """What a node's backward returned for one parent: ``→#1 got (3,2) expected (2,3) ✗ shape``."""
-    text = Text(f"→#{info.parent} got ")
-    value = info.value
-    if value is None:
-        text.append("None")
-    elif value.is_array or isinstance(value.value, np.generic):
-        array = np.asarray(value.value)
-        text.append(shape_text(array.shape))
-        if array.dtype != info.expected_dtype:
-            text.append(f" {array.dtype}")
-    else:
-        text.append(f"a {value.kind}")
-    if info.flags:
-        text.append(f" expected {shape_text(info.expected_shape)}")
-        if DTYPE.name in info.flags:
-            text.append(f" {info.expected_dtype}")
-        text.append(" ✗ " + " ".join(info.flags), style="bold red")
+    g = grad_view(info)
+    got, expected = got_expected(g, compact=True)
+    text = Text(f"→#{g.parent} got {got}")
+    if g.flags:
+        text.append(f" expected {expected}")
+        text.append(" ✗ " + " ".join(g.flags), style="bold red")
     else:
         text.append(" ✓", style="green")
     return text
