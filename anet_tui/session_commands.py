@@ -311,7 +311,12 @@ SESSION_COMMANDS = (
     ),
     Command("check", "%check #ID|all", "numerical check of a node's backward (or of all)", _check),
     Command("flags", "%flags", "list the flags raised so far", _flags),
-    Command("show", "%show #ID", "everything the session knows about one node", _show),
+    Command(
+        "show",
+        "%show #ID [--json]",
+        "everything the session knows about one node (--json: as JSON)",
+        _show,
+    ),
     Command("tree", "%tree [#ID]", "the session's graph as a text tree", _tree),
 )
 
