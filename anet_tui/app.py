@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import ActiveBinding, Binding, BindingType
+from textual.command import Provider
 from textual.containers import Horizontal, Vertical
 from textual.driver import Driver
 from textual.events import Resize
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
@@ -42,13 +45,8 @@ NEEDS = {
     "previous_flag": "needs a flag",
 }
 
-# Actions that need an open session, and the % command each one runs.
-SESSION_COMMANDS = {
-    "step": "%step",
-    "continue": "%continue",
-    "finish": "%finish",
-    "restart": "%restart",
-}
+# The session's own keys: ``session('step')`` runs ``%step``.
+SESSION_COMMANDS = ("step", "continue", "finish", "restart")
 
 
 class AnetApp(App[int]):
@@ -56,12 +54,30 @@ class AnetApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "anet-tui"
-    COMMANDS = App.COMMANDS | {ActionsProvider}
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {ActionsProvider}
+
+    # The state the views show; each watcher redraws what depends on it.
+    busy: var[bool] = var(False, init=False)  # an entry is running
+    shown: var[Graph | None] = var(None, init=False)  # what the tree shows
+    graph_name: var[str | None] = var(None, init=False)  # and what the user calls it ("loss")
+    walk: var[tuple[Any, ...] | None] = var(None, init=False)  # the walk state the cursor follows
+    # What the keys need: check_action reads these; a change redraws the footer.
+    has_session: var[bool] = var(False, init=False, bindings=True)
+    has_flags: var[bool] = var(False, init=False, bindings=True)
+    has_lesson: var[bool] = var(False, init=False, bindings=True)
+    node_selected: var[bool] = var(False, init=False, bindings=True)
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f10", "step", "step", id="step", priority=True, tooltip="run one node's backward"),
+        Binding(
+            "f10",
+            "session('step')",
+            "step",
+            id="step",
+            priority=True,
+            tooltip="run one node's backward",
+        ),
         Binding(
             "f5",
-            "continue",
+            "session('continue')",
             "continue",
             id="continue",
             priority=True,
@@ -69,7 +85,7 @@ class AnetApp(App[int]):
         ),
         Binding(
             "f6",
-            "finish",
+            "session('finish')",
             "finish",
             id="finish",
             priority=True,
@@ -77,7 +93,7 @@ class AnetApp(App[int]):
         ),
         Binding(
             "f7",
-            "restart",
+            "session('restart')",
             "restart",
             id="restart",
             priority=True,
@@ -121,8 +137,8 @@ class AnetApp(App[int]):
             priority=True,
             tooltip="run the lesson's next cell",
         ),
-        Binding("s,n", "step", "step (pdb)", id="pdb_step", show=False),
-        Binding("c", "continue", "continue (pdb)", id="pdb_continue", show=False),
+        Binding("s,n", "session('step')", "step (pdb)", id="pdb_step", show=False),
+        Binding("c", "session('continue')", "continue (pdb)", id="pdb_continue", show=False),
         Binding("f2", "focus_pane('graph')", "graph pane", id="focus_graph", show=False),
         Binding("f3", "focus_pane('detail')", "detail pane", id="focus_detail", show=False),
         Binding("f4", "focus_pane('input')", "REPL input", id="focus_repl", show=False),
@@ -153,12 +169,7 @@ class AnetApp(App[int]):
         self.commands = Commands(self.shell)
         self.history = HistoryFile(warn=self._history_warning) if history is None else history
         self.script, self.demo, self.lesson = script, demo, lesson
-        self.busy = False
-        self._shown: Graph | None = None  # what the tree shows
-        self._graph_name: str | None = None  # and what the user calls it ("loss")
-        self._revealed: tuple[Any, ...] | None = None  # the walk state the cursor last followed
         self._show_detail = False  # narrow terminals: detail in the graph's place
-        self._footer_state: tuple[bool | None, ...] = ()
         self._focus: int | None = None  # the node the latest command is about
 
     # ---- layout -----------------------------------------------------------------------------
@@ -197,7 +208,8 @@ class AnetApp(App[int]):
         if self.history.warning:
             self.transcript.note(f"anet-tui: {self.history.warning}", "yellow")
         self.graph_view.show_graph(None)
-        self.refresh_views()
+        self.show_model()
+        self.update_status()
         if self.demo is not None or self.script is not None or self.lesson is not None:
             self._begin()
             self.start_up(self.script, self.demo, self.lesson)
@@ -263,7 +275,6 @@ class AnetApp(App[int]):
 
     def _begin(self) -> None:
         self.busy = True
-        self.update_status()
 
     @work(thread=True, exclusive=True, group="run")
     def execute(self, source: str) -> None:
@@ -335,9 +346,7 @@ class AnetApp(App[int]):
         self.busy = False
         self.transcript.flush()
         self.detail.forget()
-        focus, self._focus = self._focus, None
-        self.refresh_views(focus)
-        self.refresh_footer()
+        self.show_model()
 
     def show_line(self, text: str, kind: str) -> None:
         style = {"error": "red", "flag": "bold red", "info": "dim", "value": "bold"}.get(kind, "")
@@ -353,46 +362,59 @@ class AnetApp(App[int]):
         ``backward()`` or of the latest tensor a Python entry evaluated to."""
         return self.commands.graph, self.commands.graph_name
 
-    def refresh_views(self, focus: int | None = None) -> None:
-        """Redraw the tree, the detail pane and the status line from the model; put the tree's
-        cursor on ``focus``, else on the current node when the walk has moved."""
-        graph, self._graph_name = self.graph()
-        tree = self.graph_view
-        if graph is not self._shown:
-            self._shown = graph
-            self._revealed = None
-            tree.show_graph(graph)
-        else:
-            tree.refresh_rows()
+    def show_model(self) -> None:
+        """Point the views at the model as it is now (the watchers below redraw what changed);
+        put the tree's cursor on the node the latest command is about, if any."""
+        graph, self.graph_name = self.graph()
+        if graph is self.shown:
+            self.graph_view.refresh_rows()
+        self.shown = graph
         session = self.session
         if session is not None and graph is session:
-            state = (id(session), session.position, len(session.flags), session.started)
-            if state != self._revealed:
-                self._revealed = state
-                target = session.current or session.last
-                if focus is None and target is not None:
-                    focus = target.id
-        if focus is not None and not tree.reveal(focus):
-            focus = None
-        self.show_detail(tree.selected_id)
+            self.walk = (id(session), session.position, len(session.flags), session.started)
+        focus, self._focus = self._focus, None
+        if focus is not None:
+            self.graph_view.reveal(focus)
+        self.show_detail(self.graph_view.selected_id)
+        self.sync_keys()
+
+    def watch_busy(self) -> None:
+        self.update_status()
+
+    def watch_graph_name(self) -> None:
+        self.update_status()
+
+    def watch_shown(self, graph: Graph | None) -> None:
+        """A new graph: a new tree; the cursor follows its walk afresh."""
+        self.walk = None
+        self.graph_view.show_graph(graph)
+        self.update_status()
+
+    def watch_walk(self, state: tuple[Any, ...] | None) -> None:
+        """The walk moved: the cursor follows it, unless a command named a node to show."""
+        session = self.session
+        if state is not None and session is not None and self._focus is None:
+            target = session.current or session.last
+            if target is not None:
+                self.graph_view.reveal(target.id)
         self.update_status()
 
     def show_detail(self, ident: int | None) -> None:
-        self.detail.show(self._shown, ident)
+        self.detail.show(self.shown, ident)
 
     def on_graph_tree_shown(self, message: GraphTree.Shown) -> None:
         self.show_detail(message.id)
-        self.refresh_footer()  # b and g work on nodes, not on leaves
+        self.sync_keys()  # b and g work on nodes, not on leaves
 
     def update_status(self) -> None:
-        graph = self._shown
+        graph = self.shown
         status = self.status_line
         if graph is None:
             status.show(None, None, 0, self.busy)
             return
         root = f"#{graph.root.id} {graph.root.op}"
-        if self._graph_name and self._graph_name != f"#{graph.root.id}":
-            root = f"{self._graph_name} = {root}"
+        if self.graph_name and self.graph_name != f"#{graph.root.id}":
+            root = f"{self.graph_name} = {root}"
         session = self.session if graph is self.session else None
         status.show(
             root,
@@ -402,16 +424,13 @@ class AnetApp(App[int]):
         )
 
     # ---- keys ------------------------------------------------------------------------------------
-    def refresh_footer(self) -> None:
-        """Redraw the footer when the keys that work have changed (it rebuilds every key)."""
-        state = tuple(
-            self.check_action(b.action.split("(")[0], ())
-            for b in self.BINDINGS
-            if isinstance(b, Binding)
-        )
-        if state != self._footer_state:
-            self._footer_state = state
-            self.refresh_bindings()
+    def sync_keys(self) -> None:
+        """Set what the keys need from the model (the footer redraws when one changes)."""
+        session = self.session
+        self.has_session = session is not None
+        self.has_flags = session is not None and bool(session.flags)
+        self.has_lesson = self.commands.lesson is not None
+        self.node_selected = self._selected_node() is not None
 
     def get_key_display(self, binding: Binding) -> str:
         """``F10`` rather than ``f10``: as keyboards print it."""
@@ -436,19 +455,18 @@ class AnetApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide keys that do nothing now, so the footer shows only what works."""
-        session = self.session
-        if action in SESSION_COMMANDS:
-            return session is not None
+        if action == "session":
+            return self.has_session and all(p in SESSION_COMMANDS for p in parameters)
         if action in ("break_selected", "check_selected"):
-            return session is not None and self._selected_node() is not None
+            return self.has_session and self.node_selected
         if action == "next_cell":
-            return self.commands.lesson is not None
+            return self.has_lesson
         if action in ("next_flag", "previous_flag"):
-            return session is not None and bool(session.flags)
+            return self.has_flags
         return True
 
     def _selected_node(self) -> NodeRecord | None:
-        graph, ident = self._shown, self.graph_view.selected_id
+        graph, ident = self.shown, self.graph_view.selected_id
         if graph is None or ident is None or ident not in graph:
             return None
         rec = graph.node(ident)
@@ -461,17 +479,9 @@ class AnetApp(App[int]):
                 return self.get_key_display(active.binding.with_key(key))
         return action
 
-    def action_step(self) -> None:
-        self.run_command(SESSION_COMMANDS["step"], self.key_for("step"))
-
-    def action_continue(self) -> None:
-        self.run_command(SESSION_COMMANDS["continue"], self.key_for("continue"))
-
-    def action_finish(self) -> None:
-        self.run_command(SESSION_COMMANDS["finish"], self.key_for("finish"))
-
-    def action_restart(self) -> None:
-        self.run_command(SESSION_COMMANDS["restart"], self.key_for("restart"))
+    def action_session(self, command: str) -> None:
+        """F10, F5, F6, F7 (and pdb's s, n, c): the session's ``%step``, ``%continue``, …"""
+        self.run_command(f"%{command}", self.key_for(f"session('{command}')"))
 
     def action_next_cell(self) -> None:
         self.run_command("%next", self.key_for("next_cell"))
@@ -609,7 +619,8 @@ def run(script: str | None = None, demo: str | None = None, lesson: str | None =
     app = AnetApp(script=script, demo=demo, lesson=lesson)
     app.run()
     # Textual has restored the terminal and printed the traceback of a crash; raising it again
-    # lets the caller (anet_tui.cli) write it to a file and say where.
+    # lets the caller (anet_tui.cli) write it to a file and say where. (Textual 8.2.8 has no
+    # public name for it: run() only sets return_code to 1; run_test re-raises this same one.)
     if app._exception is not None:
         raise app._exception
     return app.return_code or 0

@@ -11,6 +11,7 @@ nothing calls is removed instead. Never imported or run.
 # ---- Textual: class attributes and methods it looks up by name -------------------------------
 _.CSS_PATH
 _.TITLE
+_.COMMANDS  # command palette providers
 _.compose
 _.get_default_screen
 _.border_title

@@ -334,7 +334,7 @@ class GraphTree(Tree[Row]):
         return True
 
     def _put_cursor(self, node: TreeNode[Row]) -> None:
-        self._tree_lines  # noqa: B018 (builds the line index so the node's line is known)
+        self.last_line  # noqa: B018 (builds the line index so the node's line is known)
         self.move_cursor(node, animate=False)
         self.scroll_to_node(node, animate=False)
         self.post_message(self.Shown(self._about(node)))
