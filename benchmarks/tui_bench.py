@@ -1,7 +1,8 @@
-"""How fast the anet-tui app draws: first screen, opening a 10,000-node graph, one step.
+"""How fast the anet-tui app draws: first screen, opening a 10,000-node graph, one step; and what
+capping a huge output costs.
 
-    python benchmarks/tui_bench.py            # 10,000-node graphs, 30 steps each
-    python benchmarks/tui_bench.py --quick    # 1,000 nodes, 5 steps
+    python benchmarks/tui_bench.py            # 10,000-node graphs, 30 steps each, 10 MB printed
+    python benchmarks/tui_bench.py --quick    # 1,000 nodes, 5 steps, 1 MB
 
 Driven through Textual's Pilot (the real app, headless, 80×24) and, for the first screen, the
 installed ``anet-tui`` in a pseudo-terminal. Targets (issue 5): first full screen of
@@ -26,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("ANET_TUI_HISTORY", str(Path(tempfile.mkdtemp()) / "history"))
 
 from anet_tui.app import AnetApp
+from anet_tui.shell import Shell
 from anet_tui.widgets.repl_input import ReplInput
 
 CHAIN = """\
@@ -160,6 +162,31 @@ def first_screen_pty(command: list[str]) -> tuple[float, float] | None:
         child.close(force=True)
 
 
+def huge_output(megabytes: int, repeat: int) -> None:
+    """Cells printing ``megabytes`` MB, captured and capped to 50,000 characters, against the same
+    cells printing to /dev/null: the ratio is what capturing and capping cost. The tests check the
+    cap by how little is made inert past it; this says how fast that is."""
+    n = megabytes * 1_000_000
+    cells = {
+        "one line": f"s = 'x' * {n}\nprint(s{{to}})",
+        "in lines": f"s = ('y' * 99 + '\\n') * {n // 100}\nprint(s{{to}})",
+        "many prints": f"for i in range({n // 50}):\n    print(i, 'z' * 40{{to}})",
+    }
+    shell = Shell()
+    assert shell.run("import os\nnull = open(os.devnull, 'w')").ok
+    figures = []
+    for name, cell in cells.items():
+        best = {"captured": float("inf"), "/dev/null": float("inf")}
+        for _ in range(repeat):  # in turns: a shared machine's drift stays out of the ratio
+            for where, to in (("captured", ""), ("/dev/null", ", file=null")):
+                start = time.perf_counter()
+                assert shell.run(cell.format(to=to)).ok
+                best[where] = min(best[where], time.perf_counter() - start)
+        ratio = best["captured"] / best["/dev/null"]
+        figures.append(f"{name} {best['captured'] * 1000:.0f} ms ({ratio:.2f}x /dev/null)")
+    print(f"{megabytes} MB printed, captured and capped (best of {repeat}): " + ", ".join(figures))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1,000 nodes, 5 steps")
@@ -179,6 +206,7 @@ def main() -> None:
     print(f"--demo mlp through Pilot (no process start): demo loaded {pilot * 1000:.0f} ms")
     asyncio.run(graph_figures("chain", CHAIN, n, steps))
     asyncio.run(graph_figures("balanced", BALANCED, n, steps))
+    huge_output(1 if args.quick else 10, 2 if args.quick else 5)
 
 
 if __name__ == "__main__":

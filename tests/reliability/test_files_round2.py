@@ -26,7 +26,7 @@ from anet_tui.commands import Command, CommandResult, Commands
 from anet_tui.history import HistoryFile
 from anet_tui.shell import Shell
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(300)
 
 ANET_TUI = shutil.which("anet-tui", path=os.path.dirname(sys.executable)) or "anet-tui"
 ROOT = os.geteuid() == 0
@@ -46,7 +46,7 @@ def run_cli(
         [ANET_TUI, *args],
         input=stdin.encode(),
         capture_output=True,
-        timeout=30,
+        timeout=120,
         env=env,
         cwd=cwd,
         preexec_fn=cap_memory if limit_memory else None,
@@ -54,7 +54,7 @@ def run_cli(
     return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
 
 
-def finishes(fn: Callable[[], Any], seconds: float = 10.0) -> Any:
+def finishes(fn: Callable[[], Any], seconds: float = 60.0) -> Any:
     """``fn()``'s result, or a test failure when it has not returned within ``seconds`` (it runs
     on a daemon thread: a hang fails the test instead of blocking the run)."""
     box: dict[str, Any] = {}

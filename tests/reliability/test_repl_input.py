@@ -8,31 +8,33 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import warnings
 from pathlib import Path
 
 import pytest
 from plain_keys import drive
+from prompt_toolkit.buffer import Buffer
 
+import anet_tui.capture
 from anet_tui.commands import Commands
 from anet_tui.history import HistoryFile
 from anet_tui.lessons import Lesson
 from anet_tui.shell import RunResult, Shell
 from anet_tui.source import is_complete, split_input
 
-pytestmark = pytest.mark.timeout(60)
+# No test here times anything (issue 12): the cap is shown by how little work is done past it,
+# and a hang by this generous limit. Speed is measured in benchmarks/tui_bench.py.
+pytestmark = pytest.mark.timeout(180)
 
 ANET_TUI = shutil.which("anet-tui", path=os.path.dirname(sys.executable)) or "anet-tui"
 # What a terminal would obey: ESC, BEL, NUL, backspace, C1 CSI, bidi overrides.
 OBEYED = ["\x1b", "\x07", "\x00", "\x08", "\x9b", "\u202e"]
 
 
-def evaluate(c: Commands, source: str) -> tuple[RunResult, float]:
-    start = time.perf_counter()
+def evaluate(c: Commands, source: str) -> RunResult:
     result = c.execute(source)
     assert isinstance(result, RunResult)
-    return result, time.perf_counter() - start
+    return result
 
 
 def still_usable(c: Commands) -> None:
@@ -67,17 +69,18 @@ def c() -> Commands:
 def test_errors_end_in_a_result_and_the_namespace_survives(
     c: Commands, source: str, words: str
 ) -> None:
-    result, elapsed = evaluate(c, source)
+    result = evaluate(c, source)
     shown = result.text()
     assert result.status in ("error", "ok") and words in shown, shown
     assert "anet_tui/shell.py" not in shown  # the traceback starts at the user's code
-    assert len(shown) < 25_000 and elapsed < 5
+    assert len(shown) < 25_000
     still_usable(c)
 
 
+@pytest.mark.timeout(60)  # a read that waited for input would never end
 def test_stdin_reads_end_at_once(c: Commands) -> None:
-    result, elapsed = evaluate(c, "import sys\n(sys.stdin.read(), sys.stdin.readline())")
-    assert result.ok and result.value == "('', '')" and elapsed < 2
+    result = evaluate(c, "import sys\n(sys.stdin.read(), sys.stdin.readline())")
+    assert result.ok and result.value == "('', '')"
 
 
 @pytest.mark.parametrize(
@@ -87,7 +90,7 @@ def test_stdin_reads_end_at_once(c: Commands) -> None:
 def test_exit_asks_the_front_end_to_leave(
     c: Commands, source: str, code: int, printed: str
 ) -> None:
-    result, _ = evaluate(c, source)
+    result = evaluate(c, source)
     assert result.status == "exit" and result.exit_code == code and printed in result.output
     still_usable(c)  # nothing was torn down: leaving is the front-end's decision
 
@@ -104,10 +107,20 @@ def test_exit_asks_the_front_end_to_leave(
         "import sys\nsys.stdout.buffer.write(b'w' * 10_000_000)",
     ],
 )
-def test_huge_output_is_capped_and_fast(c: Commands, source: str) -> None:
-    result, elapsed = evaluate(c, source)
+def test_huge_output_is_capped_and_fast(
+    c: Commands, source: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Fast because the capture stops working once its budget is spent: of 10 MB printed, only
+    # about what is kept is ever made inert; the rest is counted and dropped unseen.
+    escaped: list[int] = []
+    escape = anet_tui.capture.escape
+    monkeypatch.setattr(
+        anet_tui.capture, "escape", lambda text: escaped.append(len(text)) or escape(text)
+    )
+    result = evaluate(c, source)
     shown = result.text()
-    assert result.ok and elapsed < 10, f"{elapsed:.1f} s"
+    assert result.ok
+    assert sum(escaped) < 120_000, f"{sum(escaped):,} characters made inert"
     assert len(shown) < 60_000 and shown.count("\n") <= 1_010
     assert max(len(line) for line in shown.split("\n")) < 2_100  # long lines are cut too
     assert "cut" in shown or "more characters" in shown or "..." in shown
@@ -120,7 +133,7 @@ def test_escape_sequences_and_control_characters_are_shown_inert(c: Commands) ->
         "rtl\\u202etxt.exe over\\rwritten')\n"
         "'\\x1b[31mred value'"
     )
-    result, _ = evaluate(c, hostile)
+    result = evaluate(c, hostile)
     shown = result.text()
     assert result.ok and not any(ch in shown for ch in OBEYED)
     assert "\\x1b[2J" in shown and "\\x07" in shown and "\\x9b" in shown and "\\u202e" not in shown
@@ -153,7 +166,7 @@ def test_bytes_that_are_not_utf8_in_output(c: Commands) -> None:
         "print('lone surrogate \\udce9')\n"
         "'\\udcff'"
     )
-    result, _ = evaluate(c, source)
+    result = evaluate(c, source)
     shown = result.text()
     assert result.ok and "bad \ufffd\ufffd bytes \ufffd" in shown
     shown.encode("utf-8")  # nothing a terminal could not be sent
@@ -162,7 +175,7 @@ def test_bytes_that_are_not_utf8_in_output(c: Commands) -> None:
 
 def test_bytes_that_are_not_utf8_typed_in_a_terminal(c: Commands, tmp_path: Path) -> None:
     # prompt_toolkit hands bytes that are not UTF-8 over as lone surrogates (surrogateescape).
-    result, _ = evaluate(c, "s = 'caf\udce9 \udcff'\nlen(s)")
+    result = evaluate(c, "s = 'caf\udce9 \udcff'\nlen(s)")
     assert result.ok and result.value == "6"
     assert c.shell.namespace["s"] == "caf\ufffd \ufffd"
     saved = c.execute(f"%save {tmp_path / 'session.py'}")
@@ -193,13 +206,22 @@ def test_exit_leaves_the_plain_repl_with_history_saved(
     assert HistoryFile(tmp_path / "history").entries == ["before = 1", typed]
 
 
-def test_a_very_long_line_pasted_into_the_plain_repl(tmp_path: Path) -> None:
+def test_a_very_long_line_pasted_into_the_plain_repl(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A terminal delivers a paste between bracketed-paste marks: inserted at once, not per key.
+    inserts: list[int] = []
+    insert_text = Buffer.insert_text
+
+    def counted(self: Buffer, data: str, *args: object, **kwargs: object) -> None:
+        inserts.append(len(data))
+        insert_text(self, data, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Buffer, "insert_text", counted)
     paste = "\x1b[200~s = '" + "q" * 200_000 + "'\x1b[201~"
-    start = time.perf_counter()
     repl, out, _ = drive([paste, "\r", "len(s)\r", "\x04"], tmp_path, pause=0.15)
     assert repl.shell.namespace["s"] == "q" * 200_000 and "200000" in out
-    assert time.perf_counter() - start < 10
+    assert max(inserts) >= 200_000 and len(inserts) < 100, len(inserts)  # one insert, not 200,000
 
 
 # ---- the installed command, reading a pipe -------------------------------------------------
@@ -210,7 +232,7 @@ def run_plain(stdin: bytes, tmp_path: Path, **env: str) -> tuple[int, bytes, byt
         [ANET_TUI, "--plain"],
         input=stdin,
         capture_output=True,
-        timeout=60,
+        timeout=150,  # a hang guard, not a speed claim
         env={**os.environ, "ANET_TUI_HISTORY": str(tmp_path / "h"), **env},
     )
     return proc.returncode, proc.stdout, proc.stderr
@@ -226,10 +248,8 @@ def test_piped_hostile_input_and_output(tmp_path: Path) -> None:
         b"print('z' * 5_000_000)\n"
         b"print('the end')\n"
     )
-    start = time.perf_counter()
     code, out, err = run_plain(stdin, tmp_path, NO_COLOR="1")
-    elapsed = time.perf_counter() - start
-    assert elapsed < 20 and err == b""
+    assert err == b""
     text = out.decode("utf-8")  # valid UTF-8 throughout
     assert not any(ch in text for ch in OBEYED)
     assert "1000000 raw \ufffd\ufffd bytes" in text and "the end" in text

@@ -21,7 +21,7 @@ from snippets import SWAP_GRAD
 
 from anet_tui.history import HistoryFile
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(240)
 
 ANET_TUI = shutil.which("anet-tui", path=os.path.dirname(sys.executable)) or "anet-tui"
 SGR = re.compile(rb"\x1b\[([0-9;]*)m")
@@ -60,7 +60,7 @@ class Terminal:
             "bash",
             ["--norc", "--noprofile", "-c", f"{command}; echo EXIT=$?; stty -a"],
             env=environment,
-            timeout=20,
+            timeout=60,
             dimensions=(24, 80),
         )
         self.child.expect("Ctrl.D to leave")
@@ -159,7 +159,7 @@ def test_hangup_while_code_runs_leaves_history_on_disk(tmp_path: Path) -> None:
     history = tmp_path / "history"
     env = {**os.environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
     env["ANET_TUI_HISTORY"] = str(history)
-    child = pexpect.spawn(ANET_TUI, ["--plain"], env=env, timeout=20, dimensions=(24, 80))
+    child = pexpect.spawn(ANET_TUI, ["--plain"], env=env, timeout=60, dimensions=(24, 80))
     try:
         for text, prompt in (("before = 1\r", ">>>"), ("while True: pass\r", ">>>"), ("\r", "...")):
             child.expect_exact(prompt)

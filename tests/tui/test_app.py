@@ -302,7 +302,7 @@ def test_ctrl_c_interrupts_while_true_and_the_app_stays_usable(tmp_path: Path) -
         app = pilot.app
         await enter(pilot, "n = 7")
         await pilot.press(*"while True: pass", "enter", "enter")
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 60
         while not app.shell.running and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
         assert app.busy and app.shell.running

@@ -16,7 +16,12 @@ import pytest
 
 from anet_tui import cli
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(300)
+
+# The timeout is the feature under test, so these tests do look at the clock — but only to tell
+# "stopped at its limit" from "ran to its own end": the scripts sleep 1000 s or loop forever, the
+# limits are 0.5-1.5 s, and the bound is a minute (generous for a loaded machine, issue 12).
+STOPPED_WELL_BEFORE = 60
 
 ANET_TUI = shutil.which("anet-tui", path=os.path.dirname(sys.executable)) or "anet-tui"
 
@@ -51,7 +56,7 @@ def check_cli(tmp_path: Path, source: str, *args: str) -> tuple[int, str, str, f
     proc = subprocess.run(
         [ANET_TUI, "check", *args, "script.py"],
         capture_output=True,
-        timeout=60,
+        timeout=150,  # a hang guard: without a working --timeout these scripts never end
         env={**os.environ, "NO_COLOR": "1"},
         cwd=tmp_path,
     )
@@ -73,14 +78,14 @@ def test_a_script_that_never_ends_times_out_with_status_3(
     assert code == 3, err
     assert "anet-tui check: script.py timed out after 1 s" in err
     assert re.search(rf"stopped at script\.py:{line}\b", err), err  # where it was stopped
-    assert took < 20
+    assert took < STOPPED_WELL_BEFORE, f"{took:.0f} s"
 
 
 def test_a_backward_that_hangs_times_out_naming_its_line(tmp_path: Path) -> None:
     code, _, err, took = check_cli(tmp_path, HANGING_BACKWARD, "--timeout", "1.5")
     assert code == 3 and "timed out after 1.5 s" in err, err
     assert re.search(r"script\.py:1[23]\b", err), err  # in the backward's loop
-    assert took < 20
+    assert took < STOPPED_WELL_BEFORE, f"{took:.0f} s"
 
 
 def test_timeout_0_waits_and_a_quick_script_is_unaffected(tmp_path: Path) -> None:
@@ -121,5 +126,5 @@ def test_help_and_in_process_check_know_the_timeout(
     script.write_text("while True:\n    pass\n")
     start = time.monotonic()
     assert cli.check(str(script), timeout=0.5) == 3
-    assert time.monotonic() - start < 10
+    assert time.monotonic() - start < STOPPED_WELL_BEFORE
     assert "timed out after 0.5 s" in capsys.readouterr().err

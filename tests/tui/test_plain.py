@@ -24,7 +24,7 @@ from anet_tui.history import HistoryFile
 from anet_tui.plain import ShellCompleter
 from anet_tui.shell import Shell
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(240)
 
 UP = "\x1b[A"
 CTRL_C = "\x03"
@@ -182,7 +182,7 @@ def spawn_plain(tmp_path: Path) -> pexpect.spawn:
         ["-m", "anet_tui.cli", "--plain"],
         env=env,
         encoding="utf-8",
-        timeout=20,
+        timeout=120,
         dimensions=(24, 80),
     )
     child.expect("Ctrl\\+D to leave")
@@ -233,7 +233,7 @@ def test_history_is_on_disk_when_the_terminal_hangs_up(tmp_path: Path) -> None:
 def test_dumb_terminal_offers_plain(tmp_path: Path) -> None:
     env = {**os.environ, "TERM": "dumb", "ANET_TUI_HISTORY": str(tmp_path / "history")}
     child = pexpect.spawn(
-        sys.executable, ["-m", "anet_tui.cli"], env=env, encoding="utf-8", timeout=20
+        sys.executable, ["-m", "anet_tui.cli"], env=env, encoding="utf-8", timeout=120
     )
     try:
         child.expect("TERM=dumb")

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import anet_tui.capture
 from anet import Tensor
 from anet_tui.history import HistoryFile, history_path
 from anet_tui.plain import PromptHistory
@@ -30,7 +31,7 @@ def shell() -> Shell:
 
 def interrupt_after(shell: Shell, seconds: float) -> threading.Thread:
     def later() -> None:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60
         while not shell.running and time.monotonic() < deadline:
             time.sleep(0.01)
         time.sleep(seconds)
@@ -228,7 +229,7 @@ def test_second_run_while_busy_is_refused(shell: Shell) -> None:
         time.sleep(0.01)
     busy = shell.run("1")
     shell.interrupt()
-    t.join(10)
+    t.join(60)
     assert busy.status == "error" and "busy" in busy.error
     assert results["a"].status == "interrupted"
 
@@ -263,10 +264,17 @@ def test_output_is_captured_in_order_and_streamed(shell: Shell) -> None:
     assert "".join(chunks) == r.output
 
 
-def test_huge_output_is_capped_with_a_note(shell: Shell) -> None:
-    start = time.perf_counter()
+@pytest.mark.timeout(180)  # a hang guard; how fast it is, is benchmarks/tui_bench.py's business
+def test_huge_output_is_capped_with_a_note(shell: Shell, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Past the cap the capture only counts: the 10 MB line and the lines after the limit are
+    # never made inert, so capping costs about what is kept, not what was printed.
+    escaped: list[int] = []
+    escape = anet_tui.capture.escape
+    monkeypatch.setattr(
+        anet_tui.capture, "escape", lambda text: escaped.append(len(text)) or escape(text)
+    )
     r = shell.run("print('x' * 10_000_000)\nfor i in range(100_000): print(i)")
-    assert time.perf_counter() - start < 10
+    assert sum(escaped) < 120_000, f"{sum(escaped):,} characters made inert"
     assert len(r.output) < 60_000
     assert "more characters on this line" in r.output
     assert "output cut" in r.output
@@ -299,12 +307,12 @@ def test_front_end_threads_keep_their_own_stdout(
     started = threading.Event()
 
     def ui() -> None:
-        started.wait(5)
+        started.wait(60)
         print("from the ui thread")
 
     t = threading.Thread(target=ui)
     t.start()
-    r = shell.call(lambda: (started.set(), t.join(5), print("from user code")))
+    r = shell.call(lambda: (started.set(), t.join(60), print("from user code")))
     assert r.output == "from user code\n"
     assert "from the ui thread" in capsys.readouterr().out
     assert not hasattr(sys.stdout, "_fallback")  # the router is gone after the run
@@ -434,7 +442,7 @@ def test_a_thread_printing_after_its_cell_ended_is_shown_inert_and_capped(
     got: list[str] = []
     assert shell.run(LATE_PRINTER, on_output=got.append).ok
     shell.namespace["go"].set()  # the cell has ended: now the thread prints
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while "late" not in "".join(got) and time.monotonic() < deadline:
         time.sleep(0.05)
     late = "".join(got)
@@ -470,7 +478,7 @@ def test_the_plain_repl_shows_a_late_thread_s_output_inert() -> None:
     repl = PlainRepl(shell, Commands(shell), out=out)
     assert repl.run_text(LATE_PRINTER) == 0
     shell.namespace["go"].set()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     printed = "late \\x1b[2Jxxxxx"  # (the echoed source holds the words, not the x's)
     while printed not in out.getvalue() and time.monotonic() < deadline:
         time.sleep(0.05)
