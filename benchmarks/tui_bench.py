@@ -111,7 +111,7 @@ async def graph_figures(kind: str, template: str, n: int, steps: int) -> None:
             k = app.session.position[0]
             redrawn.clear()
             start = time.perf_counter()
-            app.action_step()
+            app.action_session("step")
             await until(lambda k=k: bool(redrawn) and app.session.position[0] > k)
             ui.append(redrawn[1] - redrawn[0])
             totals.append(redrawn[1] - start + frame(app))
