@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -18,10 +17,8 @@ from anet_tui import cli
 
 pytestmark = pytest.mark.timeout(300)
 
-# The timeout is the feature under test, so these tests do look at the clock — but only to tell
-# "stopped at its limit" from "ran to its own end": the scripts sleep 1000 s or loop forever, the
-# limits are 0.5-1.5 s, and the bound is a minute (generous for a loaded machine, issue 12).
-STOPPED_WELL_BEFORE = 60
+# The scripts sleep 1000 s or loop for ever: exit status 3 and "timed out" can only come from
+# --timeout, and a check that ignored it would hit the hang guards (no clock is asserted).
 
 ANET_TUI = shutil.which("anet-tui", path=os.path.dirname(sys.executable)) or "anet-tui"
 
@@ -49,10 +46,9 @@ STUCK_BACKWARD = textwrap.dedent(
 HANGING_BACKWARD = STUCK_BACKWARD.replace("BODY", "while True:\n            pass")
 
 
-def check_cli(tmp_path: Path, source: str, *args: str) -> tuple[int, str, str, float]:
+def check_cli(tmp_path: Path, source: str, *args: str) -> tuple[int, str, str]:
     script = tmp_path / "script.py"
     script.write_text(source)
-    start = time.monotonic()
     proc = subprocess.run(
         [ANET_TUI, "check", *args, "script.py"],
         capture_output=True,
@@ -60,8 +56,7 @@ def check_cli(tmp_path: Path, source: str, *args: str) -> tuple[int, str, str, f
         env={**os.environ, "NO_COLOR": "1"},
         cwd=tmp_path,
     )
-    took = time.monotonic() - start
-    return proc.returncode, proc.stdout.decode(), proc.stderr.decode(), took
+    return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
 
 
 @pytest.mark.parametrize(
@@ -74,25 +69,23 @@ def check_cli(tmp_path: Path, source: str, *args: str) -> tuple[int, str, str, f
 def test_a_script_that_never_ends_times_out_with_status_3(
     tmp_path: Path, source: str, line: str
 ) -> None:
-    code, _, err, took = check_cli(tmp_path, source, "--timeout", "1")
+    code, _, err = check_cli(tmp_path, source, "--timeout", "1")
     assert code == 3, err
     assert "anet-tui check: script.py timed out after 1 s" in err
     assert re.search(rf"stopped at script\.py:{line}\b", err), err  # where it was stopped
-    assert took < STOPPED_WELL_BEFORE, f"{took:.0f} s"
 
 
 def test_a_backward_that_hangs_times_out_naming_its_line(tmp_path: Path) -> None:
-    code, _, err, took = check_cli(tmp_path, HANGING_BACKWARD, "--timeout", "1.5")
+    code, _, err = check_cli(tmp_path, HANGING_BACKWARD, "--timeout", "1.5")
     assert code == 3 and "timed out after 1.5 s" in err, err
     assert re.search(r"script\.py:1[23]\b", err), err  # in the backward's loop
-    assert took < STOPPED_WELL_BEFORE, f"{took:.0f} s"
 
 
 def test_timeout_0_waits_and_a_quick_script_is_unaffected(tmp_path: Path) -> None:
     quick = "from anet import Tensor\nx = Tensor([1.0, 2.0])\nloss = (x * x).sum()\n"
-    code, out, err, _ = check_cli(tmp_path, quick, "--timeout", "0")
+    code, out, err = check_cli(tmp_path, quick, "--timeout", "0")
     assert code == 0 and "0 flags" in out, err
-    code, out, err, _ = check_cli(tmp_path, quick)
+    code, out, err = check_cli(tmp_path, quick)
     assert code == 0 and "0 flags" in out, err
 
 
@@ -102,7 +95,7 @@ def test_os_exit_is_reported_and_exits_2(tmp_path: Path, where: str) -> None:
         source = "import os\nprint('before')\nos._exit(3)\nprint('after')\n"
     else:
         source = STUCK_BACKWARD.replace("BODY", "import os\n        os._exit(3)")
-    code, out, err, _ = check_cli(tmp_path, source)
+    code, out, err = check_cli(tmp_path, source)
     assert code == 2, (out, err)
     assert "the script ended the process with os._exit(3)" in err
     assert os._exit.__module__ in ("posix", "nt")  # this process's own is untouched
@@ -112,7 +105,7 @@ def test_os_exit_is_reported_and_exits_2(tmp_path: Path, where: str) -> None:
 
 def test_bad_timeouts_are_refused_with_a_sentence(tmp_path: Path) -> None:
     for bad in ("-1", "soon", "nan"):
-        code, _, err, _ = check_cli(tmp_path, "x = 1\n", "--timeout", bad)
+        code, _, err = check_cli(tmp_path, "x = 1\n", "--timeout", bad)
         assert code == 2 and "--timeout" in err and "SECONDS" in err, err
 
 
@@ -124,7 +117,5 @@ def test_help_and_in_process_check_know_the_timeout(
     assert cli.build_check_parser().parse_args(["s.py"]).timeout == cli.CHECK_TIMEOUT
     script = tmp_path / "loop.py"
     script.write_text("while True:\n    pass\n")
-    start = time.monotonic()
     assert cli.check(str(script), timeout=0.5) == 3
-    assert time.monotonic() - start < STOPPED_WELL_BEFORE
     assert "timed out after 0.5 s" in capsys.readouterr().err
