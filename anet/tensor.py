@@ -361,9 +361,6 @@ def _narrows(ctx: Context) -> bool:
     return wide and half
 
 
-_new = object.__new__
-
-
 class Context:
     """What backward needs to know about one op application.
 
@@ -439,15 +436,8 @@ class Function:
                 x = tuple(t if isinstance(t, Tensor) else _const(t, self) for t in x)
                 narrow = narrow or self.data.dtype.char == "e"  # float16: maybe a wide constant
                 break
-        # Context(arg, self, *x) with the op's kwargs, written out (hot): keep it in step with
-        # Context.__init__ (tests/anet/test_graph_api.py compares the two).
-        ctx = _new(Context)
-        ctx.arg = arg
-        ctx.parents = (self, *x)
-        ctx.saved_tensors = []
+        ctx = Context(arg, self, *x)
         ctx.kwargs = kwargs
-        ctx.where = ctx.fingerprints = None
-        ctx.narrowed = False
         try:
             if kwargs:
                 for v in kwargs.values():

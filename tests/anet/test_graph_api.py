@@ -40,7 +40,7 @@ def test_constants_and_no_grad_results_are_leaves():
 
 
 def test_contexts_made_by_apply_and_by_hand_have_the_same_slots():
-    # Function.apply writes Context.__init__ out: the two must fill in the same slots.
+    # Function.apply and a Context made by hand fill in the same slots.
     x = Tensor([1.0, 2.0])
     by_apply = (x * 3.0)._ctx
     by_hand = Context(by_apply.arg, *by_apply.parents)
