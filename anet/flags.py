@@ -35,6 +35,12 @@ class FlagKind:
     per_parent: bool
     meaning: str  # one line: what it means (%break's kinds, FLAG_KINDS)
 
+    @property
+    def marker(self) -> str:
+        """What stands before the kind's name, readable without colour: ``✗`` for an error
+        (the grads are wrong or missing), ``!`` for a note (usable as delivered)."""
+        return "✗" if self.severity == ERROR else "!"
+
 
 SHAPE = FlagKind(
     "shape",

@@ -38,6 +38,17 @@ def set_apply_hook(hook: Callable[[Context, Tensor], None] | None) -> None:
     _apply_hook = hook
 
 
+_backward_hook: Callable[[Tensor, Any], None] | None = None
+
+
+def set_backward_hook(hook: Callable[[Tensor, Any], None] | None) -> None:
+    """Install (or remove, with None) what ``Tensor.backward(gradient)`` calls instead of
+    walking: ``hook(tensor, gradient)``. ``anet-tui check`` walks each call as a checked
+    session this way, at the moment the script makes it."""
+    global _backward_hook
+    _backward_hook = hook
+
+
 def apply_hook() -> Callable[[Context, Tensor], None] | None:
     """The function called after every recorded op (None when nothing is recording)."""
     return _apply_hook
@@ -247,6 +258,9 @@ class Tensor:
     # ---- the graph ---------------------------------------------------------------------------
     def backward(self, gradient: Any = None) -> None:
         """Fill ``.grad`` of every tensor this one depends on (see anet.autograd.backward)."""
+        if _backward_hook is not None:
+            _backward_hook(self, gradient)
+            return
         from anet.autograd import backward
 
         backward(self, gradient)

@@ -6,26 +6,23 @@ import argparse
 import contextlib
 import os
 import sys
-import threading
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import anet
-
-if TYPE_CHECKING:
-    from anet.debug import Flag, Graph
-    from anet_tui.commands import Commands
+from anet_tui import files
+from anet_tui.check import CHECK_TIMEOUT, check
 
 DESCRIPTION = "Step through anet's backward() one node at a time, in a terminal."
 EPILOG = """\
 commands:
-  anet-tui check SCRIPT.py [--root NAME] [--timeout SECONDS]
-      run SCRIPT.py, walk backward from NAME (default: every one-element tensor with a graph)
-      with the numerical check on every node, print each flag on one line; exit 0 when there
+  anet-tui check SCRIPT.py [--every N] [--root NAME] [--timeout SECONDS]
+      run SCRIPT.py, walking each backward() it calls at that moment (user Functions checked
+      numerically on calls 1, 2, 3, 4, 8, 16 ... or every N-th), then every one-element tensor
+      with a graph it left unwalked (or NAME); print each flag on one line; exit 0 when there
       are none, 1 when there are flags, 2 when the script fails, 3 when it takes longer than
       --timeout (default 60 s)
 
@@ -70,7 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
 def build_check_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="anet-tui check",
-        description="Run a script and check the backward of every node its loss depends on.",
+        description=(
+            "Run a script, walking each backward() it calls as the debugger does (user "
+            "Functions checked numerically), then the one-element tensors it left unwalked."
+        ),
         epilog=(
             "exit status: 0 no flags, 1 flags found, 2 the script (or its root) failed, "
             "3 it timed out (the script and the walks took longer than --timeout)"
@@ -80,7 +80,16 @@ def build_check_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--root",
         metavar="NAME",
-        help="the tensor to walk back from (default: every one-element tensor with a graph)",
+        help="the tensor to walk back from at the end (default: every one-element tensor "
+        "with a graph that no backward() call walked)",
+    )
+    parser.add_argument(
+        "--every",
+        metavar="N",
+        type=_calls,
+        default=0,
+        help="check user Functions numerically on every N-th backward() call (default: calls "
+        "1, 2, 3 and then each power of two; 1: every call)",
     )
     parser.add_argument(
         "--timeout",
@@ -91,6 +100,14 @@ def build_check_parser() -> argparse.ArgumentParser:
         "0: no limit)",
     )
     return parser
+
+
+def _calls(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(
+            f"--every N takes a whole number, 1 or more (got {text!r})"
+        )
+    return int(text)
 
 
 def _seconds(text: str) -> float:
@@ -110,7 +127,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args_list[:1] == ["check"]:
         check_args = build_check_parser().parse_args(args_list[1:])
         return _guarded(
-            lambda: check(check_args.script, check_args.root, timeout=check_args.timeout)
+            lambda: check(
+                check_args.script,
+                check_args.root,
+                timeout=check_args.timeout,
+                every=check_args.every,
+            )
         )
     args = build_parser().parse_args(args_list)
     from anet_tui import demos
@@ -125,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    problem = None if args.script is None else _file_problem(args.script)
+    problem = None if args.script is None else files.unreadable(args.script)
     if problem is not None:
         print(f"anet-tui: {args.script}: {problem}", file=sys.stderr)
         return 2
@@ -143,17 +165,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.plain:
         return _guarded(lambda: _run_plain(**start))
     return _guarded(lambda: _run_app(start, args_list))
-
-
-def _file_problem(path: str) -> str | None:
-    """Why ``path`` cannot be read as a script (missing, a FIFO, a device …), or None."""
-    from anet_tui import files
-
-    try:
-        os.close(files.open_regular(path))
-    except files.FileProblem as e:
-        return str(e)
-    return None
 
 
 def _is_lesson_file(path: str) -> bool:
@@ -245,214 +256,6 @@ def crash_report(text: str) -> Path:
         except OSError:
             continue
     return Path("(nowhere: no writable folder)")
-
-
-# ---- anet-tui check ---------------------------------------------------------------------------
-
-
-CHECK_TIMEOUT = 60.0  # seconds: anet-tui check's default --timeout
-TIMED_OUT = 3  # anet-tui check's exit status when it timed out
-_GRACE = 1.0  # seconds an interrupted script gets to stop before check leaves without it
-
-
-def check(
-    script: str,
-    root: str | None = None,
-    out: TextIO | None = None,
-    timeout: float = CHECK_TIMEOUT,
-) -> int:
-    """``anet-tui check``: 0 when no node is flagged, 1 when some are, 2 when the script fails
-    (``os._exit`` included), 3 when running and walking took longer than ``timeout`` seconds
-    (0: no limit). The work runs on a thread of its own, so a script stuck in C (``time.sleep``)
-    cannot keep check from answering."""
-    from anet_tui.commands import Commands
-    from anet_tui.shell import Shell
-
-    out = sys.stdout if out is None else out
-    problem = _file_problem(script)
-    if problem is not None:
-        print(f"anet-tui check: {script}: {problem}", file=sys.stderr)
-        return 2
-    shell = Shell()
-    commands = Commands(shell)
-    stopped = threading.Event()
-    exits: list[int] = []
-    box: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            box["status"] = _check(commands, script, root, out, stopped, exits)
-        except BaseException as e:  # handed to the caller's thread (BrokenPipeError …)
-            box["error"] = e
-
-    thread = threading.Thread(target=work, name="anet-tui-check", daemon=True)
-    with _os_exit_raises(exits):
-        thread.start()
-        try:
-            thread.join(timeout if timeout > 0 else None)
-        except KeyboardInterrupt:
-            stopped.set()
-            shell.interrupt()
-            raise
-        if thread.is_alive():
-            stopped.set()
-            where = _where(shell.stack(), script)
-            shell.interrupt()
-            thread.join(_GRACE)
-            print(
-                f"anet-tui check: {script} timed out after {timeout:g} s{where}; "
-                "--timeout SECONDS gives it longer (0: no limit)",
-                file=sys.stderr,
-            )
-            return TIMED_OUT
-    if "error" in box:
-        raise box["error"]
-    return int(box["status"])
-
-
-@contextlib.contextmanager
-def _os_exit_raises(exits: list[int]) -> Iterator[None]:
-    """While check runs, ``os._exit(N)`` in the script raises SystemExit(N) and is noted in
-    ``exits`` instead of ending the process silently with status N; restored afterwards."""
-    modules = [m for m in (os, sys.modules.get("posix"), sys.modules.get("nt")) if m is not None]
-    saved = [(m, m._exit) for m in modules]
-
-    def _exit(status: int) -> NoReturn:
-        exits.append(status)
-        raise SystemExit(status)
-
-    for module in modules:
-        module._exit = _exit  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        for module, real in saved:
-            module._exit = real  # type: ignore[assignment]
-
-
-def _where(stack: traceback.StackSummary, script: str) -> str:
-    """``, stopped at script.py:12 in f`` for the innermost frame in the script (else the
-    innermost frame), or ``""`` when nothing was running."""
-    from anet.autograd import short_path
-
-    if not stack:
-        return ""
-    target = os.path.abspath(script)
-    mine = [f for f in stack if os.path.abspath(f.filename) == target]
-    frame = (mine or list(stack))[-1]
-    name = "" if frame.name == "<module>" else f" in {frame.name}"
-    return f", stopped at {short_path(frame.filename)}:{frame.lineno}{name}"
-
-
-def _check(
-    commands: Commands,
-    script: str,
-    root: str | None,
-    out: TextIO,
-    stopped: threading.Event,
-    exits: list[int],
-) -> int:
-    """The work of :func:`check`, on its thread; says nothing more once ``stopped`` is set."""
-    from anet.debug import BackwardSession
-    from anet.tensor import Tensor
-    from anet_tui.text import ascii_only
-
-    ascii = ascii_only(out)
-    shell = commands.shell
-
-    def failed(message: str) -> int:
-        if not stopped.is_set():
-            print(f"anet-tui check: {message}", file=sys.stderr)
-        return 2
-
-    ran = commands.startup(script=script, on_output=out.write)[0]
-    if stopped.is_set():
-        return TIMED_OUT
-    if exits:
-        return failed(f"{script} failed: the script ended the process with os._exit({exits[0]})")
-    if not ran.ok:
-        message = ran.error or f"the script asked to exit (code {ran.exit_code})"
-        return failed(f"{script} failed:\n{message.rstrip()}")
-    namespace = shell.namespace
-    if root is not None:
-        if root not in namespace:
-            return failed(f"{script} defines no {root!r}")
-        roots = [(root, namespace[root])]
-    else:
-        roots = [
-            (name, value)
-            for name, value in namespace.items()
-            if isinstance(value, Tensor)
-            and not value.is_leaf
-            and value.data.size == 1
-            and not name.startswith("_")
-        ]
-        if not roots:
-            return failed(
-                f"{script} leaves no one-element tensor with a graph (name one with --root)"
-            )
-    seen_roots: set[int] = set()
-    seen_flags: set[tuple[int, str, int | None]] = set()
-    total = 0
-    for name, tensor in roots:
-        if not isinstance(tensor, Tensor) or tensor.is_leaf:
-            return failed(f"{name} is not a tensor with a graph")
-        if id(tensor) in seen_roots:
-            continue
-        seen_roots.add(id(tensor))
-
-        def walk(t: Tensor = tensor) -> BackwardSession:
-            session = BackwardSession(t, check=True)
-            session.finish()
-            return session
-
-        result = commands.call(walk)
-        if stopped.is_set():
-            return TIMED_OUT
-        if exits:
-            return failed(
-                f"{script} failed: the script ended the process with os._exit({exits[0]}) "
-                f"(in a backward from {name})"
-            )
-        if not result.ok:
-            return failed(f"{name}: {(result.error or '').rstrip()}")
-        session: BackwardSession = result.obj
-        flags: list[Flag] = []
-        for flag in session.flags:
-            key = (flag.node, flag.kind, flag.index)
-            if key not in seen_flags:
-                seen_flags.add(key)
-                flags.append(flag)
-        for flag in flags:
-            print(flag_line(session, flag, ascii), file=out)
-        n = len(session.nodes)
-        word = "flag" if len(flags) == 1 else "flags"
-        print(
-            f"{name} (#{tensor.id} {tensor.op}): {n} nodes checked, {len(flags)} {word}", file=out
-        )
-        total += len(flags)
-    return 1 if total else 0
-
-
-def flag_line(session: Graph, flag: Flag, ascii: bool = False) -> str:
-    """``broken.py:31: ✗ shape at #3 SwapGrad: parent 0: …  [loss = x.swapgrad().sum()]``:
-    where the flagged op was applied, the flag, and that line of the user's code; inert (the
-    message may quote the user's text), in ASCII only when ``ascii``."""
-    from anet_tui.text import inert, to_ascii
-
-    text = _flag_line(session, flag, ascii)
-    return to_ascii(inert(text)) if ascii else inert(text)
-
-
-def _flag_line(session: Graph, flag: Flag, ascii: bool) -> str:
-    from anet.debug.views import where_text
-
-    loc = session.node(flag.node).where
-    line = flag.line(ascii)
-    if loc is None:
-        return line
-    source = f"  [{loc.source}]" if loc.source else ""
-    return f"{where_text(loc, 'relative')}: {line}{source}"
 
 
 if __name__ == "__main__":

@@ -78,6 +78,15 @@ def open_regular(path: str | Path, flags: int = os.O_RDONLY, mode: int = 0o600) 
     return fd
 
 
+def unreadable(path: str | Path) -> str | None:
+    """Why ``path`` cannot be read as a script (missing, a FIFO, a device …), or None."""
+    try:
+        os.close(open_regular(path))
+    except FileProblem as e:
+        return str(e)
+    return None
+
+
 def read_bytes(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
     """The bytes of the regular file at ``path``, at most ``limit`` of them (FileProblem when it
     is larger, saying the limit)."""
@@ -138,4 +147,5 @@ __all__ = [
     "open_regular",
     "read_bytes",
     "read_text_file",
+    "unreadable",
 ]

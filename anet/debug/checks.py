@@ -35,6 +35,7 @@ __all__ = [
     "from_problem",
     "inplace",
     "nonfinite",
+    "shadow",
     "vjp_check",
 ]
 
@@ -53,8 +54,12 @@ class Flag:
     traceback: str | None = field(default=None, repr=False)  # kind "exception" only
 
     def line(self, ascii: bool = False) -> str:
-        """One readable line: ``✗ shape at #5 SwapGrad: parent 0: returned (3, 2), expected …``."""
-        return f"{'x' if ascii else '✗'} {self.kind} at {self.label}: {self.short}"
+        """One readable line: ``✗ shape at #5 SwapGrad: parent 0: returned (3, 2), expected …``
+        (``!`` rather than ``✗`` for a note: the grad was usable as delivered)."""
+        marker = KINDS[self.kind].marker
+        if ascii and marker == "✗":
+            marker = "x"
+        return f"{marker} {self.kind} at {self.label}: {self.short}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -90,10 +95,14 @@ def nonfinite(t: Tensor, received: Any, grads: list[np.ndarray | None]) -> list[
     for i in bad:
         g, p = grads[i], t._ctx.parents[i]
         nan, inf = int(np.isnan(g).sum()), int(np.isinf(g).sum())
-        short = f"parent {i}: {nan} NaN, {inf} Inf from a finite grad_output"
+        where_bad = [tuple(int(d) for d in at) for at in np.argwhere(~np.isfinite(g))[:3]]
+        at = ", ".join(map(str, where_bad)) + (", …" if nan + inf > 3 else "")
+        what = " and ".join(f"{n} {name}" for n, name in ((nan, "NaN"), (inf, "Inf")) if n)
+        short = f"parent {i}: {what} at {at} from a finite grad_output"
         message = (
-            f"{_at(t)}: returned a grad with {nan} NaN and {inf} Inf for parent {i} "
-            f"(#{p.id}, shape {p.shape}) from a finite grad_output: the NaN/Inf starts here"
+            f"{_at(t)}: returned a grad with {what} for parent {i} (#{p.id}, shape {p.shape}) "
+            f"at {at}, from a finite grad_output: the NaN/Inf starts here (a backward that is "
+            "infinite where forward is not differentiable, e.g. sqrt or log at 0?)"
         )
         flags.append(Flag(NONFINITE.name, t.id, label(t), i, message, short))
     return flags
@@ -176,15 +185,11 @@ class ParentCheck:
         or the entry that disagrees when one of its values is NaN/Inf."""
         if self.ok or self.at is None:
             return f"parent {self.index} max error {self.max_error:.3g}"
-        if not (isfinite(self.backward) and isfinite(self.numerical)):
-            return (
-                f"parent {self.index}: backward {self.backward:.6g} at {self.at}, "
-                f"numerical {self.numerical:.6g}"
-            )
-        text = f"parent {self.index} max error {self.max_error:.3g}"
-        if detail:
-            text += f" (backward {self.backward:.6g} vs numerical {self.numerical:.6g})"
-        return text
+        error = f" max error {self.max_error:.3g}" if detail and isfinite(self.max_error) else ""
+        return (
+            f"parent {self.index}{error} at {self.at}: backward {self.backward:.6g}, "
+            f"finite differences {self.numerical:.6g}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +242,7 @@ def _vjp_check(
         np.array(p.data, dtype=np.float64 if p.data.dtype.kind == "f" else None, order="C")
         for p in ctx.parents
     ]
-    shadows = [_shadow(p, x) for p, x in zip(ctx.parents, xs)]
+    shadows = [shadow(p, x) for p, x in zip(ctx.parents, xs)]
 
     def forward() -> tuple[Context, np.ndarray]:
         fresh = Context(arg, *shadows)
@@ -249,9 +254,15 @@ def _vjp_check(
     fresh, out = forward()
     if out.dtype.kind != "f":
         return CheckResult(t.id, None, (), f"{label(t)}: output is {out.dtype}, not checked")
+    if not np.array_equal(out, forward()[1], equal_nan=True):
+        message = (
+            f"{label(t)}: not compared: forward gives different outputs for the same inputs "
+            "(random, or it keeps state between calls)"
+        )
+        return CheckResult(t.id, None, (), message)
     v = rng.standard_normal(out.shape)
     f0 = float(np.sum(v * out))
-    node = _shadow(t, out)
+    node = shadow(t, out)
     node._ctx = fresh
     grads, problems = check_grads(node, arg.backward(fresh, v.astype(out.dtype)))
     unusable = [p for p in problems if KINDS[p.kind].severity == ERROR]
@@ -311,7 +322,8 @@ def _vjp_check(
     op = arg.__name__
     message = (
         f"{_at(t)}: disagrees with finite differences of {op}.forward "
-        f"(float64, random grad_output): {per_parent}"
+        f"(float64, random grad_output): {per_parent}; entries agree within "
+        f"{atol:g} + {rtol:g}·|finite difference|"
     )
     short = ", ".join(r.describe() for r in results)
     bad = next(r.index for r in results if not r.ok)
@@ -319,7 +331,7 @@ def _vjp_check(
     return CheckResult(t.id, False, tuple(results), message, flag)
 
 
-def _shadow(t: Tensor, data: np.ndarray) -> Tensor:
+def shadow(t: Tensor, data: np.ndarray) -> Tensor:
     """A stand-in for ``t`` holding ``data``, with the same id (so messages name the real one)."""
     s = Tensor.__new__(Tensor)
     s.data, s.grad, s._ctx, s.requires_grad, s.id = data, None, None, t.requires_grad, t.id

@@ -21,7 +21,8 @@ from anet.debug.summary import Summary
 from anet.tensor import Context, Tensor
 
 PENDING, CURRENT, DONE, ERROR, UNREACHED = "pending", "current", "done", "error", "unreached"
-STATUSES = (PENDING, CURRENT, DONE, ERROR, UNREACHED)
+CHECKED = "checked"  # ran, and its backward (a user's Function) agreed with finite differences
+STATUSES = (PENDING, CURRENT, DONE, CHECKED, ERROR, UNREACHED)
 
 
 class Where(NamedTuple):
@@ -86,7 +87,8 @@ def backward_source(fxn: type) -> str | None:
 class NodeRecord:
     """One Function application in the walk: the tensor it made (``tensor``) and its ``ctx``.
 
-    ``status`` is one of pending / current / done / error / unreached; ``flags`` the flags raised
+    ``status`` is one of pending / current / done / checked / error / unreached (``checked``:
+    done, and a user Function's backward agreed with finite differences); ``flags`` the flags raised
     at this node. After the node runs, ``grad_output`` is the grad it received and ``returned``
     the grads it gave each parent.
     """
@@ -153,7 +155,7 @@ class NodeRecord:
 
     @property
     def ran(self) -> bool:
-        return self.status in (DONE, ERROR)
+        return self.status in (DONE, CHECKED, ERROR)
 
     @property
     def parents(self) -> tuple[ParentInfo, ...]:

@@ -26,6 +26,7 @@ from anet.debug import checks
 from anet.debug import recording as _record
 from anet.debug.checks import KINDS, CheckResult, Flag
 from anet.debug.records import (
+    CHECKED,
     CURRENT,
     DONE,
     ERROR,
@@ -35,7 +36,9 @@ from anet.debug.records import (
     NodeRecord,
     node_id,
 )
+from anet.debug.verify import Directions, verify
 from anet.errors import AnetError
+from anet.flags import ERROR as SEVERE
 from anet.flags import NOTE
 from anet.tensor import Tensor
 
@@ -82,8 +85,13 @@ class BackwardSession(Graph):
     until the first step. ``nodes`` are the records in walk order; the one at the cursor has
     status ``current`` (it runs next), nodes behind it are ``done``, ``error`` or ``unreached``.
 
-    ``check=True`` runs the numerical check (``check()``) on every node as it runs.
-    ``stop_on_flags`` is the default of ``run()``: stop after the first node that raises a flag.
+    Every node whose op is a user's Function (not one of anet's own, ``Function.trusted``) is
+    checked numerically as it runs (anet.debug.verify: two forward calls per parent, whatever
+    the size); its status is then ``checked`` rather than ``done``, and a backward that
+    disagrees gets a ``vjp`` flag. ``verify=False`` turns that off. ``check=True`` runs the full
+    numerical check (``check()``) on every node, anet's own too, as it runs.
+    ``stop_on_flags`` is the default of ``run()``: stop after the first node that raises an
+    error flag (notes, e.g. a grad converted to its parent's dtype, are shown, never stop).
     When another walk (a plain ``backward()``, another session) changed the grads of nodes still
     to run between two calls, ``step``/``run``/``finish`` raise StaleSessionError until
     ``restart()``: going on would count that walk twice or lose this one's grads.
@@ -95,6 +103,7 @@ class BackwardSession(Graph):
         gradient: Any = None,
         *,
         check: bool = False,
+        verify: bool = True,
         stop_on_flags: bool = True,
     ) -> None:
         order, self._seed = prepare(root, gradient)
@@ -102,6 +111,7 @@ class BackwardSession(Graph):
         self.flags: list[Flag] = []
         self.stop_on_flags = stop_on_flags
         self._check_each = check
+        self._directions = Directions() if verify and not check else None
         self._k = 0
         self._started = False
         self._stopped_at: int | None = None
@@ -223,7 +233,8 @@ class BackwardSession(Graph):
                         found = [*(found or ()), flag]
                 if found and watch:
                     hit = self._flag_break(found)
-                    if stop_on_flags or hit is not None:
+                    severe = any(KINDS[f.kind].severity == SEVERE for f in found)
+                    if (stop_on_flags and severe) or hit is not None:
                         self._stopped_at = None
                         return Stop("flag", rec, tuple(self.flags[start_flags:]), hit)
             return Stop("done", None, tuple(self.flags[start_flags:]))
@@ -366,17 +377,35 @@ class BackwardSession(Graph):
                         problems, grads = problems[:1], [None] * len(grads)
                     found = found or []
                 for problem in problems:
-                    found.append(checks.from_problem(t, problem))
-                    if KINDS[problem.kind].severity != NOTE:
+                    if KINDS[problem.kind].severity == NOTE:
+                        if t._ctx.arg.trusted:
+                            continue  # anet's own documented promotion: cast, as PyTorch does
+                    else:
                         status = ERROR
+                    found.append(checks.from_problem(t, problem))
                 accumulate(t, grads, served)
+            finite = True
             for g in grads:
                 # A finite sum of squares means finite entries (overflow goes the slow way).
                 if g is not None and g is not received and not isfinite(_squares(g, g)):
                     flags = checks.nonfinite(t, received, grads)
                     if flags:
                         found = (found or []) + flags
+                        finite = False
                     break
+            if (
+                status == DONE
+                and finite
+                and self._directions is not None
+                and not t._ctx.arg.trusted
+            ):
+                result = verify(t, received, grads, self._directions)
+                if result is not None:
+                    flag = self._set_check(rec, result)
+                    if result.ok:
+                        status = CHECKED
+                    elif flag is not None:
+                        found = [*(found or ()), flag]
             rec.raw = raw
             rec.grads = grads
             rec.status = status
@@ -455,17 +484,24 @@ class BackwardSession(Graph):
         if not isinstance(rec, NodeRecord):
             raise ValueError(f"{rec.label} is a leaf: it has no backward to check")
         result = checks.vjp_check(rec.tensor, **options)
+        flag = self._set_check(rec, result)
+        if flag is not None:
+            rec.flags += (flag,)
+            self.flags.append(flag)
+        if not rec.tensor._ctx.arg.trusted and rec.status in (DONE, CHECKED):
+            rec.status = CHECKED if result.ok else DONE
+        return result
+
+    def _set_check(self, rec: NodeRecord, result: CheckResult) -> Flag | None:
+        """Make ``result`` the node's latest check; its flag (to add) replaces the flags of
+        earlier checks (the kinds restart keeps)."""
         rec.check = result
-        # A check's flags replace the node's earlier ones (the kinds restart keeps: the check's).
         if any(KINDS[f.kind].survives_restart for f in rec.flags):
             rec.flags = tuple(f for f in rec.flags if not KINDS[f.kind].survives_restart)
             self.flags = [
                 f for f in self.flags if not (f.node == rec.id and KINDS[f.kind].survives_restart)
             ]
-        if result.flag is not None:
-            rec.flags += (result.flag,)
-            self.flags.append(result.flag)
-        return result
+        return result.flag
 
     def check_all(self, **options: Any) -> list[CheckResult]:
         """``check()`` every node, in walk order."""

@@ -21,7 +21,7 @@ import numpy as np
 from anet.autograd import short_path
 from anet.debug.records import GradInfo, Graph, LeafRecord, Record, Where
 from anet.debug.summary import Summary
-from anet.flags import DTYPE
+from anet.flags import DTYPE, KINDS
 from anet.tensor import Tensor
 
 
@@ -31,6 +31,7 @@ class Status(StrEnum):
     PENDING = "pending"
     CURRENT = "current"
     DONE = "done"
+    CHECKED = "checked"
     ERROR = "error"
     UNREACHED = "unreached"
 
@@ -39,6 +40,7 @@ STATUS_SYMBOLS = {
     Status.PENDING: "·",
     Status.CURRENT: "▶",
     Status.DONE: "✓",
+    Status.CHECKED: "✓",
     Status.ERROR: "✗",
     Status.UNREACHED: "–",
 }
@@ -88,9 +90,9 @@ class Mark:
     def text(self) -> str:
         """``✓ done``, ``▶ current``, ``✗ shape ✗ vjp``…: words, readable without colour (a
         node that ran and raised flags shows the flags only)."""
-        flags = " ".join(f"{CROSS} {kind}" for kind in self.flags)
+        flags = " ".join(f"{KINDS[kind].marker} {kind}" for kind in self.flags)
         status = self.status
-        if status is None or (flags and status in (Status.DONE, Status.ERROR)):
+        if status is None or (flags and status in (Status.DONE, Status.CHECKED, Status.ERROR)):
             return flags
         return f"{STATUS_SYMBOLS[status]} {status.value} {flags}".rstrip()
 

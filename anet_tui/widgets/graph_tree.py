@@ -22,6 +22,7 @@ from textual.widgets.tree import TreeNode
 from anet.debug.records import CURRENT, GradInfo, Graph, LeafRecord, NodeRecord
 from anet.debug.session import BackwardSession
 from anet.debug.views import Mark, Placement, Status, got_expected, grad_view, shape_text
+from anet.flags import ERROR, KINDS
 
 MAX_DEPTH = 12  # deepest nesting shown before the view re-roots
 OPEN_LEVELS, OPEN_ROWS = 3, 20  # a new graph opens this many levels, while rows stay this few
@@ -41,11 +42,13 @@ class Row:
 
 def marker_style(mark: Mark) -> str:
     """Colour on top of the words: red for flags, yellow for the current node, green for done."""
-    if mark.flags or mark.status == Status.ERROR:
+    if mark.status == Status.ERROR or any(KINDS[k].severity == ERROR for k in mark.flags):
         return "bold red"
+    if mark.flags:  # notes only
+        return "yellow"
     if mark.status == Status.CURRENT:
         return "bold yellow"
-    if mark.status == Status.DONE:
+    if mark.status in (Status.DONE, Status.CHECKED):
         return "green"
     return "dim"
 

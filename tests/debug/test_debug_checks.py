@@ -96,7 +96,7 @@ def test_two_parent_message_shows_the_error_of_each() -> None:
     assert first.ok and first.max_error < 1e-6
     assert not second.ok and second.max_error > 1e-2
     assert "parent 0 max error" in result.message and "parent 1 max error" in result.message
-    assert "backward" in result.message and "numerical" in result.message
+    assert "backward" in result.message and "finite differences" in result.message
 
 
 def test_a_backward_that_cannot_be_compared() -> None:

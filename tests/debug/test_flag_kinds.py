@@ -132,7 +132,7 @@ def test_every_flag_of_the_corpus_has_a_kind_in_the_table_and_obeys_its_row() ->
             if rows is not None and f.index is not None:
                 assert (f.kind in rows[f.index].flags) is (not kind.survives_restart), f
             if kind.severity == NOTE:
-                assert rec.status == "done", f
+                assert rec.status in ("done", "checked"), f  # usable: it ran
         kept = [f for f in s.flags if KINDS[f.kind].survives_restart]
         s.restart()
         assert s.flags == kept
