@@ -22,12 +22,16 @@ if TYPE_CHECKING:
 
 DESCRIPTION = "Step through anet's backward() one node at a time, in a terminal."
 EPILOG = """\
+SCRIPT.py ARGS runs as `python SCRIPT.py ARGS` would (sys.argv, __name__ == "__main__", its
+folder on sys.path); every word after SCRIPT.py is the script's, so anet-tui's own options
+go before it: anet-tui --plain train.py --epochs 5
+
 commands:
-  anet-tui check SCRIPT.py [--root NAME] [--timeout SECONDS]
-      run SCRIPT.py, walk backward from NAME (default: every one-element tensor with a graph)
-      with the numerical check on every node, print each flag on one line; exit 0 when there
-      are none, 1 when there are flags, 2 when the script fails, 3 when it takes longer than
-      --timeout (default 60 s)
+  anet-tui check SCRIPT.py [--root NAME] [--timeout SECONDS] [-- ARGS...]
+      run SCRIPT.py (with ARGS), walk backward from NAME (default: every one-element tensor
+      with a graph) with the numerical check on every node, print each flag on one line; exit
+      0 when there are none, 1 when there are flags, 2 when the script fails, 3 when it takes
+      longer than --timeout (default 60 s)
 
 keys and %commands: press F1 in the app, or type %help.
 NO_COLOR=1 turns colour off; TEXTUAL_COLOR_SYSTEM=256 when colours are wrong over ssh.
@@ -45,12 +49,20 @@ def version_text() -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="anet-tui",
+        usage="%(prog)s [-h] [--demo NAME] [--lesson [N|FILE]] [--plain] [--version] "
+        "[SCRIPT.py [ARGS ...]]",
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "script", nargs="?", metavar="SCRIPT.py", help="run this script into the REPL first"
+    )
+    parser.add_argument(
+        "args",
+        nargs=argparse.REMAINDER,
+        metavar="ARGS",
+        help="the script's arguments, its sys.argv[1:] (anet-tui's options go before SCRIPT.py)",
     )
     parser.add_argument("--demo", metavar="NAME", help="open a built-in demo (see --demo list)")
     parser.add_argument(
@@ -70,7 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
 def build_check_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="anet-tui check",
-        description="Run a script and check the backward of every node its loss depends on.",
+        usage="%(prog)s [-h] [--root NAME] [--timeout SECONDS] SCRIPT.py [-- ARGS ...]",
+        description="Run a script and check the backward of every node its loss depends on. "
+        "The ARGS after -- are the script's (its sys.argv[1:]).",
         epilog=(
             "exit status: 0 no flags, 1 flags found, 2 the script (or its root) failed, "
             "3 it timed out (the script and the walks took longer than --timeout)"
@@ -93,6 +107,16 @@ def build_check_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_check_args(argv: Sequence[str]) -> argparse.Namespace:
+    """``anet-tui check``'s arguments; ``args`` holds those after the first ``--``, verbatim
+    (the script's own, a later ``--`` included)."""
+    argv = list(argv)
+    cut = argv.index("--") if "--" in argv else len(argv)
+    parsed = build_check_parser().parse_args(argv[:cut])
+    parsed.args = argv[cut + 1 :]
+    return parsed
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -108,9 +132,11 @@ def _seconds(text: str) -> float:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["check"]:
-        check_args = build_check_parser().parse_args(args_list[1:])
+        check_args = parse_check_args(args_list[1:])
         return _guarded(
-            lambda: check(check_args.script, check_args.root, timeout=check_args.timeout)
+            lambda: check(
+                check_args.script, check_args.root, timeout=check_args.timeout, args=check_args.args
+            )
         )
     args = build_parser().parse_args(args_list)
     from anet_tui import demos
@@ -138,8 +164,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     lesson = args.lesson or None
     if args.script is not None and (args.lesson == "" or _is_lesson_file(args.script)):
+        if args.args:
+            print(f"anet-tui: {args.script} is a lesson: it takes no ARGS", file=sys.stderr)
+            return 2
         lesson, args.script = args.script, None
-    start = {"script": args.script, "demo": args.demo, "lesson": lesson}
+    start = {"script": args.script, "demo": args.demo, "lesson": lesson, "script_args": args.args}
     if args.plain:
         return _guarded(lambda: _run_plain(**start))
     return _guarded(lambda: _run_app(start, args_list))
@@ -166,10 +195,12 @@ def _is_lesson_file(path: str) -> bool:
         return False  # binary or unreadable: running it as a script reports the problem
 
 
-def _run_plain(script: str | None, demo: str | None, lesson: str | None) -> int:
+def _run_plain(
+    script: str | None, demo: str | None, lesson: str | None, script_args: Sequence[str] = ()
+) -> int:
     from anet_tui import plain
 
-    return plain.run(script=script, demo=demo, lesson=lesson)
+    return plain.run(script=script, demo=demo, lesson=lesson, script_args=script_args)
 
 
 def fullscreen_problem() -> str | None:
@@ -183,7 +214,7 @@ def fullscreen_problem() -> str | None:
     return None
 
 
-def _run_app(start: dict[str, str | None], argv: list[str]) -> int:
+def _run_app(start: dict[str, Any], argv: list[str]) -> int:
     problem = fullscreen_problem()
     run_app = None
     if problem is None:
@@ -260,11 +291,12 @@ def check(
     root: str | None = None,
     out: TextIO | None = None,
     timeout: float = CHECK_TIMEOUT,
+    args: Sequence[str] = (),
 ) -> int:
     """``anet-tui check``: 0 when no node is flagged, 1 when some are, 2 when the script fails
     (``os._exit`` included), 3 when running and walking took longer than ``timeout`` seconds
     (0: no limit). The work runs on a thread of its own, so a script stuck in C (``time.sleep``)
-    cannot keep check from answering."""
+    cannot keep check from answering. ``args`` are the script's ``sys.argv[1:]``."""
     from anet_tui.commands import Commands
     from anet_tui.shell import Shell
 
@@ -281,7 +313,7 @@ def check(
 
     def work() -> None:
         try:
-            box["status"] = _check(commands, script, root, out, stopped, exits)
+            box["status"] = _check(commands, script, root, out, stopped, exits, args)
         except BaseException as e:  # handed to the caller's thread (BrokenPipeError …)
             box["error"] = e
 
@@ -351,6 +383,7 @@ def _check(
     out: TextIO,
     stopped: threading.Event,
     exits: list[int],
+    args: Sequence[str] = (),
 ) -> int:
     """The work of :func:`check`, on its thread; says nothing more once ``stopped`` is set."""
     from anet.debug import BackwardSession
@@ -365,7 +398,7 @@ def _check(
             print(f"anet-tui check: {message}", file=sys.stderr)
         return 2
 
-    ran = commands.startup(script=script, on_output=out.write)[0]
+    ran = commands.startup(script=script, on_output=out.write, script_args=args)[0]
     if stopped.is_set():
         return TIMED_OUT
     if exits:
