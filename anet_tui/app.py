@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from textual import work
@@ -161,6 +161,7 @@ class AnetApp(App[int]):
         demo: str | None = None,
         lesson: str | None = None,
         *,
+        script_args: Sequence[str] = (),
         shell: Shell | None = None,
         history: HistoryFile | None = None,
     ) -> None:
@@ -169,6 +170,7 @@ class AnetApp(App[int]):
         self.commands = Commands(self.shell)
         self.history = HistoryFile(warn=self._history_warning) if history is None else history
         self.script, self.demo, self.lesson = script, demo, lesson
+        self.script_args = list(script_args)  # the SCRIPT's sys.argv[1:]
         self._show_detail = False  # narrow terminals: detail in the graph's place
         self._focus: int | None = None  # the node the latest command is about
 
@@ -297,10 +299,15 @@ class AnetApp(App[int]):
 
     @work(thread=True, exclusive=True, group="run")
     def start_up(self, script: str | None, demo: str | None, lesson: str | None) -> None:
-        """Run the script, demo or lesson named on the command line into the namespace."""
+        """Run the script, demo or lesson named on the command line into the namespace. A
+        script that raises or exits non-zero is reported in the transcript; the app stays."""
         try:
             outcomes = self.commands.startup(
-                script=script, demo=demo, lesson=lesson, on_output=self._post_output
+                script=script,
+                demo=demo,
+                lesson=lesson,
+                on_output=self._post_output,
+                script_args=self.script_args,
             )
         except Exception as e:
             outcomes = [RunResult("error", error=f"internal error at start-up: {e!r}\n")]
@@ -613,10 +620,15 @@ class MainScreen(Screen[None]):
         return dict(sorted(bindings.items(), key=rank))
 
 
-def run(script: str | None = None, demo: str | None = None, lesson: str | None = None) -> int:
-    """Start the app (``anet-tui [SCRIPT.py] [--demo NAME] [--lesson N]``); returns the exit
-    code."""
-    app = AnetApp(script=script, demo=demo, lesson=lesson)
+def run(
+    script: str | None = None,
+    demo: str | None = None,
+    lesson: str | None = None,
+    script_args: Sequence[str] = (),
+) -> int:
+    """Start the app (``anet-tui [--demo NAME] [--lesson N] [SCRIPT.py [ARGS…]]``); returns the
+    exit code."""
+    app = AnetApp(script=script, demo=demo, lesson=lesson, script_args=script_args)
     app.run()
     # Textual has restored the terminal and printed the traceback of a crash; raising it again
     # lets the caller (anet_tui.cli) write it to a file and say where. (Textual 8.2.8 has no

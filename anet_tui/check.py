@@ -273,7 +273,7 @@ def _check(
         return 2
 
     with _walks(checker):
-        ran = commands.startup(script=script, on_output=out.write)[0]
+        ran = commands.startup(script=script, on_output=out.write, script_args=args)[0]
     if stopped.is_set():
         return TIMED_OUT
     if checker.stopped is not None:
@@ -287,7 +287,7 @@ def _check(
     if exits:
         return failed(f"{script} failed: the script ended the process with os._exit({exits[0]})")
     if not ran.ok:
-        message = ran.error or f"the script asked to exit (code {ran.exit_code})"
+        message = ran.error or f"the script exited with code {ran.exit_code}"
         return failed(f"{script} failed:\n{message.rstrip()}")
     namespace = commands.shell.namespace
     if root is not None:

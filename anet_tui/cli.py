@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import anet
 from anet_tui import files
@@ -18,13 +19,17 @@ from anet_tui.check import CHECK_TIMEOUT, check
 
 DESCRIPTION = "Step through anet's backward() one node at a time, in a terminal."
 EPILOG = """\
+SCRIPT.py ARGS runs as `python SCRIPT.py ARGS` would (sys.argv, __name__ == "__main__", its
+folder on sys.path); every word after SCRIPT.py is the script's, so anet-tui's own options
+go before it: anet-tui --plain train.py --epochs 5
+
 commands:
-  anet-tui check SCRIPT.py [--every N] [--root NAME] [--timeout SECONDS]
-      run SCRIPT.py, walking each backward() it calls at that moment (user Functions checked
-      numerically on calls 1, 2, 3, 4, 8, 16 ... or every N-th), then every one-element tensor
-      with a graph it left unwalked (or NAME); print each flag on one line; exit 0 when there
-      are none, 1 when there are flags, 2 when the script fails, 3 when it takes longer than
-      --timeout (default 60 s)
+  anet-tui check SCRIPT.py [--every N] [--root NAME] [--timeout SECONDS] [-- ARGS...]
+      run SCRIPT.py (with ARGS), walking each backward() it calls at that moment (user
+      Functions checked numerically on calls 1, 2, 3, 4, 8, 16 ... or every N-th), then every
+      one-element tensor with a graph it left unwalked (or NAME); print each flag on one line;
+      exit 0 when there are none, 1 when there are flags, 2 when the script fails, 3 when it
+      takes longer than --timeout (default 60 s)
 
 keys and %commands: press F1 in the app, or type %help.
 NO_COLOR=1 turns colour off; TEXTUAL_COLOR_SYSTEM=256 when colours are wrong over ssh.
@@ -42,12 +47,20 @@ def version_text() -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="anet-tui",
+        usage="%(prog)s [-h] [--demo NAME] [--lesson [N|FILE]] [--plain] [--version] "
+        "[SCRIPT.py [ARGS ...]]",
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "script", nargs="?", metavar="SCRIPT.py", help="run this script into the REPL first"
+    )
+    parser.add_argument(
+        "args",
+        nargs=argparse.REMAINDER,
+        metavar="ARGS",
+        help="the script's arguments, its sys.argv[1:] (anet-tui's options go before SCRIPT.py)",
     )
     parser.add_argument("--demo", metavar="NAME", help="open a built-in demo (see --demo list)")
     parser.add_argument(
@@ -67,9 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
 def build_check_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="anet-tui check",
+        usage="%(prog)s [-h] [--every N] [--root NAME] [--timeout SECONDS] SCRIPT.py [-- ARGS ...]",
         description=(
             "Run a script, walking each backward() it calls as the debugger does (user "
-            "Functions checked numerically), then the one-element tensors it left unwalked."
+            "Functions checked numerically), then the one-element tensors it left unwalked. "
+            "The ARGS after -- are the script's (its sys.argv[1:])."
         ),
         epilog=(
             "exit status: 0 no flags, 1 flags found, 2 the script (or its root) failed, "
@@ -110,6 +125,16 @@ def _calls(text: str) -> int:
     return int(text)
 
 
+def parse_check_args(argv: Sequence[str]) -> argparse.Namespace:
+    """``anet-tui check``'s arguments; ``args`` holds those after the first ``--``, verbatim
+    (the script's own, a later ``--`` included)."""
+    argv = list(argv)
+    cut = argv.index("--") if "--" in argv else len(argv)
+    parsed = build_check_parser().parse_args(argv[:cut])
+    parsed.args = argv[cut + 1 :]
+    return parsed
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -125,13 +150,14 @@ def _seconds(text: str) -> float:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["check"]:
-        check_args = build_check_parser().parse_args(args_list[1:])
+        check_args = parse_check_args(args_list[1:])
         return _guarded(
             lambda: check(
                 check_args.script,
                 check_args.root,
                 timeout=check_args.timeout,
                 every=check_args.every,
+                args=check_args.args,
             )
         )
     args = build_parser().parse_args(args_list)
@@ -160,8 +186,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     lesson = args.lesson or None
     if args.script is not None and (args.lesson == "" or _is_lesson_file(args.script)):
+        if args.args:
+            print(f"anet-tui: {args.script} is a lesson: it takes no ARGS", file=sys.stderr)
+            return 2
         lesson, args.script = args.script, None
-    start = {"script": args.script, "demo": args.demo, "lesson": lesson}
+    start = {"script": args.script, "demo": args.demo, "lesson": lesson, "script_args": args.args}
     if args.plain:
         return _guarded(lambda: _run_plain(**start))
     return _guarded(lambda: _run_app(start, args_list))
@@ -177,10 +206,12 @@ def _is_lesson_file(path: str) -> bool:
         return False  # binary or unreadable: running it as a script reports the problem
 
 
-def _run_plain(script: str | None, demo: str | None, lesson: str | None) -> int:
+def _run_plain(
+    script: str | None, demo: str | None, lesson: str | None, script_args: Sequence[str] = ()
+) -> int:
     from anet_tui import plain
 
-    return plain.run(script=script, demo=demo, lesson=lesson)
+    return plain.run(script=script, demo=demo, lesson=lesson, script_args=script_args)
 
 
 def fullscreen_problem() -> str | None:
@@ -194,7 +225,7 @@ def fullscreen_problem() -> str | None:
     return None
 
 
-def _run_app(start: dict[str, str | None], argv: list[str]) -> int:
+def _run_app(start: dict[str, Any], argv: list[str]) -> int:
     problem = fullscreen_problem()
     run_app = None
     if problem is None:

@@ -7,8 +7,9 @@ alone. Session work runs on the shell's worker thread, so Ctrl+C stops a hanging
 
 This module is the core: :class:`Commands` (parsing a ``%`` line, running it or Python, the
 command table, ``%help``). The handlers live with their kind: the session's in
-:mod:`anet_tui.session_commands`, the lessons' and ``%save`` in :mod:`anet_tui.lesson_commands`;
-each works through a :class:`~anet_tui.command_base.CommandContext`.
+:mod:`anet_tui.session_commands`, the lessons', ``%run`` and ``%save`` in
+:mod:`anet_tui.lesson_commands`; each works through a
+:class:`~anet_tui.command_base.CommandContext`.
 
     commands = Commands(Shell())
     outcome = commands.execute("%debug loss")    # a CommandResult; Python gives a RunResult
@@ -21,7 +22,8 @@ from __future__ import annotations
 import ast
 import difflib
 import inspect
-from collections.abc import Callable
+import shlex
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,7 @@ from anet_tui.command_base import (
 from anet_tui.lesson_commands import LESSON_COMMANDS
 from anet_tui.session_commands import SESSION_COMMANDS
 from anet_tui.shell import Cell, RunResult, Shell
+from anet_tui.source import read_script
 from anet_tui.text import inert
 
 
@@ -203,18 +206,23 @@ class Commands:
         demo: str | None = None,
         on_output: Callable[[str], None] | None = None,
         lesson: str | None = None,
+        script_args: Sequence[str] = (),
     ) -> list[RunResult | CommandResult]:
-        """Run the SCRIPT and/or demo named on the command line into the namespace, in that
-        order; for a demo, its title and "try first" text come as info lines around the run.
-        A ``lesson`` (number, name or path) is opened last, as ``%lesson`` would."""
+        """Run the SCRIPT (given ``script_args`` as ``python SCRIPT ARGS`` would) and/or demo
+        named on the command line into the namespace, in that order; for a demo, its title and
+        "try first" text come as info lines around the run. A ``lesson`` (number, name or path)
+        is opened last, as ``%lesson`` would. ``%save`` keeps the script as ``%run SCRIPT
+        ARGS``, the demo as its code."""
         outcomes: list[RunResult | CommandResult] = []
         if lesson is not None:
-            outcomes.extend(self.startup(script, demo, on_output))
+            outcomes.extend(self.startup(script, demo, on_output, script_args=script_args))
             outcomes.append(self.run(f"%lesson {lesson}", on_output=on_output))
             return outcomes
         if script is not None:
-            with self.recording():
-                outcomes.append(self.shell.run_file(script, on_output=on_output))
+            ran = self.run_script(script, script_args, on_output)
+            line = "%run " + shlex.join([str(script), *script_args])
+            self.shell.cells.append(Cell(line, "%", ran.status, kind="command"))
+            outcomes.append(ran)
         if demo is not None:
             try:
                 d = demos.load(demo)
@@ -222,12 +230,22 @@ class Commands:
                 outcomes.append(CommandResult("demo", [Line(str(e.args[0]), "error")]))
                 return outcomes
             outcomes.append(CommandResult("demo", [Line(f"demo {d.title}")]))
-            with self.recording():
-                run = self.shell.run_file(d.path, on_output=on_output)
+            with self.recording():  # a snippet, run (and saved) as if typed
+                run = self.shell.run(read_script(d.path), filename=str(d.path), on_output=on_output)
             outcomes.append(run)
             if run.ok:
                 outcomes.append(CommandResult("demo", [Line(t) for t in d.try_first.splitlines()]))
         return outcomes
+
+    def run_script(
+        self,
+        path: str | Path,
+        args: Sequence[str] = (),
+        on_output: Callable[[str], None] | None = None,
+    ) -> RunResult:
+        """Run a script as ``python PATH ARGS`` would (:meth:`Shell.run_file`), recording."""
+        with self.recording():
+            return self.shell.run_file(path, argv=args, on_output=on_output)
 
     # ---- for handlers ------------------------------------------------------------------------
     def need_session(self) -> BackwardSession:

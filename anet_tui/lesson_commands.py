@@ -1,14 +1,16 @@
-"""The ``%`` commands of lessons and saved sessions: %lesson opens a lesson, %next runs its
-next cell (handing its entries back to :meth:`Commands.submit` to run as if typed), %prev and
-%goto move it; %save writes what ran as a lesson that replays it.
+"""The ``%`` commands of files, lessons and saved sessions: %run runs a script as Python would,
+%lesson opens a lesson, %next runs its next cell (handing its entries back to
+:meth:`Commands.submit` to run as if typed), %prev and %goto move it; %save writes what ran as a
+lesson that replays it.
 """
 
 from __future__ import annotations
 
+import os
 import shlex
 from pathlib import Path
 
-from anet_tui import lessons
+from anet_tui import files, lessons
 from anet_tui.command_base import Command, CommandContext, CommandError, CommandResult, Line
 
 
@@ -32,6 +34,29 @@ def _save(ctx: CommandContext, arg: str) -> CommandResult:
         raise CommandError(f"%save: {e}") from None
     cells = sum(1 for source in sources if not source.lstrip().startswith("%"))
     return CommandResult("save", [Line(f"saved {cells} cell{'s' * (cells != 1)} to {path}")])
+
+
+def _run(ctx: CommandContext, arg: str) -> CommandResult:
+    """``%run FILE [ARGS…]``: FILE runs into the namespace as ``python FILE ARGS`` runs it."""
+    try:
+        words = shlex.split(arg)
+    except ValueError as e:
+        raise CommandError(f"%run: {e}") from None
+    if not words:
+        raise CommandError("usage: %run FILE [ARGS…]  (runs FILE as python FILE ARGS would)")
+    name, args = os.path.expanduser(words[0]), words[1:]
+    try:
+        text = files.read_text_file(name)
+    except files.FileProblem as e:
+        raise CommandError(f"%run: cannot run {name}: {e}") from None
+    if lessons.is_lesson(text):
+        raise CommandError(
+            f"%run: {name} is a lesson (# %% cells), not a script: "
+            f"%lesson {shlex.quote(name)} opens it, %next runs its cells"
+        )
+    ran = ctx.commands.run_script(name, args, on_output=ctx.on_output)
+    lines = [] if ran.ok else [Line((ran.error or ran.status).rstrip("\n"), "error")]
+    return CommandResult("run", lines, ran.output)
 
 
 def _lesson(ctx: CommandContext, arg: str) -> CommandResult:
@@ -106,6 +131,12 @@ def _goto(ctx: CommandContext, arg: str) -> CommandResult:
 
 
 LESSON_COMMANDS = (
+    Command(
+        "run",
+        "%run FILE [ARGS…]",
+        "run a script as python FILE ARGS would, into the namespace",
+        _run,
+    ),
     Command(
         "save",
         "%save FILE [-f]",

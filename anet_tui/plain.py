@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
 from prompt_toolkit import PromptSession
@@ -263,13 +263,22 @@ def _split_keep(text: str) -> Iterable[tuple[str, str]]:
         yield last, ""
 
 
-def run(script: str | None = None, demo: str | None = None, lesson: str | None = None) -> int:
-    """``anet-tui --plain``: interactive on a terminal, else read stdin and run it."""
+def run(
+    script: str | None = None,
+    demo: str | None = None,
+    lesson: str | None = None,
+    script_args: Sequence[str] = (),
+) -> int:
+    """``anet-tui --plain [SCRIPT ARGS…]``: interactive on a terminal, else read stdin and run
+    it. A SCRIPT that fails or exits non-zero is reported; the REPL goes on."""
     out = sys.stdout
     shell = Shell()
     commands = Commands(shell, trees=True, ascii=ascii_only(out))
     repl = PlainRepl(shell, commands, out=out)
-    for outcome in commands.startup(script=script, demo=demo, on_output=repl.write, lesson=lesson):
+    outcomes = commands.startup(
+        script=script, demo=demo, on_output=repl.write, lesson=lesson, script_args=script_args
+    )
+    for outcome in outcomes:
         repl.show(outcome)
     if not sys.stdin.isatty():
         data = sys.stdin.buffer.read().decode("utf-8", "replace")

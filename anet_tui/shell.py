@@ -14,20 +14,22 @@ made inert (control characters and escape sequences are shown, not obeyed) and c
 from __future__ import annotations
 
 import ast
+import contextlib
 import contextvars
 import ctypes
 import linecache
+import os
 import sys
 import threading
 import traceback
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 from anet_tui.capture import Capture, Routing
 from anet_tui.namespace import complete, default_namespace
-from anet_tui.source import ScriptProblem, read_script
+from anet_tui.results import Cell, RunResult
+from anet_tui.source import ScriptProblem, as_script, read_script
 from anet_tui.text import (
     MAX_LINE_CHARS,
     MAX_OUTPUT_CHARS,
@@ -38,50 +40,8 @@ from anet_tui.text import (
     utf8,
 )
 
-Status = Literal["ok", "error", "interrupted", "exit"]
-
 # Deep recursion in user code must end in RecursionError, not overflow a small thread stack.
 _WORKER_STACK = 256 * 1024 * 1024
-
-
-@dataclass
-class RunResult:
-    """What one run produced. ``output`` is everything printed (inert, capped), ``value`` the
-    compact repr of an expression's value, ``error`` the trimmed traceback of an error or of an
-    interrupt, ``exit_code`` the code passed to ``exit()``/``sys.exit()`` when status is "exit".
-    ``obj`` is the Python object itself: an expression's value, or what :meth:`Shell.call`'s
-    function returned."""
-
-    status: Status
-    output: str = ""
-    value: str | None = None
-    error: str | None = None
-    exit_code: int | None = None
-    obj: Any = None
-    filename: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-    def text(self) -> str:
-        """Output, value and error as one block, in the order a terminal REPL shows them."""
-        parts = [self.output.rstrip("\n")] if self.output else []
-        if self.value is not None:
-            parts.append(self.value)
-        if self.error:
-            parts.append(self.error.rstrip("\n"))
-        return "\n".join(p for p in parts if p)
-
-
-@dataclass
-class Cell:
-    """One thing the user ran: Python source (``kind="python"``) or a ``%`` line (``"command"``)."""
-
-    source: str
-    filename: str
-    status: Status
-    kind: Literal["python", "command"] = "python"
 
 
 class Shell:
@@ -159,18 +119,37 @@ class Shell:
         return result
 
     def run_file(
-        self, path: str | Path, *, on_output: Callable[[str], None] | None = None
+        self,
+        path: str | Path,
+        *,
+        argv: Sequence[str] = (),
+        on_output: Callable[[str], None] | None = None,
     ) -> RunResult:
-        """Run a script into the namespace (``__file__`` set to it), as ``anet-tui SCRIPT.py``
-        does. A missing, unreadable or binary file is an error result, not an exception."""
-        path = Path(path)
+        """Run a script into the namespace as ``python FILE ARGS`` would (``sys.argv``,
+        ``__name__``, ``__file__``, ``sys.path``: :func:`anet_tui.source.as_script`). No value is
+        echoed, no cell recorded (the caller knows what replays it: ``%run FILE ARGS``).
+        ``sys.exit(0)`` or ``sys.exit()`` is status "ok"; another code is status "error", its
+        ``error`` one line (``the script exited with code 2``) after what the script printed.
+        A missing, unreadable or binary file is an error result, not an exception."""
+        filename = os.fspath(path)
         try:
-            source = read_script(path)
+            source = utf8(read_script(Path(filename)))
         except ScriptProblem as e:
-            error = f"cannot run {path}: {e}\n"
-            return RunResult("error", error=error, filename=str(path))
-        self.namespace["__file__"] = str(path)
-        return self.run(source, filename=str(path), on_output=on_output)
+            error = f"cannot run {filename}: {e}\n"
+            return RunResult("error", error=error, filename=filename)
+
+        def job() -> None:
+            exec(compile(source, filename, "exec", dont_inherit=True), self.namespace)
+
+        scope = as_script(self.namespace, filename, list(argv))
+        result = self._submit(job, on_output, filename, scope)
+        if result.status == "exit":
+            if result.exit_code == 0:
+                result.status = "ok"
+            else:
+                result.status = "error"
+                result.error = f"the script exited with code {result.exit_code}\n"
+        return result
 
     def evaluate(
         self, expression: str, *, on_output: Callable[[str], None] | None = None
@@ -236,8 +215,14 @@ class Shell:
         return eval(compile(last, filename, "eval", dont_inherit=True), self.namespace)
 
     def _submit(
-        self, job: Callable[[], Any], on_output: Callable[[str], None] | None, filename: str
+        self,
+        job: Callable[[], Any],
+        on_output: Callable[[str], None] | None,
+        filename: str,
+        scope: contextlib.AbstractContextManager[Any] | None = None,
     ) -> RunResult:
+        """Run ``job`` on a new worker and wait; ``scope`` is entered and left on the worker,
+        where no KeyboardInterrupt can arrive, so what it restores is restored in any case."""
         with self._lock:
             if self._thread is not None:
                 return RunResult(
@@ -250,7 +235,7 @@ class Shell:
             done = threading.Event()
             thread = threading.Thread(
                 target=self._worker,
-                args=(job, capture, filename, box, done),
+                args=(job, capture, filename, box, done, scope or contextlib.nullcontext()),
                 name="anet-tui-run",
                 daemon=True,
             )
@@ -283,9 +268,11 @@ class Shell:
         filename: str,
         box: dict[str, RunResult],
         done: threading.Event,
+        scope: contextlib.AbstractContextManager[Any],
     ) -> None:
         try:
-            box["result"] = self._context.run(self._guarded, job, capture, filename)
+            with scope:
+                box["result"] = self._context.run(self._guarded, job, capture, filename)
         except KeyboardInterrupt:  # arrived after the user code had finished
             box["result"] = RunResult("interrupted", error="KeyboardInterrupt\n")
         except BaseException as e:  # never let the worker die without a result
@@ -388,7 +375,7 @@ def _exit_code(e: SystemExit, capture: Capture) -> int:
     if e.code is None:
         return 0
     if isinstance(e.code, int):
-        return e.code
+        return int(e.code)  # sys.exit(True) is 1
     capture.write(f"{e.code}\n")
     return 1
 

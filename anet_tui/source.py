@@ -1,4 +1,6 @@
 """Cutting REPL input into what runs: is a typed entry complete, and the cells of a whole file.
+And a script file: its source (:func:`read_script`), and what Python sets while it runs
+(:func:`as_script`: ``sys.argv``, ``__name__``, ``sys.path``).
 
 Both follow the interactive interpreter; ``%`` lines are commands, complete on their own.
 
@@ -9,8 +11,12 @@ Both follow the interactive interpreter; ``%`` lines are commands, complete on t
 from __future__ import annotations
 
 import codeop
+import contextlib
+import os
 import re
+import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -101,4 +107,38 @@ def read_script(path: Path) -> str:
         raise ScriptProblem("it is not UTF-8 text") from None
 
 
-__all__ = ["ScriptProblem", "is_complete", "read_script", "split_input"]
+@contextlib.contextmanager
+def as_script(namespace: dict[str, Any], filename: str, argv: list[str]) -> Iterator[None]:
+    """While a script runs, what ``python FILE ARGS`` gives it: ``sys.argv`` is
+    ``[FILE, *ARGS]``, ``__name__`` is ``"__main__"``, ``__file__`` is FILE, and the script's
+    folder (links resolved, as Python does) is first on ``sys.path``, so it imports its
+    neighbours. Afterwards ``sys.argv`` and ``__name__`` are as they were. ``__file__`` and the
+    folder on ``sys.path`` stay, as the rest of what the script left in the namespace does (a
+    REPL user goes on importing its neighbours); a second run moves the folder to the front
+    again rather than adding it twice."""
+    saved_argv = sys.argv
+    saved_name = namespace.get("__name__", _MISSING)
+    folder = os.path.dirname(os.path.realpath(filename))
+    sys.path[:] = [folder, *(p for p in sys.path if not _same_folder(p, folder))]
+    sys.argv = [filename, *argv]
+    namespace["__name__"] = "__main__"
+    namespace["__file__"] = filename
+    try:
+        yield
+    finally:
+        sys.argv = saved_argv
+        if saved_name is _MISSING:
+            namespace.pop("__name__", None)
+        else:
+            namespace["__name__"] = saved_name
+
+
+def _same_folder(entry: object, folder: str) -> bool:
+    """Whether the ``sys.path`` entry names ``folder`` (``""``, the current folder, never
+    does: Python keeps it for what it means)."""
+    return isinstance(entry, str) and entry != "" and os.path.realpath(entry) == folder
+
+
+_MISSING = object()
+
+__all__ = ["ScriptProblem", "as_script", "is_complete", "read_script", "split_input"]

@@ -103,7 +103,11 @@ class LogWrongSign(Function):
 def test_an_infinite_grad_of_the_wrong_sign_is_flagged() -> None:
     z = Tensor(np.array([0.0]))
     result = vjp_check(Function.apply(z, LogWrongSign), seed=1)
-    assert result.ok is False and "backward" in result.message and "at (0,): backward -inf" in result.message
+    assert (
+        result.ok is False
+        and "backward" in result.message
+        and "at (0,): backward -inf" in result.message
+    )
 
 
 # ---- means of integers (item 5) ----------------------------------------------------------------

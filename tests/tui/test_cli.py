@@ -84,7 +84,7 @@ def test_check_flags_a_wrong_value_numerically(
         ("from anet import Tensor\nw = Tensor([1.0])\n", [], "no one-element tensor"),
         (GOOD, ["--root", "nope"], "defines no 'nope'"),
         (GOOD, ["--root", "w"], "not a tensor with a graph"),
-        ("import sys\nsys.exit(3)\n", [], "asked to exit"),
+        ("import sys\nsys.exit(3)\n", [], "failed:\nthe script exited with code 3"),
     ],
 )
 def test_check_exits_2_when_the_script_or_root_fails(

@@ -163,7 +163,8 @@ def test_plain_stdin_exit_code() -> None:
 def test_plain_with_demo_and_script(tmp_path: Path) -> None:
     script = tmp_path / "s.py"
     script.write_text("from anet import Tensor\nw = Tensor([3.0])\n")
-    code, out, _ = run_cli(str(script), "--plain", "--demo", "shared", stdin="w.item() + 1\n")
+    # anet-tui's own options come before SCRIPT.py: the words after it are the script's
+    code, out, _ = run_cli("--plain", "--demo", "shared", str(script), stdin="w.item() + 1\n")
     assert code == 0 and "4.0" in out and "%debug loss" in out  # the demo's "try first"
 
 
