@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from anet.debug import BackwardSession, Graph, record
+from anet.debug.views import LEGEND
 from anet.tensor import Tensor
 from anet_tui import demos, lessons
 from anet_tui.command_base import (
@@ -282,6 +283,9 @@ def _help(ctx: CommandContext, arg: str) -> CommandResult:
         lines.append(Line(f"{r.usage:<{width}}  {r.summary}{alias}"))
     if not arg:
         lines.append(Line("Anything else is Python, run in the namespace (anet, np, Tensor …)."))
+        lines.append(Line("Marks in the graph:"))
+        width = max(len(mark) for mark, _ in LEGEND)
+        lines += [Line(f"  {mark:<{width}}  {meaning}") for mark, meaning in LEGEND]
     return CommandResult("help", lines)
 
 

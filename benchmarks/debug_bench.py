@@ -4,6 +4,8 @@
     python benchmarks/debug_bench.py --quick   # small sizes, a few seconds
 
 - finished BackwardSession vs plain backward() on the same graph (and step() by step() too);
+- the automatic numerical check of user Functions: a finished session over 100 user-Function
+  nodes of 10^4 elements each, against plain backward() of that graph (and with verify=False);
 - planning a session (BackwardSession(root)) for 1k / 10k / 100k nodes, against the topological
   sort plain backward() does itself;
 - anet.debug.record() on vs off: forward of a small-op chain, per op;
@@ -32,7 +34,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from anet import Tensor  # noqa: E402
+from anet import Function, Tensor  # noqa: E402
 from anet.autograd import topo_order  # noqa: E402
 from anet.debug import BackwardSession, record, render  # noqa: E402
 from anet.debug.summary import Summary  # noqa: E402
@@ -85,6 +87,59 @@ def session_vs_backward(n_ops: int, repeat: int) -> None:
             f"ratio {t[name] / t['plain']:.2f}x   "
             f"(+{(t[name] - t['plain']) / nodes * 1e6:.2f} us per node)"
         )
+
+
+class Tanh(Function):
+    """A user's Function (not one of anet's own): the session checks it as it walks."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (y,) = ctx.saved_tensors
+        return (1 - y * y) * grad_output
+
+
+class Scale(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 1.5
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * 1.5
+
+
+def automatic_check(n_nodes: int, size: int, repeat: int) -> None:
+    """A chain of user Functions: the check's cost per node, against plain backward()."""
+    x = Tensor(np.random.default_rng(0).standard_normal(size), requires_grad=True)
+    y = x
+    for i in range(n_nodes):
+        y = Function.apply(y, Scale if i % 2 else Tanh)
+    root = y.sum()
+
+    def plain() -> None:
+        x.grad = None
+        root.backward()
+
+    def checked() -> None:
+        x.grad = None
+        BackwardSession(root).finish()
+
+    def unchecked() -> None:
+        x.grad = None
+        BackwardSession(root, verify=False).finish()
+
+    t = medians({"plain": plain, "checked": checked, "unchecked": unchecked}, repeat)
+    print(
+        f"automatic check, {n_nodes} user-Function nodes of {size} float64: plain backward "
+        f"{t['plain'] * 1e3:.1f} ms; session {t['checked'] * 1e3:.1f} ms, ratio "
+        f"{t['checked'] / t['plain']:.2f}x (verify=False: {t['unchecked'] / t['plain']:.2f}x)"
+    )
 
 
 def plan_times(sizes: list[int], repeat: int) -> None:
@@ -162,6 +217,7 @@ def main() -> None:
     repeat = 3 if args.quick else 9
     print(f"load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     session_vs_backward(300 if args.quick else 3000, repeat)
+    automatic_check(100, 10**3 if args.quick else 10**4, repeat)
     plan_times([600, 6000] if args.quick else [600, 6000, 60000], 3 if args.quick else 5)
     record_cost(300 if args.quick else 3000, repeat)
     drawing(600 if args.quick else 6000, 3)

@@ -75,53 +75,57 @@ def verify(
 
 
 def _screen(t: Tensor, received: Any, grads: Any, directions: Directions) -> bool | None:
-    """True when every parent's grad agrees, False when one does not, None when there is
-    nothing to compare (no float parent takes a grad, or forward does not give floats)."""
+    """True when the grads agree, False when they do not, None when there is nothing to
+    compare (no float parent takes a grad, forward does not give floats, or NaN/Inf)."""
     parents = t._ctx.parents
     if type(received) is not np.ndarray or received.dtype.kind != "f":
         return None
-    # Copies: a forward that writes into its inputs spoils nothing of the user's.
-    xs = [p.data.astype(np.float64) if p.data.dtype.kind == "f" else p.data for p in parents]
-    r = received.astype(np.float64, copy=False)
-    compared = False
-    for i, p in enumerate(parents):
-        g, x = grads[i], xs[i]
-        if g is None or not p.requires_grad or x.dtype != np.float64 or x.size == 0:
-            continue
-        u = directions.get(x.shape)
-        scale = max(1.0, sqrt(float(np.vdot(x, x)) / x.size))
-        eps, rtol, atol = EPS, RTOL, 1e-12
-        diff = _difference(t, xs, i, u, eps * scale, r.shape)
-        if diff is not None and diff.dtype != np.float64:
-            # forward rounds to float32 (or less) whatever it is given: a coarser step
-            eps, rtol, atol = EPS_LOW, RTOL_LOW, 1e-6
-            diff = _difference(t, xs, i, u, eps * scale, r.shape)
+    xs = [_read_only(p.data) for p in parents]  # a forward that writes into them raises
+    moved = [
+        i
+        for i, p in enumerate(parents)
+        if grads[i] is not None and p.requires_grad and xs[i].dtype == np.float64 and xs[i].size
+    ]
+    if not moved:
+        return None
+    # Every parent that takes a grad moves at once, each along its own direction u_i scaled to
+    # its values: <r, f(x + h u) - f(x - h u)> / 2 must equal sum_i <g_i, h_i u_i>.
+    scales = [max(1.0, sqrt(float(np.vdot(xs[i], xs[i])) / xs[i].size)) for i in moved]
+    r = received
+    for eps in (EPS, EPS_LOW):
+        steps = [directions.get(xs[i].shape) * (eps * s) for i, s in zip(moved, scales)]
+        diff = _difference(t, xs, moved, steps, r.shape)
         if diff is None:
             return None
-        numerical = float(np.vdot(r, diff)) / (2 * eps * scale)
-        g64 = g.astype(np.float64, copy=False)
-        analytic = float(np.vdot(g64, u))
-        if not (isfinite(numerical) and isfinite(analytic)):
-            return None
-        # The size of the terms: |<g, u>| is about ||g|| for a standard normal u.
-        size = sqrt(float(np.vdot(g64, g64))) + abs(analytic) + abs(numerical)
-        if abs(analytic - numerical) > rtol * size + atol:
-            return False
-        compared = True
-    return True if compared else None
+        if diff.dtype == np.float64 or eps == EPS_LOW:
+            break  # else forward rounds to float32 (or less) whatever it is given: coarser
+    rtol = RTOL if eps == EPS else RTOL_LOW
+    numerical = float(np.vdot(r, diff)) / 2
+    analytic = size = 0.0
+    for i, step in zip(moved, steps):
+        g = grads[i]
+        analytic += float(np.vdot(g, step))
+        size += float(np.vdot(g, g)) * float(np.vdot(step, step)) / step.size
+    if not (isfinite(numerical) and isfinite(analytic)):
+        return None
+    # The size of the terms: |<g, h u>| is about h ||g|| for a standard normal u.
+    bound = rtol * (sqrt(size) + abs(analytic) + abs(numerical))
+    return abs(analytic - numerical) <= bound
 
 
 def _difference(
-    t: Tensor, xs: list[Any], i: int, u: np.ndarray, h: float, shape: tuple[int, ...]
+    t: Tensor, xs: list[Any], moved: list[int], steps: list[np.ndarray], shape: tuple[int, ...]
 ) -> np.ndarray | None:
-    """``forward(x_i + h u) - forward(x_i - h u)`` (the other parents as they are), each call
-    in a fresh Context; None when forward does not give floats of the node's shape."""
+    """``forward(x + step) - forward(x - step)`` (parents ``moved`` moved, the others as they
+    are), each call in a fresh Context; None when forward does not give floats of the node's
+    shape."""
     ctx = t._ctx
     arg, kwargs, parents = ctx.arg, ctx.kwargs, ctx.parents
     outs = []
-    for step in (h, -h):
+    for sign in (1.0, -1.0):
         inputs = list(xs)
-        inputs[i] = xs[i] + step * u
+        for i, step in zip(moved, steps):
+            inputs[i] = xs[i] + step if sign > 0 else xs[i] - step
         fresh = Context(arg, *[shadow(q, a) for q, a in zip(parents, inputs)])
         fresh.kwargs = kwargs
         out = np.asarray(arg.forward(fresh, *inputs, **kwargs))
@@ -129,6 +133,15 @@ def _difference(
             return None
         outs.append(out)
     return outs[0] - outs[1]
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """``a`` in float64 (a copy) when it holds other floats, else a read-only view of it."""
+    if a.dtype.kind == "f" and a.dtype != np.float64:
+        return a.astype(np.float64)
+    view = a.view()
+    view.flags.writeable = False
+    return view
 
 
 __all__ = ["Directions", "verify"]

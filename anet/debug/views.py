@@ -46,6 +46,17 @@ STATUS_SYMBOLS = {
 }
 CROSS = "✗"
 
+# What each mark in a tree row means (F1 help, %help, the docs), readable without colour.
+LEGEND: tuple[tuple[str, str], ...] = (
+    ("▶ current", "runs next"),
+    ("· pending", "not run yet"),
+    ("✓ checked", "ran: a user Function; backward agreed with finite differences"),
+    ("✓ done", "ran: one of anet's own ops (tested by anet, not re-checked)"),
+    ("– unreached", "got no grad (reached only through a node that failed)"),
+    ("✗ KIND", "error: grads wrong or missing (stops %continue, fails check)"),
+    ("! KIND", "note: grad usable as delivered (e.g. converted to parent's dtype)"),
+)
+
 # The one table of what stands in, in ASCII, for each symbol anet and anet-tui draw.
 ASCII_TABLE = {
     "…": "...",

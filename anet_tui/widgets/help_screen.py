@@ -11,6 +11,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from anet.debug.views import LEGEND
+
 
 class HelpScreen(ModalScreen[None]):
     """Keys grouped by where they work (the whole app, the focused pane), then the commands."""
@@ -43,6 +45,13 @@ class HelpScreen(ModalScreen[None]):
                 parts.append(table)
             assert table is not None
             table.add_row(key, description)
+        parts.append(Text("\nmarks in the graph", style="bold underline"))
+        marks = Table.grid(padding=(0, 2))
+        marks.add_column(min_width=10, style="bold")
+        marks.add_column()
+        for mark, meaning in LEGEND:
+            marks.add_row(mark, meaning)
+        parts.append(marks)
         if self.commands:
             parts.append(Text("\n% commands (type them in the REPL)", style="bold underline"))
             commands = Table.grid(padding=(0, 2))
