@@ -45,7 +45,7 @@ class Site:
     where: str  # "train.py:31"
     source: str  # "loss.backward()"
     calls: int = 0
-    checked: int = 0  # calls walked with the numerical check of user Functions
+    checked: int = 0  # calls on which user Functions were checked numerically
     nodes: int = 0  # nodes of its latest walk
     flags: int = 0  # error flags first seen in its walks
     notes: int = 0
@@ -78,7 +78,7 @@ class Checker:
     def __call__(self, root: Tensor, gradient: Any) -> None:
         from anet.debug import BackwardSession
         from anet.debug.recording import user_frame
-        from anet.debug.records import ERROR
+        from anet.debug.records import CHECKED, ERROR
 
         self.calls += 1
         verify = self.checks(self.calls)
@@ -86,7 +86,7 @@ class Checker:
         session.finish()
         site = self._site(user_frame(1))
         site.calls += 1
-        site.checked += verify
+        site.checked += any(rec.status == CHECKED or rec.check for rec in session.nodes)
         site.nodes = len(session.nodes)
         self.walked.update(rec.id for rec in session.nodes)
         errors, notes = self.report(session)
@@ -136,10 +136,14 @@ class Checker:
         lines = []
         for site in self.sites.values():
             source = f" {site.source}" if site.source else ""
-            checked = f"{site.checked} with user Functions checked, " if site.checked else ""
+            checked = (
+                f", your Functions checked on {_count(site.checked, 'call')}"
+                if site.checked
+                else ""
+            )
             lines.append(
-                f"{site.where}{source}: {_count(site.calls, 'call')} walked, {checked}"
-                f"{_count(site.nodes, 'node')} each, {_count(site.flags, 'flag')}"
+                f"{site.where}{source}: {_count(site.calls, 'call')} walked "
+                f"({_count(site.nodes, 'node')} each){checked}, {_count(site.flags, 'flag')}"
                 + (f", {_count(site.notes, 'note')}" if site.notes else "")
             )
         return lines
