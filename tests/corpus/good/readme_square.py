@@ -1,7 +1,4 @@
-"""The README's custom-op example (a Square Function registered by name), copied as written.
-
-The README prints the sum without naming it; the last line keeps it as `loss` for the debugger.
-"""
+"""The README's custom-op example (a Square Function registered by name), copied as written."""
 
 from anet import Function, Tensor, register
 
@@ -19,6 +16,7 @@ class Square(Function):
 
 
 register("square", Square)
-print(Tensor([3.0]).square().sum())
-
-loss = Tensor([3.0, -1.5, 0.5]).square().sum()  # added: a named one-element tensor
+x = Tensor([3.0])
+y = x.square().sum()
+y.backward()
+print(y.data, x.grad)  # 9.0 [6.]
