@@ -349,7 +349,8 @@ class AnetApp(App[int]):
         self.show_model()
 
     def show_line(self, text: str, kind: str) -> None:
-        style = {"error": "red", "flag": "bold red", "info": "dim", "value": "bold"}.get(kind, "")
+        styles = {"error": "red", "flag": "bold red", "info": "dim", "json": "dim", "value": "bold"}
+        style = styles.get(kind, "")
         self.transcript.note(text, style)
 
     # ---- drawing the model ---------------------------------------------------------------------
