@@ -20,6 +20,7 @@ from textual.widgets import Footer, Static
 from anet.debug.records import Graph, NodeRecord
 from anet.debug.session import BackwardSession
 from anet_tui.commands import CommandResult, Commands
+from anet_tui.driver import crash_of
 from anet_tui.history import HistoryFile
 from anet_tui.messages import Echo, Finished, Outcome, Output
 from anet_tui.shell import RunResult, Shell
@@ -620,10 +621,10 @@ def run(script: str | None = None, demo: str | None = None, lesson: str | None =
     app = AnetApp(script=script, demo=demo, lesson=lesson)
     app.run()
     # Textual has restored the terminal and printed the traceback of a crash; raising it again
-    # lets the caller (anet_tui.cli) write it to a file and say where. (Textual 8.2.8 has no
-    # public name for it: run() only sets return_code to 1; run_test re-raises this same one.)
-    if app._exception is not None:
-        raise app._exception
+    # lets the caller (anet_tui.cli) write it to a file and say where.
+    crash = crash_of(app)
+    if crash is not None:
+        raise crash
     return app.return_code or 0
 
 
