@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
+from functools import partial
 from typing import Any, ClassVar
 
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import ActiveBinding, Binding, BindingType
-from textual.command import Provider
 from textual.containers import Horizontal, Vertical
 from textual.driver import Driver
 from textual.events import Resize
@@ -20,13 +20,13 @@ from textual.widgets import Footer, Static
 from anet.debug.records import Graph, NodeRecord
 from anet.debug.session import BackwardSession
 from anet_tui.commands import CommandResult, Commands
+from anet_tui.driver import crash_of
 from anet_tui.history import HistoryFile
 from anet_tui.messages import Echo, Finished, Outcome, Output
 from anet_tui.shell import RunResult, Shell
 from anet_tui.widgets.detail_pane import DetailPane
 from anet_tui.widgets.graph_tree import GraphTree
 from anet_tui.widgets.help_screen import HelpScreen
-from anet_tui.widgets.palette import ActionsProvider
 from anet_tui.widgets.repl_input import ReplInput
 from anet_tui.widgets.status_line import StatusLine
 from anet_tui.widgets.transcript import Transcript
@@ -54,7 +54,6 @@ class AnetApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "anet-tui"
-    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {ActionsProvider}
 
     # The state the views show; each watcher redraws what depends on it.
     busy: var[bool] = var(False, init=False)  # an entry is running
@@ -356,7 +355,8 @@ class AnetApp(App[int]):
         self.show_model()
 
     def show_line(self, text: str, kind: str) -> None:
-        style = {"error": "red", "flag": "bold red", "info": "dim", "value": "bold"}.get(kind, "")
+        styles = {"error": "red", "flag": "bold red", "info": "dim", "json": "dim", "value": "bold"}
+        style = styles.get(kind, "")
         self.transcript.note(text, style)
 
     # ---- drawing the model ---------------------------------------------------------------------
@@ -576,9 +576,11 @@ class AnetApp(App[int]):
             rows.append(("in the graph", key, description))
         return rows
 
-    def palette_commands(self) -> list[tuple[str, str, str]]:
-        """(title, help, action) for the Ctrl+P palette: the app's keys, by what they do."""
-        out = []
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The Ctrl+P palette's commands: Textual's (Keys, Quit, Theme, …), then one per app key
+        that works now, by what it does (step, continue, finish, …); Textual's own provider lists
+        them and finds them by fuzzy search of the title."""
+        yield from super().get_system_commands(screen)
         for binding in self.BINDINGS:
             assert isinstance(binding, Binding)
             if binding.id in ("pdb_step", "pdb_continue", "leave_input", "quit"):
@@ -589,8 +591,8 @@ class AnetApp(App[int]):
                 continue
             key = self.get_key_display(binding)
             what = binding.tooltip or binding.description
-            out.append((binding.description.capitalize(), f"{what} · key {key}", action))
-        return out
+            title = binding.description.capitalize()
+            yield SystemCommand(title, f"{what} · key {key}", partial(self.run_action, action))
 
     def _history_warning(self, message: str) -> None:
         # Before mount there is no transcript yet: on_mount shows ``history.warning``.
@@ -631,10 +633,10 @@ def run(
     app = AnetApp(script=script, demo=demo, lesson=lesson, script_args=script_args)
     app.run()
     # Textual has restored the terminal and printed the traceback of a crash; raising it again
-    # lets the caller (anet_tui.cli) write it to a file and say where. (Textual 8.2.8 has no
-    # public name for it: run() only sets return_code to 1; run_test re-raises this same one.)
-    if app._exception is not None:
-        raise app._exception
+    # lets the caller (anet_tui.cli) write it to a file and say where.
+    crash = crash_of(app)
+    if crash is not None:
+        raise crash
     return app.return_code or 0
 
 

@@ -14,26 +14,37 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from anet.debug import BackwardSession, Flag, Graph, NodeRecord, Stop, render
+from anet.debug import BackwardSession, Flag, Graph, NodeRecord, Stop
 from anet.debug.records import Record
 from anet_tui.shell import RunResult, Shell
 
 if TYPE_CHECKING:
     from anet_tui.commands import Commands
 
-Kind = Literal["info", "flag", "error", "tree"]
+Kind = Literal["info", "flag", "error", "tree", "json"]
 MAX_STEP_LINES = 20  # %step N prints at most this many step lines (%check all: results)
 MAX_FLAG_LINES = 200  # %flags lists at most this many
-TREE_LINES = 60  # trees printed after a command are cut here (%tree prints up to 1,000)
+MAX_TREE_LINES = 1_000  # %tree draws at most this many lines
 
 
 @dataclass(frozen=True)
 class Line:
-    """One line of a command's answer. ``kind``: ``info`` (plain text), ``flag`` (a flag found),
-    ``error`` (the command could not do what was asked), ``tree`` (a text tree of the graph)."""
+    """One line of a command's answer, in Unicode (a front-end that must write ASCII turns it
+    so at output). ``kind``: ``info`` (plain text), ``flag`` (a flag found), ``error`` (the
+    command could not do what was asked), ``tree`` (a row of a text tree of the graph: the
+    result's ``tree`` says which), ``json`` (JSON text)."""
 
     text: str
     kind: Kind = "info"
+
+
+@dataclass(frozen=True)
+class TreeAt:
+    """A text tree of the session: from node ``start`` (None: the root), cut at ``max_lines``
+    (:func:`anet.debug.render.tree`'s ``node`` and ``max_lines``)."""
+
+    start: int | None = None
+    max_lines: int = MAX_TREE_LINES
 
 
 @dataclass
@@ -44,9 +55,11 @@ class CommandResult:
     its answer, ``output`` what user code printed meanwhile (already streamed to ``on_output``),
     ``session`` the session after the command (None if none is open), ``node`` the record the
     command is about (the node stepped, stopped at, shown or checked: a view selects it), ``stop``
-    what ``run()``/``finish()`` returned, ``changed`` whether the walk's state may have changed
-    (a view redraws its tree). ``then`` and ``after`` are for commands that run code as if it
-    were typed (a lesson's ``%next``): :meth:`Commands.submit` runs ``then``, then shows ``after``.
+    what ``run()``/``finish()`` returned, ``changed`` whether the command moved the walk (or
+    opened a session): the plain REPL prints the session's tree after such a one. ``tree`` says
+    which tree its ``tree`` lines draw (``%tree``), so a front-end may draw it again its own way
+    (in ASCII). ``then`` and ``after`` are for commands that run code as if it were typed (a
+    lesson's ``%next``): :meth:`Commands.submit` runs ``then``, then shows ``after``.
     """
 
     name: str
@@ -56,6 +69,7 @@ class CommandResult:
     node: NodeRecord | None = None
     stop: Stop | None = None
     changed: bool = False
+    tree: TreeAt | None = None
     then: list[str] = field(default_factory=list)  # entries to run next, as if typed (%next)
     after: list[Line] = field(default_factory=list)  # lines to show once they have run
 
@@ -105,16 +119,6 @@ class CommandContext:
     def shell(self) -> Shell:
         return self.commands.shell
 
-    @property
-    def ascii(self) -> bool:
-        """Draw markers and trees in ASCII only."""
-        return self.commands.ascii
-
-    @property
-    def trees(self) -> bool:
-        """Add the session's text tree to the answer of a command that moves the walk."""
-        return self.commands.trees
-
     # ---- the session -------------------------------------------------------------------------
     def need_session(self) -> BackwardSession:
         """The open session, or a CommandError saying how to open one."""
@@ -153,13 +157,8 @@ class CommandContext:
         k, n = session.position
         return f"step {k}/{n}"
 
-    def tree_lines(self, session: Graph, limit: int = TREE_LINES) -> list[Line]:
-        """The session's text tree as ``tree`` lines, cut at ``limit``."""
-        text = render.tree(session, ascii=self.ascii, max_lines=limit)
-        return [Line(t, "tree") for t in text.splitlines()]
-
     def flag_line(self, flag: Flag) -> Line:
-        return Line(flag.line(self.ascii), "flag")
+        return Line(flag.line(), "flag")
 
     def walked(
         self,
@@ -169,7 +168,7 @@ class CommandContext:
         node: NodeRecord | None = None,
         stop: Stop | None = None,
     ) -> CommandResult:
-        """The answer of a command that moved the walk, with the interrupt/error note and tree."""
+        """The answer of a command that moved the walk, with the interrupt/error note."""
         session = self.need_session()
         if result.status in ("interrupted", "exit"):  # exit(): called by a user's backward
             current = session.current
@@ -184,8 +183,6 @@ class CommandContext:
             )
         elif not result.ok:
             lines.append(Line((result.error or "failed").rstrip("\n"), "error"))
-        if self.trees:
-            lines += self.tree_lines(session)
         return CommandResult(name, lines, result.output, node=node, stop=stop, changed=True)
 
 
@@ -197,4 +194,5 @@ __all__ = [
     "Handler",
     "Kind",
     "Line",
+    "TreeAt",
 ]

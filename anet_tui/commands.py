@@ -1,9 +1,10 @@
 """The ``%`` command language (``%debug``, ``%step`` …), shared by the app and the plain REPL.
 
 Commands drive an :class:`anet.debug.BackwardSession` and answer with a :class:`CommandResult`:
-lines of text, each with a kind (``info``, ``flag``, ``error``, ``tree``), so every front-end says
-the same words and draws them its own way. Markers are text (``✗ shape``, ``✓ done``), never colour
-alone. Session work runs on the shell's worker thread, so Ctrl+C stops a hanging backward.
+lines of text, each with a kind (``info``, ``flag``, ``error``, ``tree``, ``json``), so every
+front-end says the same words and draws them its own way. Markers are text (``✗ shape``,
+``✓ done``), never colour alone; answers are Unicode (a front-end that must write ASCII turns them
+so at output). Session work runs on the shell's worker thread, so Ctrl+C stops a hanging backward.
 
 This module is the core: :class:`Commands` (parsing a ``%`` line, running it or Python, the
 command table, ``%help``). The handlers live with their kind: the session's in
@@ -44,25 +45,19 @@ from anet_tui.lesson_commands import LESSON_COMMANDS
 from anet_tui.session_commands import SESSION_COMMANDS
 from anet_tui.shell import Cell, RunResult, Shell
 from anet_tui.source import read_script
-from anet_tui.text import inert
+from anet_tui.text import inert, inert_json
 
 
 class Commands:
     """The command language over one :class:`Shell` and at most one open session.
 
-    ``trees=True`` (the plain REPL) adds the session's text tree to the answer of every command
-    that moves the walk; the app, which draws its own tree, leaves it off. ``ascii=True`` draws
-    markers and trees in ASCII only (terminals that cannot show ``✗``). With ``record`` (the
-    default) code runs under :func:`anet.debug.record`, so flags say where each op was applied
-    and in-place changes are caught; recording is on only while the shell runs something.
+    With ``record`` (the default) code runs under :func:`anet.debug.record`, so flags say where
+    each op was applied and in-place changes are caught; recording is on only while the shell
+    runs something.
     """
 
-    def __init__(
-        self, shell: Shell, *, trees: bool = False, ascii: bool = False, record: bool = True
-    ) -> None:
+    def __init__(self, shell: Shell, *, record: bool = True) -> None:
         self.shell = shell
-        self.trees = trees
-        self.ascii = ascii
         self.record = record
         self.session: BackwardSession | None = None
         self.root_name: str | None = None  # the expression %debug was given ("loss")
@@ -157,8 +152,8 @@ class Commands:
                 )
         result.session = self.session
         # Messages quote user text (exception messages, op names, source lines): show it inert.
-        result.lines = [Line(inert(line.text), line.kind) for line in result.lines]
-        result.after = [Line(inert(line.text), line.kind) for line in result.after]
+        result.lines = [_inert(line) for line in result.lines]
+        result.after = [_inert(line) for line in result.after]
         status = "ok" if result.ok else "error"
         self.shell.cells.append(Cell(text, "%", status, kind="command"))
         return result
@@ -266,6 +261,11 @@ class Commands:
         backwards may print, raise or hang. What ``fn`` returned is the result's ``obj``."""
         with self.recording():
             return self.shell.call(fn, on_output=on_output)
+
+
+def _inert(line: Line) -> Line:
+    """``line`` with its text inert (JSON stays JSON: it escapes as ``\\uXXXX``)."""
+    return Line((inert_json if line.kind == "json" else inert)(line.text), line.kind)
 
 
 def _help(ctx: CommandContext, arg: str) -> CommandResult:

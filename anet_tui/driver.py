@@ -1,5 +1,5 @@
 """The full-screen app's terminal driver: Textual's LinuxDriver, made safe against two things a
-debugger meets and Textual 8.2.8 does not survive.
+debugger meets and Textual 8.2.8 does not survive; and :func:`crash_of`, what ended an app.
 
 1. Input that is not UTF-8 (a Latin-1 terminal over ssh, a binary paste). Textual's input thread
    decodes strictly: one ``\\xff`` raises UnicodeDecodeError there and the app quits, status 0
@@ -14,6 +14,10 @@ debugger meets and Textual 8.2.8 does not survive.
    hidden. While the app is in application mode, ``os._exit`` is replaced process-wide (user
    code imports ``os`` itself) by :func:`exit_restoring_terminal`, which restores the terminal
    first, then calls the real one with the same status.
+
+This is the one module that touches Textual's private names (``_xterm_parser``, ``_loop``,
+``App._exception``): a Textual upgrade that moves them breaks here, and tests/tui/test_driver.py
+says so.
 """
 
 from __future__ import annotations
@@ -22,14 +26,20 @@ import contextlib
 import os
 import selectors
 import sys
-import termios
 import threading
 from codecs import getincrementaldecoder
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual._loop import loop_last  # Textual 8.2.8 private: see point 1 above
 from textual._xterm_parser import XTermParser  # idem
-from textual.drivers.linux_driver import LinuxDriver
+
+if sys.platform == "win32":  # Textual's own driver there: this module gives crash_of only
+    from textual.driver import Driver as LinuxDriver
+else:
+    from textual.drivers.linux_driver import LinuxDriver
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 # What Textual's stop_application_mode writes, and the modes it turns on anywhere: the Kitty
 # keyboard protocol popped (before leaving the alternate screen), the alternate screen left,
@@ -83,6 +93,8 @@ class AppDriver(LinuxDriver):
         if out is not None:
             os.write(out.fileno(), RESTORE.encode())
         if self.attrs_before is not None:
+            import termios  # POSIX only, as this driver
+
             termios.tcsetattr(self.fileno, termios.TCSANOW, self.attrs_before)
 
     def run_input_thread(self) -> None:
@@ -117,4 +129,12 @@ class AppDriver(LinuxDriver):
                     pass
 
 
-__all__ = ["AppDriver", "exit_restoring_terminal"]
+def crash_of(app: App[Any]) -> BaseException | None:
+    """The exception that ended ``app`` (None if it ended otherwise). Textual prints its
+    traceback and restores the terminal, but ``run()`` only sets ``return_code`` to 1: the
+    exception itself is ``App._exception`` (private in Textual 8.2.8, which has no public name
+    for it; ``run_test`` re-raises this same attribute)."""
+    return app._exception
+
+
+__all__ = ["AppDriver", "crash_of", "exit_restoring_terminal"]

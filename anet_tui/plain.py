@@ -1,6 +1,7 @@
 """``anet-tui --plain``: a line-by-line REPL on prompt_toolkit, for any terminal, pipe or screen
 reader. Same namespace, evaluation and ``%`` commands as the full-screen app; only the drawing
-differs."""
+differs: after a command that moves the walk it prints the session's text tree (the app draws its
+own), and on a terminal that cannot show ``✗`` it writes ASCII."""
 
 from __future__ import annotations
 
@@ -21,15 +22,26 @@ from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.output import Output
 from pygments.lexers.python import PythonLexer
 
+from anet.debug import render
+from anet_tui.command_base import TreeAt
 from anet_tui.commands import CommandResult, Commands
 from anet_tui.history import HistoryFile
 from anet_tui.lessons import Lesson, is_lesson
 from anet_tui.shell import RunResult, Shell
 from anet_tui.source import is_complete, split_input
-from anet_tui.text import MAX_OUTPUT_CHARS, MAX_OUTPUT_LINES, ascii_only, cap, inert, to_ascii
+from anet_tui.text import (
+    MAX_OUTPUT_CHARS,
+    MAX_OUTPUT_LINES,
+    ascii_only,
+    cap,
+    inert,
+    json_ascii,
+    to_ascii,
+)
 
 PROMPT = ">>> "
 CONTINUATION = "... "
+TREE_LINES = 60  # the tree printed after a command that moves the walk is cut here
 
 _COLOURS = {"error": "\x1b[31m", "flag": "\x1b[1;31m", "value": "", "info": "", "output": ""}
 
@@ -129,7 +141,8 @@ def _newline(buffer: Any) -> None:
 
 class PlainRepl:
     """The plain REPL. ``input``/``output`` are prompt_toolkit's (a pipe input and DummyOutput in
-    tests); ``out`` is where results are printed (the terminal by default)."""
+    tests); ``out`` is where results are printed (the terminal by default), in ASCII only when
+    ``ascii``."""
 
     def __init__(
         self,
@@ -140,10 +153,12 @@ class PlainRepl:
         input: Input | None = None,
         output: Output | None = None,
         out: TextIO | None = None,
+        ascii: bool = False,
     ) -> None:
         self.shell = Shell() if shell is None else shell
-        self.commands = Commands(self.shell, trees=True) if commands is None else commands
+        self.commands = Commands(self.shell) if commands is None else commands
         self.out = sys.stdout if out is None else out
+        self.ascii = ascii
         self.colour = colour_allowed(self.out)
         self._history = history
         self._pt_input, self._pt_output = input, output
@@ -153,8 +168,8 @@ class PlainRepl:
         """Print ``text`` (already inert) to ``out``, coloured by kind where colour is allowed."""
         if not text:
             return
-        if self.commands.ascii:
-            text = to_ascii(text)
+        if self.ascii:
+            text = json_ascii(text) if kind == "json" else to_ascii(text)
         colour = _COLOURS.get(kind, "") if self.colour else ""
         if colour:
             text = "".join(
@@ -168,10 +183,20 @@ class PlainRepl:
         self.out.flush()
 
     def show(self, outcome: RunResult | CommandResult) -> None:
-        """Print a run's value and error, or a command's lines (printed output was streamed)."""
+        """Print a run's value and error, or a command's lines (printed output was streamed), then
+        the session's tree after a command that moved the walk. Trees are drawn here (not taken
+        from the lines), so their columns line up in ASCII too."""
         if isinstance(outcome, CommandResult):
+            tree = outcome.tree or (TreeAt(None, TREE_LINES) if outcome.changed else None)
             for line in outcome.lines:
-                self.write(line.text + "\n", line.kind)
+                if not (tree and line.kind == "tree"):
+                    self.write(line.text + "\n", line.kind)
+            if tree is not None and outcome.session is not None:
+                text = render.tree(
+                    outcome.session, node=tree.start, ascii=self.ascii, max_lines=tree.max_lines
+                )
+                for row in text.splitlines():
+                    self.write(inert(row) + "\n", "tree")
             return
         if outcome.value is not None:
             self.write(outcome.value + "\n", "value")
@@ -273,8 +298,8 @@ def run(
     it. A SCRIPT that fails or exits non-zero is reported; the REPL goes on."""
     out = sys.stdout
     shell = Shell()
-    commands = Commands(shell, trees=True, ascii=ascii_only(out))
-    repl = PlainRepl(shell, commands, out=out)
+    commands = Commands(shell)
+    repl = PlainRepl(shell, commands, out=out, ascii=ascii_only(out))
     outcomes = commands.startup(
         script=script, demo=demo, on_output=repl.write, lesson=lesson, script_args=script_args
     )

@@ -15,17 +15,19 @@ from anet.tensor import Tensor
 from anet_tui.command_base import (
     MAX_FLAG_LINES,
     MAX_STEP_LINES,
+    MAX_TREE_LINES,
     Command,
     CommandContext,
     CommandError,
     CommandResult,
     Kind,
     Line,
+    TreeAt,
 )
 
 
 def _stop_lines(ctx: CommandContext, session: BackwardSession, stop: Stop) -> list[Line]:
-    head = render.stop_line(session, stop, ascii=ctx.ascii)
+    head = render.stop_line(session, stop)
     kind: Kind = "flag" if stop.reason == "flag" else "info"
     lines = [Line(head, kind)]
     if stop.reason == "flag":  # other flags raised on the way (the stop line names the last)
@@ -74,8 +76,6 @@ def _debug(ctx: CommandContext, arg: str) -> CommandResult:
             " %step runs one node, %continue runs to the next flag"
         )
     ]
-    if ctx.trees:
-        lines += ctx.tree_lines(session)
     return CommandResult("debug", lines, value.output, node=session.current, changed=True)
 
 
@@ -107,7 +107,7 @@ def _step(ctx: CommandContext, arg: str) -> CommandResult:
             lines.append(Line(f"… {len(ran) - MAX_STEP_LINES - 1} more steps"))
         if MAX_STEP_LINES <= i < len(ran) - 1:
             continue
-        mark = render.marks(rec, ascii=ctx.ascii)
+        mark = render.marks(rec)
         lines.append(Line(f"ran {rec.label} {rec.shape}  {mark}", "flag" if rec.flags else "info"))
         lines += [ctx.flag_line(f) for f in rec.flags]
     tail = f"{ctx.position(session)}"
@@ -211,15 +211,14 @@ def _check(ctx: CommandContext, arg: str) -> CommandResult:
         else:
             shown = results
         lines = [
-            ctx.flag_line(r.flag) if r.flag is not None else Line(_check_text(ctx, r))
-            for r in shown
+            ctx.flag_line(r.flag) if r.flag is not None else Line(_check_text(r)) for r in shown
         ]
         if len(shown) < len(results):
             lines.append(
                 Line(f"… {len(results) - len(shown)} more not listed (%flags lists flags)")
             )
         lines.append(Line(f"checked {len(results)} nodes: {bad} disagree"))
-        return CommandResult("check", lines, run.output, changed=True)
+        return CommandResult("check", lines, run.output)
     target = arg or (session.current or session.last or session.nodes[0]).id
     rec = ctx.node(session, str(target))
     if not isinstance(rec, NodeRecord):
@@ -227,14 +226,12 @@ def _check(ctx: CommandContext, arg: str) -> CommandResult:
     result, run = ctx.call(lambda: session.check(rec))
     if run.status != "ok":
         return ctx.walked("check", run, [], node=rec)
-    line = ctx.flag_line(result.flag) if result.flag is not None else Line(_check_text(ctx, result))
-    return CommandResult("check", [line], run.output, node=rec, changed=True)
+    line = ctx.flag_line(result.flag) if result.flag is not None else Line(_check_text(result))
+    return CommandResult("check", [line], run.output, node=rec)
 
 
-def _check_text(ctx: CommandContext, result: Any) -> str:
-    if result.ok is None:
-        return f"? {result.message}"
-    return f"{'ok' if ctx.ascii else '✓'} {result.message}"
+def _check_text(result: Any) -> str:
+    return f"{'?' if result.ok is None else '✓'} {result.message}"
 
 
 def _flags(ctx: CommandContext, arg: str) -> CommandResult:
@@ -245,7 +242,7 @@ def _flags(ctx: CommandContext, arg: str) -> CommandResult:
     for f in session.flags[:MAX_FLAG_LINES]:
         loc = session.node(f.node).where
         at = f"  ({where_text(loc)})" if loc is not None else ""
-        lines.append(Line(f.line(ctx.ascii) + at, "flag"))
+        lines.append(Line(f.line() + at, "flag"))
     n = len(session.flags)
     if n > MAX_FLAG_LINES:
         lines.append(Line(f"… {n - MAX_FLAG_LINES} more (%show #ID shows a node's flags)"))
@@ -265,24 +262,17 @@ def _show(ctx: CommandContext, arg: str) -> CommandResult:
         arg = str(current.id)
     rec = ctx.node(session, arg)
     if as_json:
-        text = render.node_json(session, rec.id, ascii=ctx.ascii)
-        return CommandResult("show", [Line(text, "info")])
-    cross = "x" if ctx.ascii else "✗"
-    text = render.detail(session, rec.id, ascii=ctx.ascii)
-    lines = [
-        Line(t, "flag" if t.lstrip().startswith(f"{cross} ") else "info") for t in text.splitlines()
-    ]
+        return CommandResult("show", [Line(render.node_json(session, rec.id), "json")])
+    text = render.detail(session, rec.id)
+    lines = [Line(t, "flag" if t.lstrip().startswith("✗ ") else "info") for t in text.splitlines()]
     return CommandResult("show", lines, node=rec if isinstance(rec, NodeRecord) else None)
 
 
 def _tree(ctx: CommandContext, arg: str) -> CommandResult:
     session = ctx.need_session()
-    if arg:
-        rec = ctx.node(session, arg)
-        text = render.tree(session, node=rec.id, ascii=ctx.ascii, max_lines=1000)
-    else:
-        text = render.tree(session, ascii=ctx.ascii, max_lines=1000)
-    return CommandResult("tree", [Line(t, "tree") for t in text.splitlines()])
+    at = TreeAt(ctx.node(session, arg).id if arg else None, MAX_TREE_LINES)
+    text = render.tree(session, node=at.start, max_lines=at.max_lines)
+    return CommandResult("tree", [Line(t, "tree") for t in text.splitlines()], tree=at)
 
 
 SESSION_COMMANDS = (

@@ -1,8 +1,9 @@
 """Making text safe to show: what code printed or a value's repr, before any front-end draws it.
 
-Escape sequences and control characters become visible instead of obeyed (:func:`inert`), long
-text is cut with a note (:func:`cap`), values get a REPL's compact repr (:func:`display`), and
-terminals that cannot show our symbols get ASCII (:func:`to_ascii`, :func:`ascii_only`).
+Escape sequences and control characters become visible instead of obeyed (:func:`inert`;
+:func:`inert_json` for JSON), long text is cut with a note (:func:`cap`), values get a REPL's
+compact repr (:func:`display`), and terminals that cannot show our symbols get ASCII
+(:func:`to_ascii`, :func:`json_ascii`, :func:`ascii_only`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ MAX_VALUE_CHARS = 10_000
 
 # C0 controls except tab and newline, DEL, C1 controls, and bidi overrides that reorder a line.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# In JSON text, lone surrogates too (json.dumps leaves them as they are).
+_JSON_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_NON_ASCII = re.compile("[^\x00-\x7f]")
 
 
 def inert(text: str) -> str:
@@ -41,6 +45,26 @@ def escape(text: str) -> str:
     except UnicodeEncodeError:
         text = text.encode("utf-8", "replace").decode("utf-8")
     return text
+
+
+def inert_json(text: str) -> str:
+    """JSON text made inert, still JSON: what :func:`inert` would show as ``\\x85`` (it can only
+    stand in a string) becomes the JSON escape ``\\u0085``, a lone surrogate ``\\udc80``."""
+    return _JSON_UNSAFE.sub(_json_escape, text)
+
+
+def json_ascii(text: str) -> str:
+    """JSON text in ASCII only, as ``json.dumps(..., ensure_ascii=True)`` writes it: every other
+    character a ``\\uXXXX`` escape (two, a surrogate pair, above U+FFFF)."""
+    return _NON_ASCII.sub(_json_escape, text)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    n = ord(match.group())
+    if n > 0xFFFF:
+        n -= 0x10000
+        return f"\\u{0xD800 | (n >> 10):04x}\\u{0xDC00 | (n & 0x3FF):04x}"
+    return f"\\u{n:04x}"
 
 
 def ascii_only(stream: Any) -> bool:
@@ -121,6 +145,8 @@ __all__ = [
     "display",
     "escape",
     "inert",
+    "inert_json",
+    "json_ascii",
     "to_ascii",
     "utf8",
 ]

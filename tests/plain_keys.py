@@ -40,7 +40,7 @@ def drive(
         typing.start()
         repl = PlainRepl(
             shell,
-            Commands(shell, trees=True),
+            Commands(shell),
             HistoryFile(tmp_path / "history"),
             input=pipe,
             output=DummyOutput(),

@@ -11,12 +11,11 @@ nothing calls is removed instead. Never imported or run.
 # ---- Textual: class attributes and methods it looks up by name -------------------------------
 _.CSS_PATH
 _.TITLE
-_.COMMANDS  # command palette providers
+_.get_system_commands  # the command palette's commands (SystemCommandsProvider)
 _.compose
 _.get_default_screen
 _.border_title
 _._on_key  # Widget key hook (ReplInput)
-_.discover  # command palette Provider
 _.run_input_thread  # LinuxDriver's input loop (AppDriver)
 _.ICON_NODE  # Tree class attributes
 _.ICON_NODE_EXPANDED

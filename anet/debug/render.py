@@ -9,8 +9,6 @@ from __future__ import annotations
 import json as _json
 from typing import Any
 
-import numpy as np
-
 from anet.debug.records import (
     CURRENT,
     UNREACHED,
@@ -22,9 +20,11 @@ from anet.debug.session import BackwardSession, Stop
 from anet.debug.views import (
     CROSS,
     Mark,
-    dtype_name,
+    NodeView,
+    ValueView,
     got_expected,
     node_view,
+    option_value,
     placement,
     to_ascii,
     where_text,
@@ -139,10 +139,12 @@ def _dot_escape(text: str) -> str:
 
 
 def to_dict(source: Source) -> dict[str, Any]:
-    """Ids, ops, shapes, statuses, flags and where of every node and leaf, JSON-ready."""
+    """Ids, ops, shapes, statuses, flags and where of every node and leaf, JSON-ready: each
+    node's :class:`~anet.debug.views.NodeView` listing all of it, values as shapes only."""
     g = graph_of(source)
+    walking = isinstance(g, BackwardSession)
     data: dict[str, Any] = {"root": g.root.id}
-    if isinstance(g, BackwardSession):
+    if walking:
         k, n = g.position
         data.update(
             position=[k, n],
@@ -150,76 +152,62 @@ def to_dict(source: Source) -> dict[str, Any]:
             flags=[f.to_dict() for f in g.flags],
             breakpoints=[{"kind": b.kind, "value": b.value} for b in g.list_breaks()],
         )
-    data["nodes"] = [_node_dict(r, isinstance(g, BackwardSession)) for r in g.nodes]
-    data["leaves"] = [
-        {
-            "id": r.id,
-            "label": r.label,
-            "shape": list(r.shape),
-            "dtype": dtype_name(r.dtype),
-            "requires_grad": r.requires_grad,
-            "grad": None if r.tensor.grad is None else list(np.shape(r.tensor.grad)),
-        }
-        for r in g.leaves
-    ]
+    data["nodes"] = [_node_dict(g, rec, walking) for rec in g.nodes]
+    data["leaves"] = [_leaf_dict(node_view(g, rec.id, values=False)) for rec in g.leaves]
     return data
 
 
-def _node_dict(rec: NodeRecord, statuses: bool) -> dict[str, Any]:
-    loc = rec.where
+def _node_dict(g: Graph, rec: NodeRecord, walking: bool) -> dict[str, Any]:
+    v = node_view(g, rec.id, capped=False, values=False)
+    loc = v.where
     d: dict[str, Any] = {
-        "id": rec.id,
-        "op": rec.op,
-        "label": rec.label,
-        "shape": list(rec.shape),
-        "dtype": dtype_name(rec.dtype),
-        "parents": [p.id for p in rec.tensor._ctx.parents],
-        "kwargs": {k: _jsonable(v) for k, v in rec.kwargs.items()},
-        "where": None
-        if loc is None
-        else {"file": loc.file, "line": loc.line, "source": loc.source},
+        "id": v.id,
+        "op": v.op,
+        "label": v.label,
+        "shape": list(v.shape),
+        "dtype": v.dtype,
+        "parents": [p.id for p in v.parents],
+        # The options as values and the flags with their short message: the view has them as
+        # text for people (KwargView, FlagView), the records as data.
+        "kwargs": {k: option_value(x) for k, x in rec.kwargs.items()},
+        "where": None if loc is None else loc._asdict(),
         "flags": [f.to_dict() for f in rec.flags],
     }
-    if statuses:
-        received = rec.grad_output
-        returned = rec.returned
-        d["status"] = rec.status
+    if walking:
+        received = v.grad_output
+        d["status"] = None if v.mark.status is None else v.mark.status.value
         d["grad_output"] = None if received is None else _value_dict(received)
         d["returned"] = (
             None
-            if returned is None
+            if v.returned is None
             else [
                 {
                     "parent": r.parent,
-                    "got": None if r.value is None else _value_dict(r.value),
-                    "expected": {
-                        "shape": list(r.expected_shape),
-                        "dtype": dtype_name(r.expected_dtype),
-                    },
+                    "got": None if r.got is None else _value_dict(r.got),
+                    "expected": {"shape": list(r.expected_shape), "dtype": r.expected_dtype},
                     "flags": list(r.flags),
                 }
-                for r in returned
+                for r in v.returned
             ]
         )
     return d
 
 
-def _value_dict(s: Any) -> dict[str, Any]:
-    if s.is_array:
-        return {"shape": list(s.shape), "dtype": dtype_name(s.dtype)}
-    return {"kind": s.kind}
+def _leaf_dict(v: NodeView) -> dict[str, Any]:
+    return {
+        "id": v.id,
+        "label": v.label,
+        "shape": list(v.shape),
+        "dtype": v.dtype,
+        "requires_grad": v.requires_grad,
+        "grad": None if v.grad is None else list(v.grad.shape or ()),
+    }
 
 
-def _jsonable(v: Any) -> Any:
-    if v is None or isinstance(v, (bool, int, float, str)):
-        return v
-    if isinstance(v, np.generic):
-        return v.item()
-    if isinstance(v, (tuple, list)):
-        return [_jsonable(x) for x in v]
-    if isinstance(v, np.ndarray):
-        return {"array": list(v.shape), "dtype": dtype_name(v.dtype)}
-    return repr(v)[:80]
+def _value_dict(v: ValueView) -> dict[str, Any]:
+    if v.is_array:
+        return {"shape": list(v.shape or ()), "dtype": v.dtype}
+    return {"kind": v.kind}
 
 
 def json(source: Source, indent: int | None = None) -> str:
@@ -254,8 +242,9 @@ def stop_line(session: BackwardSession, stop: Stop, ascii: bool = False) -> str:
 
 def detail(source: Source, key: int | str | Tensor, ascii: bool = False) -> str:
     """Everything a record holds, as text (the plain REPL's ``%show #id``), drawn from its
-    :class:`~anet.debug.views.NodeView`."""
-    v = node_view(graph_of(source), key)
+    :class:`~anet.debug.views.NodeView` (a node's output by its shape: no statistics)."""
+    g = graph_of(source)
+    v = node_view(g, key, out_values=g.node(key).is_leaf)
     lines = [f"{v.label}  out {v.shape} {v.dtype}"]
     if v.is_leaf:
         lines.append(f"  values  {v.out.stats}")

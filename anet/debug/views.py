@@ -10,6 +10,7 @@ are drawn in Unicode and turned to ASCII once, at output (:func:`to_ascii`).
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -280,6 +281,10 @@ class ValueView:
             return f"{self.kind} {self.stats}"
         return f"{self.shape} {self.dtype}  {self.stats}"
 
+    def short(self) -> str:
+        """``(2,3) float32``, or ``a list``: compact, for a row."""
+        return f"{shape_text(self.shape)} {self.dtype}" if self.is_array else f"a {self.kind}"
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ValueView:
         shape = d["shape"]
@@ -295,6 +300,8 @@ def value_view(s: Summary, stats: Stats | None = None, preview: bool = False) ->
     ``preview``."""
     value = s.value
     if s.is_array:
+        if stats is None and not preview:  # shape and dtype only: one view serves them all
+            return _bare(value.shape, value.dtype)
         return ValueView(
             "array",
             value.shape,
@@ -305,6 +312,13 @@ def value_view(s: Summary, stats: Stats | None = None, preview: bool = False) ->
     if isinstance(value, np.generic):  # a numpy scalar: shaped (), as a row shows it
         return ValueView(s.kind, (), dtype_name(value.dtype), s.stats_text())
     return ValueView(s.kind, stats=s.stats_text())
+
+
+@functools.lru_cache(maxsize=1024)
+def _bare(shape: tuple[int, ...], dtype: np.dtype) -> ValueView:
+    """The view of an array by its shape and dtype (views are immutable: this one is shared;
+    a listing of a 100,000-node graph makes it once, not once per value)."""
+    return ValueView("array", shape, dtype_name(dtype))
 
 
 def _value(d: dict[str, Any] | None) -> ValueView | None:
@@ -506,13 +520,41 @@ def _kwarg(name: str, v: Any) -> KwargView:
     return KwargView(name, repr(v)[:41], shape)
 
 
-def node_view(graph: Graph, key: int | str | Tensor, stats: Stats | None = None) -> NodeView:
+def option_value(v: Any) -> Any:
+    """An op's keyword argument as a JSON value (:class:`KwargView` is its text for people):
+    numbers, strings and lists as such, an array as its shape and dtype, anything else its
+    repr, cut at 80 characters."""
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, (tuple, list)):
+        return [option_value(x) for x in v]
+    if isinstance(v, np.ndarray):
+        return {"array": list(v.shape), "dtype": dtype_name(v.dtype)}
+    return repr(v)[:80]
+
+
+def node_view(
+    graph: Graph,
+    key: int | str | Tensor,
+    stats: Stats | None = None,
+    *,
+    capped: bool = True,
+    values: bool = True,
+    out_values: bool = True,
+) -> NodeView:
     """The view of node or leaf ``key`` of ``graph`` (statuses when it is a walk, a
     BackwardSession). ``stats`` gives the statistics text of a summary (``stats_text`` by
-    default; a front-end may compute big ones later)."""
-    stats = stats or Summary.stats_text
+    default; a front-end may compute big ones later).
+
+    ``capped=False`` lists every parent, grad and flag (a listing of the whole graph);
+    ``values=False`` gives values as shape and dtype only, no statistics and no previews;
+    ``out_values=False`` does so for the output alone (a node's text detail shows its shape)."""
+    stats = (stats or Summary.stats_text) if values else None
     rec = graph.node(key)
-    out = value_view(rec.out, stats, preview=True)
+    shown_out = values and out_values
+    out = value_view(rec.out, stats if shown_out else None, preview=shown_out)
     if isinstance(rec, LeafRecord):
         grad = rec.grad
         return NodeView(
@@ -524,7 +566,7 @@ def node_view(graph: Graph, key: int | str | Tensor, stats: Stats | None = None)
             out,
             is_leaf=True,
             requires_grad=rec.requires_grad,
-            grad=None if grad is None else value_view(grad, stats, preview=True),
+            grad=None if grad is None else value_view(grad, stats, preview=values),
         )
     walking = hasattr(graph, "position")  # a BackwardSession (views do not import the session)
     received = rec.grad_output
@@ -532,8 +574,10 @@ def node_view(graph: Graph, key: int | str | Tensor, stats: Stats | None = None)
     grads: tuple[GradView, ...] | None = None
     grads_left = 0
     if returned is not None:
-        shown, grads_left = listed_grads(returned)
+        shown, grads_left = listed_grads(returned) if capped else (list(returned), 0)
         grads = tuple(map(grad_view, shown))
+    parents = rec.parents[:LIST_LIMIT] if capped else rec.parents
+    flags = rec.flags[:FLAG_LIMIT] if capped else rec.flags
     check = rec.check
     return NodeView(
         rec.id,
@@ -547,18 +591,15 @@ def node_view(graph: Graph, key: int | str | Tensor, stats: Stats | None = None)
         where=rec.where,
         kwargs=tuple(_kwarg(k, v) for k, v in rec.kwargs.items()),
         parents=tuple(
-            ParentView(p.index, p.id, p.label, p.shape, dtype_name(p.dtype))
-            for p in rec.parents[:LIST_LIMIT]
+            ParentView(p.index, p.id, p.label, p.shape, dtype_name(p.dtype)) for p in parents
         ),
-        parents_left=max(0, len(rec.parents) - LIST_LIMIT),
+        parents_left=len(rec.parents) - len(parents),
         saved=tuple(value_view(s, stats) for s in rec.saved),
-        grad_output=None if received is None else value_view(received, stats, preview=True),
+        grad_output=None if received is None else value_view(received, stats, preview=values),
         returned=grads,
         returned_left=grads_left,
-        flags=tuple(
-            FlagView(f.kind, f.index, f.message, f.traceback) for f in rec.flags[:FLAG_LIMIT]
-        ),
-        flags_left=max(0, len(rec.flags) - FLAG_LIMIT),
+        flags=tuple(FlagView(f.kind, f.index, f.message, f.traceback) for f in flags),
+        flags_left=len(rec.flags) - len(flags),
         check=None if check is None or check.flag is not None else (check.ok, check.message),
         source=rec.source,
     )

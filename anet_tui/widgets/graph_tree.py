@@ -10,6 +10,7 @@ with 20,000 parents opens as fast as one with two.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -21,7 +22,16 @@ from textual.widgets.tree import TreeNode
 
 from anet.debug.records import CURRENT, GradInfo, Graph, LeafRecord, NodeRecord
 from anet.debug.session import BackwardSession
-from anet.debug.views import Mark, Placement, Status, got_expected, grad_view, shape_text
+from anet.debug.views import (
+    Mark,
+    Placement,
+    Status,
+    ValueView,
+    got_expected,
+    grad_view,
+    node_view,
+    shape_text,
+)
 from anet.flags import ERROR, KINDS
 
 MAX_DEPTH = 12  # deepest nesting shown before the view re-roots
@@ -91,10 +101,10 @@ def more_label(left: int) -> Text:
     return Text(f"… {left:,} more parents (Enter: {min(left, PAGE)} more)", style="dim")
 
 
-def saved_label(rec: NodeRecord) -> Text:
-    """``saved (2,3) float32, (3,) int64``: what forward kept for backward, in one row."""
-    items = [f"{shape_text(s.shape)} {s.dtype}" if s.is_array else f"a {s.kind}" for s in rec.saved]
-    return Text("saved " + ", ".join(items), style="dim")
+def saved_label(saved: Sequence[ValueView]) -> Text:
+    """``saved (2,3) float32, (3,) int64``: what forward kept for backward (a node view's
+    ``saved``), in one row."""
+    return Text("saved " + ", ".join(v.short() for v in saved), style="dim")
 
 
 class GraphTree(Tree[Row]):
@@ -216,8 +226,9 @@ class GraphTree(Tree[Row]):
         assert isinstance(rec, NodeRecord)
         self._shown[rec.id] = 0
         self._add_parents(node, rec, PAGE)
-        if rec.saved:
-            node.add_leaf(saved_label(rec), Row("saved", rec.id))
+        saved = node_view(graph, rec.id, values=False).saved
+        if saved:
+            node.add_leaf(saved_label(saved), Row("saved", rec.id))
         self._info[rec.id] = []
         self._ran[rec.id] = rec.returned is not None
         self._add_grad_rows(node, rec, 0, self._shown[rec.id])

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+from typing import Any
 
 import numpy as np
+import pytest
 import student_bugs  # noqa: F401 - registers the broken Functions
 
-from anet import Tensor
+from anet import Function, Tensor, register
 from anet.debug import BackwardSession, record, render
+from anet.debug.summary import Summary
+from anet.debug.views import LIST_LIMIT, node_view
 
 
 def diamond() -> tuple[Tensor, dict[str, Tensor]]:
@@ -142,3 +147,120 @@ def test_stop_line_and_detail() -> None:
     assert "grad_output  (2, 3) float32" in text
     assert render.stop_line(s, s.finish()) == "done: 3 nodes, 1 flag"
     assert "leaf" in render.detail(s, x.id)
+
+
+def test_json_format_of_a_node_its_leaf_and_the_session() -> None:
+    with record():
+        x = Tensor(np.ones((2, 3), dtype=np.float32))
+        swapped = x.swap_grad()
+        loss = swapped.sum(axis=1).sum()
+    s = BackwardSession(loss)
+    s.run()
+    data = render.to_dict(s)
+    assert list(data) == ["root", "position", "done", "flags", "breakpoints", "nodes", "leaves"]
+    assert data["flags"] == [s.flags[0].to_dict()] and data["breakpoints"] == []
+    node = {n["id"]: n for n in data["nodes"]}[swapped.id]
+    where = node.pop("where")
+    assert list(where) == ["file", "line", "source"]
+    assert where["source"] == "swapped = x.swap_grad()"
+    assert node == {
+        "id": swapped.id,
+        "op": "SwapGrad",
+        "label": f"#{swapped.id} SwapGrad",
+        "shape": [2, 3],
+        "dtype": "float32",
+        "parents": [x.id],
+        "kwargs": {},
+        "flags": [s.flags[0].to_dict()],
+        "status": "error",
+        "grad_output": {"shape": [2, 3], "dtype": "float32"},
+        "returned": [
+            {
+                "parent": x.id,
+                "got": {"shape": [3, 2], "dtype": "float32"},
+                "expected": {"shape": [2, 3], "dtype": "float32"},
+                "flags": ["shape"],
+            }
+        ],
+    }
+    assert [n["kwargs"] for n in data["nodes"]] == [{}, {"axis": 1}, {}]
+    assert data["leaves"] == [
+        {
+            "id": x.id,
+            "label": f"#{x.id} leaf",
+            "shape": [2, 3],
+            "dtype": "float32",
+            "requires_grad": True,
+            "grad": None,
+        }
+    ]
+
+
+def test_json_is_drawn_from_each_node_s_view(monkeypatch: pytest.MonkeyPatch) -> None:
+    loss, _ = diamond()
+    s = BackwardSession(loss)
+    s.step()
+    asked: list[tuple[int, dict[str, Any]]] = []
+
+    def view(graph: Any, key: int, *args: Any, **options: Any) -> Any:
+        asked.append((key, options))
+        v = node_view(graph, key, *args, **options)
+        return dataclasses.replace(v, label=f"view of {v.id}", dtype="the view's")
+
+    monkeypatch.setattr(render, "node_view", view)
+    data = render.to_dict(s)
+    for entry in data["nodes"] + data["leaves"]:
+        assert entry["label"] == f"view of {entry['id']}" and entry["dtype"] == "the view's"
+    assert sorted(k for k, _ in asked) == sorted([r.id for r in s.nodes] + [r.id for r in s.leaves])
+    assert all(options.get("values") is False for _, options in asked)  # no statistics
+
+
+class Many(Function):
+    """Adds any number of tensors: a node with more parents than a view lists."""
+
+    @staticmethod
+    def forward(ctx, *xs):
+        return sum(xs)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return tuple(grad_output for _ in ctx.parents)
+
+
+register("add_many", Many)
+
+
+def test_json_lists_every_parent_and_grad_of_a_node_with_many() -> None:
+    xs = [Tensor(np.full(2, i, dtype=np.float32), requires_grad=True) for i in range(150)]
+    many = xs[0].add_many(*xs[1:])
+    s = BackwardSession(many.sum())
+    s.finish()
+    node = next(n for n in render.to_dict(s)["nodes"] if n["id"] == many.id)
+    assert node["parents"] == [x.id for x in xs]
+    assert [r["parent"] for r in node["returned"]] == [x.id for x in xs]
+    shown = node_view(s, many.id)  # a detail lists the first ones and says how many are left
+    assert len(shown.parents) == LIST_LIMIT and shown.parents_left == 150 - LIST_LIMIT
+
+
+def test_a_node_s_detail_computes_no_statistics_of_its_output(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    x = Tensor(np.arange(6, dtype=np.float32).reshape(2, 3), requires_grad=True)
+    y = x.sum(axis=1)  # it saves nothing: no statistics of its output as a saved tensor
+    s = BackwardSession(y.sum())
+    s.finish()
+    summarised: list[Any] = []
+    real = Summary.stats_text
+
+    def stats_text(self: Summary) -> str:
+        summarised.append(self.value)
+        return real(self)
+
+    monkeypatch.setattr(Summary, "stats_text", stats_text)
+    text = render.detail(s, y.id)
+    assert text.startswith(f"#{y.id} Sum  out (2,) float32")
+    assert "grad_output  (2,) float32  min 1 max 1 mean 1" in text and "kwargs  axis=1" in text
+    assert summarised and not any(v is y.data for v in summarised)  # the output: its shape
+    summarised.clear()
+    assert "values  min 0 max 5 mean 2.5" in render.detail(s, x.id)  # a leaf's values are shown
+    assert any(v is x.data for v in summarised)

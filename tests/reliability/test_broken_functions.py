@@ -81,7 +81,7 @@ def command(c: Commands, line: str) -> CommandResult:
 def test_broken_backward_in_a_session_and_in_plain_backward(
     name: str, body: str, kind: str
 ) -> None:
-    c = Commands(Shell(), trees=True)
+    c = Commands(Shell())
     typed = c.execute(student_code(name, body))
     assert isinstance(typed, RunResult) and typed.ok, typed.error
     x_before = c.shell.namespace["x"].data.copy()
@@ -306,7 +306,7 @@ def test_ctrl_c_stops_a_hanging_plain_backward_and_the_repl_recovers() -> None:
 
 @pytest.mark.parametrize("then", ["%continue", "%restart"])
 def test_ctrl_c_in_a_hanging_session_leaves_it_resumable_or_restartable(then: str) -> None:
-    c = Commands(Shell(), trees=True)
+    c = Commands(Shell())
     assert c.execute(HANG).ok
     assert command(c, "%debug loss").ok
     presser = interrupt_when_running(c.shell)

@@ -93,7 +93,7 @@ def test_random_lines_and_commands_always_answer(
     lines: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)  # where %save writes
-    c = Commands(Shell(), trees=True)
+    c = Commands(Shell())
     assert c.execute(SETUP).ok and c.execute("%debug loss").ok  # commands have a walk to move
     for line in lines:
         check_answer(c.submit(line, show=check_answer))

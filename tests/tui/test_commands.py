@@ -189,7 +189,7 @@ def test_check_finds_a_wrong_valued_backward() -> None:
 
 
 def test_show_and_tree_describe_the_node() -> None:
-    c = commands_with(BROKEN, trees=True)
+    c = commands_with(BROKEN)
     run(c, "%debug loss")
     run(c, "%continue")
     sid = swap_id(c)
@@ -205,20 +205,16 @@ def test_show_and_tree_describe_the_node() -> None:
     assert any("SwapGrad (2, 3)" in t.text and "✗ shape" in t.text for t in tree.lines)
 
 
-def test_trees_follow_walk_commands_only_when_asked() -> None:
-    with_trees = commands_with(BROKEN, trees=True)
-    assert any(line.kind == "tree" for line in run(with_trees, "%debug loss").lines)
-    assert any(line.kind == "tree" for line in run(with_trees, "%step").lines)
-    plain = commands_with(BROKEN)
-    assert not any(line.kind == "tree" for line in run(plain, "%debug loss").lines)
-
-
-def test_ascii_markers() -> None:
-    c = commands_with(BROKEN, trees=True, ascii=True)
-    texts = [run(c, line).text() for line in ("%debug loss", "%continue", "%flags", "%tree")]
-    joined = "\n".join(texts)
-    assert "x shape at #" in joined
-    assert joined.isascii(), [ch for ch in joined if not ch.isascii()]
+def test_answers_are_unicode_and_hold_no_tree_a_front_end_did_not_ask_for() -> None:
+    # The command layer makes no display choice: no ASCII, no tree after a walk moved (the plain
+    # REPL draws one, tests/tui/test_plain_output.py); the answer says the walk moved.
+    c = commands_with(BROKEN)
+    for line in ("%debug loss", "%step", "%continue", "%flags"):
+        result = run(c, line)
+        assert result.ok and not any(t.kind == "tree" for t in result.lines), line
+        assert result.changed is (line != "%flags"), line
+    text = "\n".join(run(c, line).text() for line in ("%flags", "%check all", "%tree"))
+    assert "✗ shape at #" in text and "✓ #" in text and "└─ " in text and "✓ done" in text
 
 
 def test_help_is_generated_from_the_table() -> None:

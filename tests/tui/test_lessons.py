@@ -56,7 +56,7 @@ def known(commands: Commands) -> set[str]:
 
 
 def fresh() -> Commands:
-    return Commands(Shell(), trees=True)
+    return Commands(Shell())
 
 
 def run_next(commands: Commands) -> list[RunResult | CommandResult]:

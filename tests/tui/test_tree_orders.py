@@ -5,6 +5,7 @@ back-references (issue #12)."""
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import textwrap
 
@@ -14,6 +15,7 @@ from textual.widgets.tree import TreeNode
 
 from anet.debug import Graph, NodeRecord, render
 from anet_tui.commands import CommandResult, Commands
+from anet_tui.plain import PlainRepl
 from anet_tui.shell import RunResult, Shell
 from anet_tui.widgets.graph_tree import GraphTree, Row
 
@@ -90,13 +92,16 @@ def widget_order(graph: Graph) -> Order:
 
 
 def repl_tree(source: str) -> tuple[Commands, str]:
-    c = Commands(Shell(), trees=True)
+    """The commands after ``%debug loss``, and what the plain REPL printed for ``%tree``."""
+    c = Commands(Shell())
     ran = c.execute(textwrap.dedent(source))
     assert isinstance(ran, RunResult) and ran.ok, ran.error
-    for line in ("%debug loss", "%tree"):
-        result = c.execute(line)
-        assert isinstance(result, CommandResult) and result.ok, result.text()
-    return c, result.text()
+    assert c.execute("%debug loss").ok
+    out = io.StringIO()
+    result = PlainRepl(c.shell, c, out=out).execute("%tree")
+    assert isinstance(result, CommandResult) and result.ok, result.text()
+    assert out.getvalue() == result.text() + "\n"  # the lines the app shows, drawn again
+    return c, out.getvalue()
 
 
 @pytest.mark.parametrize("name", list(GRAPHS))
