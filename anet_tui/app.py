@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Any, ClassVar
 
-from textual import work
+from textual import events, work
+from textual.actions import parse as parse_action
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -15,6 +19,7 @@ from textual.driver import Driver
 from textual.events import Resize
 from textual.reactive import var
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 from anet.debug.records import Graph, NodeRecord
@@ -34,6 +39,7 @@ from anet_tui.widgets.transcript import Transcript
 MIN_WIDTH, MIN_HEIGHT = 50, 15  # below this: one sentence instead of panes
 NARROW = 80  # below this width, graph and detail share one place
 SHORT = 22  # below this height, a smaller REPL pane
+REDRAW = 0.1  # seconds: while entries wait, the model is redrawn at most this often
 MAX_RESULT_LINES = 200  # of one command's result, in the transcript (20,000 flags: one each)
 
 # What an unavailable key waits for (the help screen says it).
@@ -44,9 +50,45 @@ NEEDS = {
     "next_flag": "needs a flag",
     "previous_flag": "needs a flag",
 }
+# Actions of the letter keys: they work in the graph and detail panes only.
+PANE_ACTIONS = ("pane", "break_selected", "check_selected", "next_flag", "previous_flag")
+# Bindings that do one thing, in one row of the help (binding id -> the row's).
+TOGETHER = {
+    "step_ctrl": "step",
+    "continue_ctrl": "continue",
+    "finish_ctrl": "finish",
+    "restart_ctrl": "restart",
+    "next_cell_ctrl": "next_cell",
+    "pane_help": "help",
+    "focus_graph": "leave_input",
+    "previous_flag": "next_flag",
+}
+# Keys that are not the app's bindings but do the same (Textual's Tab moves the focus on).
+EXTRA_KEYS = {"focus_detail": ["Tab"], "focus_repl": ["Tab"]}
+# The app's keys the Ctrl+P palette offers, by what they do (the others do the same thing).
+PALETTE = {
+    "step": "Step",
+    "continue": "Continue",
+    "finish": "Finish",
+    "restart": "Restart",
+    "next_cell": "Next cell",
+    "break": "Break",
+    "check": "Check",
+    "next_flag": "Next flag",
+    "previous_flag": "Previous flag",
+    "focus_graph": "Graph pane",
+    "focus_detail": "Detail pane",
+    "focus_repl": "REPL input",
+    "interrupt": "Stop",
+    "help": "Help",
+}
 
 # The session's own keys: ``session('step')`` runs ``%step``.
 SESSION_COMMANDS = ("step", "continue", "finish", "restart")
+
+# What waits in the run queue: the entry (or, for a key whose command depends on the model, a
+# function giving it when its turn comes; None: nothing to run) and the key that asked for it.
+Entry = tuple[str | Callable[[], str | None], str | None]
 
 
 class AnetApp(App[int]):
@@ -65,6 +107,14 @@ class AnetApp(App[int]):
     has_flags: var[bool] = var(False, init=False, bindings=True)
     has_lesson: var[bool] = var(False, init=False, bindings=True)
     node_selected: var[bool] = var(False, init=False, bindings=True)
+    # Esc just left the input: the next key typed in the graph goes back to it, letters too.
+    typing_after_esc: var[bool] = var(False, init=False, bindings=True)
+    # Keys that run commands queue behind what is running, in the order pressed; Ctrl+C alone
+    # jumps the queue. The F-keys and their Ctrl twins are priority bindings (the input's
+    # TextArea has its own F6 and F7), so the app sees them before the keys typed ahead of them
+    # reach the input: their commands wait for those (``in_order``). Every F-key has a Ctrl key
+    # or a letter (GNOME Terminal takes F1 and F10; macOS needs Fn) and each command key its %
+    # command. The letters act in the graph and detail panes only (``pane_keys``).
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "f10",
@@ -75,12 +125,27 @@ class AnetApp(App[int]):
             tooltip="run one node's backward",
         ),
         Binding(
+            "n,s",
+            "pane('step')",
+            "step",
+            id="pane_step",
+            key_display="n s",
+            tooltip="run one node's backward (pdb's n and s)",
+        ),
+        Binding(
             "f5",
             "session('continue')",
             "continue",
             id="continue",
             priority=True,
             tooltip="run to the next breakpoint, flag or the end",
+        ),
+        Binding(
+            "c",
+            "pane('continue')",
+            "continue",
+            id="pane_continue",
+            tooltip="run to the next breakpoint, flag or the end (pdb's c)",
         ),
         Binding(
             "f6",
@@ -95,10 +160,39 @@ class AnetApp(App[int]):
             "session('restart')",
             "restart",
             id="restart",
-            priority=True,
             show=False,
+            priority=True,
             tooltip="undo the session's grads, back to step 0",
         ),
+        Binding(
+            "f9",
+            "next_cell",
+            "next cell",
+            id="next_cell",
+            priority=True,
+            tooltip="run the lesson's next cell",
+        ),
+        Binding("ctrl+n", "session('step')", "step", id="step_ctrl", show=False, priority=True),
+        Binding(
+            "ctrl+g",
+            "session('continue')",
+            "continue",
+            id="continue_ctrl",
+            show=False,
+            priority=True,
+        ),
+        Binding(
+            "ctrl+f", "session('finish')", "finish", id="finish_ctrl", show=False, priority=True
+        ),
+        Binding(
+            "ctrl+t",
+            "session('restart')",
+            "restart",
+            id="restart_ctrl",
+            show=False,
+            priority=True,
+        ),
+        Binding("ctrl+o", "next_cell", "next cell", id="next_cell_ctrl", show=False, priority=True),
         Binding(
             "b",
             "break_selected",
@@ -116,43 +210,75 @@ class AnetApp(App[int]):
         Binding(
             "right_square_bracket",
             "next_flag",
-            "next flag",
+            "flags",
             id="next_flag",
-            tooltip="select the next flagged node",
+            key_display="] [",
+            tooltip="select the next flagged node ([ the previous)",
         ),
         Binding(
             "left_square_bracket",
             "previous_flag",
-            "previous flag",
+            "flags",
             id="previous_flag",
             show=False,
             tooltip="select the previous flagged node",
         ),
         Binding(
-            "f9",
-            "next_cell",
-            "next cell",
-            id="next_cell",
-            priority=True,
-            tooltip="run the lesson's next cell",
+            "f2",
+            "focus_pane('graph')",
+            "graph pane",
+            id="focus_graph",
+            show=False,
+            tooltip="to the graph pane (Esc from the input)",
         ),
-        Binding("s,n", "session('step')", "step (pdb)", id="pdb_step", show=False),
-        Binding("c", "session('continue')", "continue (pdb)", id="pdb_continue", show=False),
-        Binding("f2", "focus_pane('graph')", "graph pane", id="focus_graph", show=False),
-        Binding("f3", "focus_pane('detail')", "detail pane", id="focus_detail", show=False),
-        Binding("f4", "focus_pane('input')", "REPL input", id="focus_repl", show=False),
-        Binding("escape", "focus_pane('graph')", "leave the input", id="leave_input", show=False),
+        Binding(
+            "f3",
+            "focus_pane('detail')",
+            "detail pane",
+            id="focus_detail",
+            show=False,
+            tooltip="to the detail pane (Tab from the graph)",
+        ),
+        Binding(
+            "f4",
+            "focus_pane('input')",
+            "REPL input",
+            id="focus_repl",
+            show=False,
+            tooltip="to the REPL input (Tab from the detail pane; or just type)",
+        ),
+        Binding("escape", "leave_input", "leave the input", id="leave_input", show=False),
         Binding(
             "ctrl+c",
             "interrupt",
             "stop",
             id="interrupt",
             priority=True,
-            tooltip="interrupt running code; else clear the input",
+            tooltip="interrupt running code and drop what is queued; else clear the input",
         ),
         Binding("ctrl+q", "quit", "quit", id="quit", priority=True),
-        Binding("f1", "help", "help", id="help", tooltip="this list of keys and commands"),
+        Binding(
+            "f1",
+            "help",
+            "help",
+            id="help",
+            tooltip="this list of keys and commands (? in the graph)",
+        ),
+        Binding("question_mark", "pane('help')", "help", id="pane_help", show=False),
     ]
+    # The % command each key runs (F1 help lists it beside the key).
+    COMMAND_OF: ClassVar[dict[str, str]] = {
+        "step": "%step",
+        "continue": "%continue",
+        "finish": "%finish",
+        "restart": "%restart",
+        "next_cell": "%next",
+        "help": "%help",
+        "pane_step": "%step",
+        "pane_continue": "%continue",
+        "break": "%break OP",
+        "check": "%check #ID",
+    }
 
     def __init__(
         self,
@@ -172,6 +298,10 @@ class AnetApp(App[int]):
         self.script_args = list(script_args)  # the SCRIPT's sys.argv[1:]
         self._show_detail = False  # narrow terminals: detail in the graph's place
         self._focus: int | None = None  # the node the latest command is about
+        self._queue: deque[Entry] = deque()  # entries waiting for the one running
+        self._pressed: str | None = None  # the key being handled (an action's echo names it)
+        self._pane = "input"  # the pane the user works in: focus returns there after a resize
+        self._drawn = 0.0  # when the model was last redrawn (time.monotonic)
 
     # ---- layout -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -232,6 +362,8 @@ class AnetApp(App[int]):
                 f"{MIN_WIDTH}×{MIN_HEIGHT} and this one is {width}×{height}. "
                 "Make the window bigger (or run anet-tui --plain)."
             )
+        else:
+            self.call_after_refresh(self.restore_focus)
         self.update_status()
 
     # ---- running input ---------------------------------------------------------------------------
@@ -239,14 +371,8 @@ class AnetApp(App[int]):
         source = event.source
         if not source.strip():
             return
-        if self.busy:
-            self.repl_input.load_text(source)  # never lose what was typed
-            self.notify("Still running: Ctrl+C stops it.", severity="warning")
-            return
         self.history.append(source)
-        self.transcript.echo(source)
-        self._begin()
-        self.execute(source)
+        self.enqueue(source)
 
     def on_text_area_changed(self, event: ReplInput.Changed) -> None:
         """``>>>`` beside the first input line, ``...`` beside the others."""
@@ -265,19 +391,35 @@ class AnetApp(App[int]):
         more = f"  … {len(event.candidates) - 60} more" if len(event.candidates) > 60 else ""
         self.transcript.note("  ".join(shown) + more)
 
-    def run_command(self, command: str, key: str) -> None:
-        """A key's action: the same ``%`` command as typed, echoed so the transcript says it."""
+    # ---- the run queue: one entry runs at a time, the others wait in order ----------------------
+    def enqueue(self, entry: str | Callable[[], str | None], key: str | None = None) -> None:
+        """Run ``entry`` (typed Python or a ``%`` line; a key's command) after what is running
+        and queued; ``key`` names the key that asked for it in the transcript's echo."""
+        self._queue.append((entry, key))
         if self.busy:
-            self.notify("Still running: Ctrl+C stops it.", severity="warning")
+            self.update_status()
+        else:
+            self.run_next()
+
+    def run_next(self) -> None:
+        """Start the next queued entry, if any (echoed as it starts, so its output follows it)."""
+        while self._queue:
+            entry, key = self._queue.popleft()
+            source = entry() if callable(entry) else entry
+            if source is None:  # a key that only moved the cursor, or found nothing to do
+                continue
+            self.transcript.echo(source, key)
+            self._begin()
+            self.execute(source)
             return
-        self.transcript.echo(command, key)
-        self._begin()
-        self.execute(command)
+        self.update_status()
 
     def _begin(self) -> None:
         self.busy = True
 
-    @work(thread=True, exclusive=True, group="run")
+    # One worker at a time, by the queue: not ``exclusive`` (it would cancel the one running,
+    # whose thread goes on, instead of waiting for it).
+    @work(thread=True, group="run")
     def execute(self, source: str) -> None:
         """Run one entry off the UI thread (entries a lesson's ``%next`` hands back too); what
         it prints, each outcome and the end come back as messages."""
@@ -296,7 +438,7 @@ class AnetApp(App[int]):
             show(RunResult("error", error=f"internal error in {source!r:.40}: {e!r}\n"))
         self.post_message(Finished())
 
-    @work(thread=True, exclusive=True, group="run")
+    @work(thread=True, group="run")
     def start_up(self, script: str | None, demo: str | None, lesson: str | None) -> None:
         """Run the script, demo or lesson named on the command line into the namespace. A
         script that raises or exits non-zero is reported in the transcript; the app stays."""
@@ -344,15 +486,25 @@ class AnetApp(App[int]):
             if outcome.error:
                 transcript.error(outcome.error)
             if outcome.status == "exit":
+                self._queue.clear()
                 code = outcome.exit_code or 0
                 self.exit(code, return_code=code)
 
     def on_finished(self, message: Finished) -> None:
-        """The entry and everything it ran are done: redraw the model."""
+        """The entry and everything it ran are done: redraw the model and run the next. While
+        entries wait (F10 held down), the model is redrawn at most every ``REDRAW`` seconds:
+        the next step starts at once, and stepping keeps up with the key."""
         self.busy = False
         self.transcript.flush()
+        now = time.monotonic()
+        if self._queue and isinstance(self._queue[0][0], str) and now - self._drawn < REDRAW:
+            self.run_next()
+            if self.busy:
+                return
+        self._drawn = now
         self.detail.forget()
         self.show_model()
+        self.run_next()
 
     def show_line(self, text: str, kind: str) -> None:
         styles = {"error": "red", "flag": "bold red", "info": "dim", "json": "dim", "value": "bold"}
@@ -416,8 +568,9 @@ class AnetApp(App[int]):
     def update_status(self) -> None:
         graph = self.shown
         status = self.status_line
+        queued = len(self._queue)
         if graph is None:
-            status.show(None, None, 0, self.busy)
+            status.show(None, None, 0, self.busy, queued)
             return
         root = f"#{graph.root.id} {graph.root.op}"
         if self.graph_name and self.graph_name != f"#{graph.root.id}":
@@ -428,6 +581,7 @@ class AnetApp(App[int]):
             session.position if session is not None else None,
             len(session.flags) if session is not None else 0,
             self.busy,
+            queued,
         )
 
     # ---- keys ------------------------------------------------------------------------------------
@@ -442,6 +596,8 @@ class AnetApp(App[int]):
     def get_key_display(self, binding: Binding) -> str:
         """``F10`` rather than ``f10``: as keyboards print it."""
         display = super().get_key_display(binding)
+        if display == "esc":
+            return "Esc"
         return display.upper() if display[:1] == "f" and display[1:].isdigit() else display
 
     def get_driver_class(self) -> type[Driver]:
@@ -461,16 +617,44 @@ class AnetApp(App[int]):
         return MainScreen(id="_default")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide keys that do nothing now, so the footer shows only what works."""
-        if action == "session":
-            return self.has_session and all(p in SESSION_COMMANDS for p in parameters)
+        """Which keys work now (the footer shows those). While something runs, a command key
+        works whatever the model: it waits its turn (``%debug loss⏎`` then F10 steps)."""
+        if action in ("session", "pane"):
+            if not all(p in (*SESSION_COMMANDS, "help") for p in parameters):
+                return False
+            if action == "session":
+                return True  # checked when its turn comes (``in_order``)
+            if not self.pane_keys():
+                return False
+            return parameters == ("help",) or self.has_session or self.busy
         if action in ("break_selected", "check_selected"):
-            return self.has_session and self.node_selected
-        if action == "next_cell":
-            return self.has_lesson
+            return self.pane_keys() and self.has_session and self.node_selected
         if action in ("next_flag", "previous_flag"):
-            return self.has_flags
+            return self.pane_keys() and (self.has_flags or self.busy)
         return True
+
+    def pane_keys(self) -> bool:
+        """The letters (n s c b g ] [ ?) are keys: the graph or the detail pane has focus, and
+        not just by Esc (right after Esc, typing goes back to the input)."""
+        graph = getattr(self, "graph_view", None)
+        if graph is None or not graph.is_attached or self.screen is not graph.screen:
+            return False
+        return self.focused in (graph, self.detail) and not self.typing_after_esc
+
+    def footer_shows(self, binding: Binding) -> bool:
+        """Whether the footer lists ``binding`` now: the model's keys once there is a model
+        (not during every run), the letters instead of the F-keys they stand for."""
+        action = binding.action
+        if action.startswith(("session(", "pane(")) and not self.has_session:
+            return False
+        if action == "next_cell" and not self.has_lesson:
+            return False
+        if action in ("next_flag", "previous_flag") and not self.has_flags:
+            return False
+        if binding.id in ("step", "continue", "finish", "help") and self.pane_keys():
+            # n s step, c continue; F6 and F1 make room for the letters (F1 is on the top line)
+            return False
+        return binding.show
 
     def _selected_node(self) -> NodeRecord | None:
         graph, ident = self.shown, self.graph_view.selected_id
@@ -479,41 +663,117 @@ class AnetApp(App[int]):
         rec = graph.node(ident)
         return rec if isinstance(rec, NodeRecord) else None
 
-    def key_for(self, action: str) -> str:
-        """How the key bound to ``action`` is shown now (after any remapping)."""
-        for key, active in self.screen.active_bindings.items():
-            if active.node is self and active.binding.action == action:
+    def key_name(self, binding_id: str) -> str:
+        """The key that ran an action, as the keyboard prints it: the key being pressed, else
+        (the palette ran it) the key bound to ``binding_id``."""
+        if self._pressed is not None:
+            return self.get_key_display(Binding(self._pressed, ""))
+        return self.bound_key(binding_id)
+
+    def bound_key(self, binding_id: str) -> str:
+        """The (first) key bound to ``binding_id`` now, after any remapping."""
+        main = self.graph_view.screen
+        for key, active in main.active_bindings.items():
+            if active.binding.id == binding_id:
                 return self.get_key_display(active.binding.with_key(key))
-        return action
+        binding = next(b for b in self.BINDINGS if isinstance(b, Binding) and b.id == binding_id)
+        return self.get_key_display(binding.with_key(binding.key.split(",")[0]))
+
+    async def on_event(self, event: events.Event) -> None:
+        """Every key and paste arrives here first, in the order typed: typing in the graph or
+        the detail pane moves to the input before the key is handed on; the key being handled
+        is kept for the echo of the command it runs."""
+        if isinstance(event, events.MouseDown):
+            self.typing_after_esc = False  # a click: working in the pane clicked
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            self._route(event)
+        if not isinstance(event, events.Key):
+            await super().on_event(event)
+            return
+        self._pressed = event.key
+        try:
+            await super().on_event(event)
+        finally:
+            self._pressed = None
+
+    def _route(self, event: events.Key | events.Paste) -> None:
+        """Typed text never turns into commands by surprise: in the graph or the detail pane, a
+        printable key that is not one of the pane's keys, any key right after Esc, and a paste
+        go to the input, which takes the focus (and the rest of what is typed)."""
+        graph = self.graph_view
+        if self.screen is not graph.screen or self.focused not in (graph, self.detail):
+            return
+        if isinstance(event, events.Key):
+            if not event.is_printable:
+                if event.key != "escape":
+                    self.typing_after_esc = False  # working in the pane: its letters are keys
+                return
+            if not self.typing_after_esc:
+                active = self.screen.active_bindings.get(event.key)
+                if active is not None and active.enabled:
+                    return
+        self.typing_after_esc = False
+        self._pane = "input"
+        self.screen.set_focus(self.repl_input)
 
     def action_session(self, command: str) -> None:
-        """F10, F5, F6, F7 (and pdb's s, n, c): the session's ``%step``, ``%continue``, …"""
-        self.run_command(f"%{command}", self.key_for(f"session('{command}')"))
+        """F10, F5, F6, F7 (and Ctrl+N, Ctrl+G, Ctrl+F, Ctrl+T): the session's ``%step``,
+        ``%continue``, …"""
+        self.in_order(f"%{command}", self.key_name(command), "has_session")
+
+    def in_order(self, command: str, key: str, needs: str) -> None:
+        """Queue a priority key's ``command`` once the keys typed before it have been handled
+        (the input had them, and any entry they ran is queued): through the focused widget's
+        messages, then the app's. Then, unless something runs (it may be the ``%debug`` the
+        command needs), the model must have what the command ``needs``, or a note says so."""
+
+        def queue() -> None:
+            if self.busy or getattr(self, needs):
+                self.enqueue(command, key)
+            else:
+                what = "a session: %debug EXPR" if needs == "has_session" else "a lesson: %lesson N"
+                self.notify(f"{key} ({command}) needs {what}", timeout=3)
+
+        widget = self.screen.focused
+        if widget is None:
+            self.call_later(queue)
+        else:
+            widget.call_later(self.call_later, queue)
+
+    def action_pane(self, command: str) -> None:
+        """The graph's letters: pdb's n and s step, c continues; ? is help."""
+        if command == "help":
+            self.action_help()
+        else:
+            self.enqueue(f"%{command}", self.key_name(f"pane_{command}"))
 
     def action_next_cell(self) -> None:
-        self.run_command("%next", self.key_for("next_cell"))
+        self.in_order("%next", self.key_name("next_cell"), "has_lesson")
 
     def action_break_selected(self) -> None:
         rec = self._selected_node()
         if rec is None:
             return
-        session = self.session
-        on = session is not None and any(
-            b.kind == "op" and b.value == rec.op for b in session.list_breaks()
-        )
-        command = f"%break clear {rec.op}" if on else f"%break {rec.op}"
-        self.run_command(command, self.key_for("break_selected"))
+
+        def toggle() -> str:  # on or off as the breakpoints are when its turn comes
+            session = self.session
+            on = session is not None and any(
+                b.kind == "op" and b.value == rec.op for b in session.list_breaks()
+            )
+            return f"%break clear {rec.op}" if on else f"%break {rec.op}"
+
+        self.enqueue(toggle, self.key_name("break"))
 
     def action_check_selected(self) -> None:
         rec = self._selected_node()
         if rec is not None:
-            self.run_command(f"%check #{rec.id}", self.key_for("check_selected"))
+            self.enqueue(f"%check #{rec.id}", self.key_name("check"))
 
     def action_next_flag(self) -> None:
-        self._jump_flag(+1)
+        self.enqueue(partial(self._jump_flag, +1))
 
     def action_previous_flag(self) -> None:
-        self._jump_flag(-1)
+        self.enqueue(partial(self._jump_flag, -1))
 
     def _jump_flag(self, direction: int) -> None:
         """Move the tree's cursor to the next (or previous) flagged node, in walk order."""
@@ -531,68 +791,150 @@ class AnetApp(App[int]):
 
     def action_focus_pane(self, pane: str) -> None:
         self._show_detail = pane == "detail"
+        self.typing_after_esc = False
         self.apply_size(self.size.width, self.size.height)
-        {"graph": self.graph_view, "detail": self.detail, "input": self.repl_input}[pane].focus()
+        self._pane = pane
+        self.screen.set_focus(self._pane_widget(pane))
+
+    def action_leave_input(self) -> None:
+        """Esc: to the graph pane; leaving the input, what is typed next still goes to it."""
+        leaving = self.focused is self.repl_input
+        self.action_focus_pane("graph")
+        self.typing_after_esc = leaving
+
+    def _pane_widget(self, pane: str) -> Widget:
+        return {"graph": self.graph_view, "detail": self.detail, "input": self.repl_input}[pane]
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        for pane in ("graph", "detail", "input"):
+            if event.widget is self._pane_widget(pane):
+                self._pane = pane
+
+    def restore_focus(self) -> None:
+        """After a resize, focus is where the user was (hiding a pane takes it away): that
+        pane, or the one shown in its place, or the input."""
+        main = self.graph_view.screen
+        focused = main.focused
+        if focused is not None and all(w.display for w in focused.ancestors_with_self):
+            return
+        pane = self._pane
+        if pane != "input" and not self._pane_widget(pane).display:
+            pane = "detail" if pane == "graph" else "graph"
+            if not self._pane_widget(pane).display:
+                pane = "input"
+        main.set_focus(self._pane_widget(pane))
 
     def action_interrupt(self) -> None:
-        """Ctrl+C: stop running code (KeyboardInterrupt in it, namespace kept); with nothing
-        running, drop the input being typed, as every REPL does."""
+        """Ctrl+C: stop running code (KeyboardInterrupt in it, namespace kept) and drop what is
+        queued behind it; with nothing running, drop the input being typed, as every REPL
+        does."""
         if self.busy:
-            if self.shell.interrupt():
-                self.transcript.note("Ctrl+C: interrupting…", "yellow")
+            dropped = len(self._queue)
+            self._queue.clear()
+            said = "Ctrl+C: interrupting…" if self.shell.interrupt() else "Ctrl+C:"
+            if dropped:
+                said += f" ({dropped} queued entr{'ies' if dropped != 1 else 'y'} dropped)"
+            self.transcript.note(said, "yellow")
+            self.update_status()
         elif self.repl_input.text:
             self.repl_input.load_text("")
         else:
             self.notify("Nothing is running. Ctrl+Q quits.")
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.key_help(), self.commands.help_table()))
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.key_help(), self.commands.help_table()))
 
     def key_help(self) -> list[tuple[str, str, str]]:
-        """(where, key, what) for the help screen: the app's keys as they are bound now (a
-        remapped key shows its new key), then the input's and the graph's own keys."""
+        """(where, keys, what) for the help screen, one row per thing a key does: every key that
+        does it as bound now (a remapped key shows its new key), and its % command."""
         live: dict[str, list[str]] = {}
-        for key, active in self.screen.active_bindings.items():
+        for key, active in self.graph_view.screen.active_bindings.items():
             if active.node is self:
                 live.setdefault(active.binding.id or "", []).append(
                     self.get_key_display(active.binding.with_key(key))
                 )
-        rows: list[tuple[str, str, str]] = []
+        rows: dict[str, list[str]] = {}
+        what: dict[str, str] = {}
+        where: dict[str, str] = {}
         for binding in self.BINDINGS:
             assert isinstance(binding, Binding)
-            keys = live.get(binding.id or "") or [
+            ident = binding.id or ""
+            keys = live.get(ident) or [
                 self.get_key_display(binding.with_key(k)) for k in binding.key.split(",")
             ]
-            note = ""
-            if len(binding.key.split(",")[0]) == 1:
-                note = "  (outside the input)"
-            if self.check_action(binding.action.split("(")[0], ()) is False:
-                note += f"  ({NEEDS.get(binding.action, 'needs a session: %debug EXPR')})"
-            what = binding.tooltip or binding.description
-            rows.append(("everywhere", "/".join(keys), what + note))
+            name = binding.action.split("(")[0]
+            row = TOGETHER.get(ident, ident)
+            rows.setdefault(row, []).extend(keys + EXTRA_KEYS.get(ident, []))
+            if row not in what:
+                where[row] = (
+                    "in the graph and detail panes" if name in PANE_ACTIONS else "everywhere"
+                )
+                text = binding.tooltip or binding.description
+                command = self.COMMAND_OF.get(row)
+                if command is not None:
+                    text += f" · {command}"
+                needs = self._needs(name)
+                if needs is not None:
+                    text += f"  ({needs})"
+                what[row] = text
+        ordered = sorted(rows, key=lambda r: where[r] != "everywhere")
+        result = [(where[r], " ".join(rows[r]), what[r]) for r in ordered]
+        result.append(
+            (
+                "in the graph and detail panes",
+                "a–z …",
+                "any other key typed (or pasted) goes to the REPL input, and you with it; "
+                "right after Esc every key does, the letters too: Esc then s = 1 types "
+                "s = 1. To use the letters, move in the graph first (↑ ↓) or come by F2",
+            )
+        )
         for key, (_, description) in ReplInput.KEYS.items():
-            rows.append(("in the REPL input", key, description))
+            result.append(("in the REPL input", key, description))
         for key, description in GraphTree.KEYS.items():
-            rows.append(("in the graph", key, description))
-        return rows
+            result.append(("in the graph", key, description))
+        return result
+
+    def _needs(self, action: str) -> str | None:
+        """What the model lacks for ``action`` now (the help says it), or None."""
+        if action in ("session", "pane") and not self.has_session:
+            return "needs a session: %debug EXPR"
+        if action in ("break_selected", "check_selected") and not (
+            self.has_session and self.node_selected
+        ):
+            return NEEDS[action]
+        if action in ("next_flag", "previous_flag") and not self.has_flags:
+            return NEEDS[action]
+        if action == "next_cell" and not self.has_lesson:
+            return NEEDS[action]
+        return None
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """The Ctrl+P palette's commands: Textual's (Keys, Quit, Theme, …), then one per app key
-        that works now, by what it does (step, continue, finish, …); Textual's own provider lists
-        them and finds them by fuzzy search of the title."""
-        yield from super().get_system_commands(screen)
+        """The Ctrl+P palette's commands: Textual's (Quit, Theme, …; its Keys panel replaced by
+        our F1 help), then one per app key that works now, by what it does (step, continue,
+        finish, …); Textual's own provider lists them and finds them by fuzzy search."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":
+                yield command
+        yield SystemCommand("Keys", "every key and % command (the F1 help)", self.action_help)
         for binding in self.BINDINGS:
             assert isinstance(binding, Binding)
-            if binding.id in ("pdb_step", "pdb_continue", "leave_input", "quit"):
+            if binding.id not in PALETTE:
                 continue
             action = binding.action
-            name = action.split("(")[0]
-            if self.check_action(name, ()) is False:
+            if self._needs(action.split("(")[0]) is not None:
                 continue
-            key = self.get_key_display(binding)
+            key = self.bound_key(binding.id or "")
             what = binding.tooltip or binding.description
-            title = binding.description.capitalize()
-            yield SystemCommand(title, f"{what} · key {key}", partial(self.run_action, action))
+            yield SystemCommand(
+                PALETTE[binding.id or ""], f"{what} · key {key}", partial(self._run_chosen, action)
+            )
+
+    def _run_chosen(self, action: str) -> None:
+        """A key's action chosen in the palette: it runs from any pane (the letters' check that
+        the graph has focus is for keys typed)."""
+        _, name, parameters = parse_action(action)
+        getattr(self, f"action_{name}")(*parameters)
 
     def _history_warning(self, message: str) -> None:
         # Before mount there is no transcript yet: on_mount shows ``history.warning``.
@@ -619,7 +961,14 @@ class MainScreen(Screen[None]):
             key, active = item
             return (0, order.get(key, len(order))) if active.node is app else (1, 0)
 
-        return dict(sorted(bindings.items(), key=rank))
+        assert isinstance(app, AnetApp)
+        shown = {}
+        for key, active in sorted(bindings.items(), key=rank):
+            binding = active.binding
+            if active.node is app and binding.show and not app.footer_shows(binding):
+                active = active._replace(binding=replace(binding, show=False))
+            shown[key] = active
+        return shown
 
 
 def run(

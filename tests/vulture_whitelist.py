@@ -14,6 +14,7 @@ _.TITLE
 _.get_system_commands  # the command palette's commands (SystemCommandsProvider)
 _.compose
 _.get_default_screen
+_.check_action  # whether a key works now (asked before a binding runs, and by the footer)
 _.border_title
 _._on_key  # Widget key hook (ReplInput)
 _.run_input_thread  # LinuxDriver's input loop (AppDriver)

@@ -18,7 +18,7 @@ class HelpScreen(ModalScreen[None]):
     """Keys grouped by where they work (the whole app, the focused pane), then the commands."""
 
     BINDINGS = [  # noqa: RUF012 (Textual's own class variable)
-        Binding("escape,f1,q", "dismiss", "Close help", id="help.close"),
+        Binding("escape,f1,q,question_mark", "dismiss", "Close help", id="help.close"),
     ]
 
     def __init__(self, keys: list[tuple[str, str, str]], commands: list[tuple[str, str]]) -> None:
@@ -32,7 +32,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static(self.body(), id="help-text")
 
     def body(self) -> RenderableType:
-        parts: list[RenderableType] = [Text("anet-tui keys  (Esc closes)", style="bold")]
+        parts: list[RenderableType] = [Text("anet-tui keys  (Esc or F1 closes)", style="bold")]
         where = None
         table = None
         for place, key, description in self.keys:

@@ -104,7 +104,9 @@ class ReplInput(TextArea):
         self._history_index = None
         self._draft = ""
         self.load_text("")
-        self.post_message(self.Submitted(source))
+        # Straight to the app, not bubbling up through the panes: a key pressed after Enter in
+        # the same burst (F10) bubbles up behind it and runs after this entry, in order.
+        self.app.post_message(self.Submitted(source))
 
     def action_newline(self) -> None:
         self._insert_newline()

@@ -15,13 +15,20 @@ class StatusLine(Widget):
         self.position: tuple[int, int] | None = None
         self.flags = 0
         self.busy = False
+        self.queued = 0
 
     def show(
-        self, root: str | None, position: tuple[int, int] | None, flags: int, busy: bool
+        self,
+        root: str | None,
+        position: tuple[int, int] | None,
+        flags: int,
+        busy: bool,
+        queued: int = 0,
     ) -> None:
         """``root``: how the root is named (``loss = #9 Sum``), None when there is no graph;
-        ``position``: (k, n) of a session's walk."""
+        ``position``: (k, n) of a session's walk; ``queued``: entries waiting to run."""
         self.root, self.position, self.flags, self.busy = root, position, flags, busy
+        self.queued = queued
         self.refresh()
 
     def render(self) -> Text:
@@ -37,7 +44,9 @@ class StatusLine(Widget):
                     parts.append((f" · ✗ {self.flags} flag{'s' * (self.flags != 1)}", "bold red"))
                 else:
                     parts.append(" · ✓ no flags")
-        if self.busy:
+        if self.busy and self.queued:
+            parts.append((f" · running, {self.queued} queued (^c stops)", "bold yellow"))
+        elif self.busy:
             parts.append((" · running… (Ctrl+C stops)", "bold yellow"))
         left = Text.assemble(*parts)
         right = Text("F1 help ")

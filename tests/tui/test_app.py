@@ -526,8 +526,12 @@ def test_pdb_letters_step_and_continue_outside_the_input_only(tmp_path: Path) ->
         await press(pilot, "s")  # the input has focus: it is typed
         assert app.repl_input.text == "s" and app.session.position[0] == 0
         app.repl_input.load_text("")
-        await press(pilot, "escape")  # leave the input: the graph has focus
+        await press(pilot, "escape")  # leave the input: the graph has focus …
         assert isinstance(app.focused, GraphTree)
+        await press(pilot, "s")  # … but what is typed right after Esc still goes to the input
+        assert app.repl_input.text == "s" and app.session.position[0] == 0
+        app.repl_input.load_text("")
+        await press(pilot, "escape", "down")  # working in the graph: its letters are keys
         await press(pilot, "s")
         assert app.session.position[0] == 1
         await press(pilot, "n")

@@ -69,8 +69,13 @@ class Terminal:
             if len(self.raw) == before:
                 return self.text
 
-    def type(self, text: str) -> None:
+    def type(self, text: str | bytes) -> None:
         self.child.send(text)
+
+    def resize(self, cols: int, rows: int) -> None:
+        """The window resized: the pty's size (SIGWINCH to the app) and the screen's."""
+        self.child.setwinsize(rows, cols)
+        self.screen.resize(rows, cols)
 
     def close(self) -> int | None:
         if self.child.isalive():
@@ -283,3 +288,85 @@ def test_os_exit_in_user_code_restores_the_terminal_first(tmp_path: Path) -> Non
     assert b"\x1b[?1000l" in tail and b"\x1b[?1003l" in tail  # no more mouse reports
     assert b"\x1b[?2004l" in tail  # no bracketed paste
     assert not term.screen.cursor.hidden
+
+
+# ---- keys and input (issue #14) ------------------------------------------------------------------
+
+F10 = b"\x1b[21~"  # as xterm sends it
+
+DEEP_MLP = """\
+import numpy as np
+
+from anet import Tensor
+
+rng = np.random.default_rng(0)
+h = Tensor(rng.standard_normal((4, 8)).astype(np.float32), requires_grad=False)
+for _ in range(75):
+    w = Tensor(rng.standard_normal((8, 8)).astype(np.float32) * 0.5)
+    h = h.dot(w).relu()
+loss = h.sum()
+"""
+
+
+def test_forty_f10s_in_one_burst_step_exactly_forty_nodes(tmp_path: Path) -> None:
+    (tmp_path / "deep_mlp.py").write_text(DEEP_MLP)
+    term = Terminal(["deep_mlp.py"], tmp_path)
+    try:
+        term.wait_for(lambda s: ">>>" in s and "running" not in s.splitlines()[0])
+        term.type("%debug loss\r")
+        term.wait_for(lambda s: "step 0/151" in s)
+        term.type(F10 * 40)  # one write: the app reads them as one burst
+        screen = term.wait_for(lambda s: "step 40/151" in s and "running" not in s)
+        time.sleep(1)
+        screen = term.quiet()
+    finally:
+        code = term.close()
+    top = screen.splitlines()[0]
+    assert "step 40/151" in top and "queued" not in top
+    assert "Still running" not in screen
+    assert code == 0
+
+
+def test_entries_pasted_together_each_run(tmp_path: Path) -> None:
+    term = Terminal(["--demo", "broken"], tmp_path)
+    try:
+        term.wait_for(lambda s: "%debug loss" in s and "no session" in s)
+        term.type("%debug loss\r%continue\r")  # typed faster than %debug runs
+        screen = term.wait_for(lambda s: "✗ 1 flag" in s and "running" not in s)
+    finally:
+        code = term.close()
+    assert ">>> %continue" in screen
+    assert screen.splitlines()[-3].strip("│ ") == ">>>"  # the input is empty: nothing refused
+    assert code == 0
+
+
+def test_focus_survives_shrinking_the_window_and_growing_it_back(tmp_path: Path) -> None:
+    term = Terminal([], tmp_path)
+    try:
+        term.wait_for(lambda s: ">>>" in s)
+        term.resize(40, 12)
+        term.wait_for(lambda s: "too small" in s)
+        term.resize(COLS, ROWS)
+        term.wait_for(lambda s: "repl" in s and "too small" not in s)
+        term.type("6 * 7\r")  # typed straight away: the input has the focus again
+        screen = term.wait_for(lambda s: "\n│42" in s)
+    finally:
+        code = term.close()
+    assert ">>> 6 * 7" in screen and code == 0
+
+
+def test_typing_after_esc_goes_to_the_input_not_to_the_keys(tmp_path: Path) -> None:
+    term = Terminal(["--demo", "mlp"], tmp_path)
+    try:
+        term.wait_for(lambda s: "%debug loss" in s)
+        term.type("%debug loss\r")
+        term.wait_for(lambda s: "step 0/7" in s)
+        term.type("\x1b")
+        term.quiet()
+        term.type("s = loss.sum(); print(s)\r")
+        screen = term.wait_for(lambda s: ">>> s = loss.sum(); print(s)" in s)
+    finally:
+        code = term.close()
+    assert "step 0/7" in screen.splitlines()[0]  # s did not step
+    assert ">>> %step" not in screen
+    assert code == 0
