@@ -358,7 +358,12 @@ def test_lesson_3_flags_appear_and_disappear_after_the_fix() -> None:
     assert {"shape", "vjp"} in kinds  # both bugs found
     session = commands.session
     assert session.done and session.flags == []  # and gone after the fix
-    assert all(rec.check is not None and rec.check.ok for rec in session.nodes)
+    # the two Functions the lesson wrote were checked as they ran; anet's own Sum was not
+    assert {rec.op: rec.status for rec in session.nodes} == {
+        "Sum": "done",
+        "Cube": "checked",
+        "MyDot": "checked",
+    }
     ns = commands.shell.namespace
     x, w = ns["x"], ns["w"]
     gx, gw = numerical_grads(lambda a, b: float(((a @ b) ** 3).sum()), x.data, w.data)
