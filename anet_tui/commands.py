@@ -21,6 +21,7 @@ command table, ``%help``). The handlers live with their kind: the session's in
 from __future__ import annotations
 
 import ast
+import contextlib
 import difflib
 import inspect
 import shlex
@@ -32,7 +33,7 @@ from typing import Any
 from anet.debug import BackwardSession, Graph, record
 from anet.debug.views import LEGEND
 from anet.tensor import Tensor
-from anet_tui import demos, lessons
+from anet_tui import demos, files, lessons
 from anet_tui.command_base import (
     Command,
     CommandContext,
@@ -41,7 +42,7 @@ from anet_tui.command_base import (
     Handler,
     Line,
 )
-from anet_tui.lesson_commands import LESSON_COMMANDS
+from anet_tui.lesson_commands import LESSON_COMMANDS, cells_note
 from anet_tui.session_commands import SESSION_COMMANDS
 from anet_tui.shell import Cell, RunResult, Shell
 from anet_tui.source import read_script
@@ -219,6 +220,10 @@ class Commands:
             line = "%run " + shlex.join([str(script), *script_args])
             self.shell.cells.append(Cell(line, "%", ran.status, kind="command"))
             outcomes.append(ran)
+            with contextlib.suppress(files.FileProblem):  # run_file said what was wrong
+                note = cells_note(str(script), files.read_text_file(script))
+                if note is not None:
+                    outcomes.append(CommandResult("run", [Line(note)]))
         if demo is not None:
             try:
                 d = demos.load(demo)

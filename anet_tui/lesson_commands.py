@@ -1,7 +1,8 @@
 """The ``%`` commands of files, lessons and saved sessions: %run runs a script as Python would,
 %lesson opens a lesson, %next runs its next cell (handing its entries back to
 :meth:`Commands.submit` to run as if typed), %prev and %goto move it; %save writes what ran as a
-lesson that replays it.
+lesson that replays it, headed by the imports of what the REPL provides (``python FILE`` runs
+it).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from anet_tui import files, lessons
 from anet_tui.command_base import Command, CommandContext, CommandError, CommandResult, Line
+from anet_tui.namespace import imports_for, only_provided_imports
 
 
 def _save(ctx: CommandContext, arg: str) -> CommandResult:
@@ -23,16 +25,22 @@ def _save(ctx: CommandContext, arg: str) -> CommandResult:
     names = [w for w in words if w != "-f"]
     if len(names) != 1:
         raise CommandError("usage: %save FILE [-f]  (-f overwrites an existing file)")
+    # Imports of what the REPL provides come first, once (so `python FILE` runs it): a cell
+    # that only imports those again (a replayed session's own first cell) is not kept.
     sources = [
         cell.source
         for cell in ctx.shell.cells
-        if cell.status == "ok" and ctx.commands.replays(cell)
+        if cell.status == "ok"
+        and ctx.commands.replays(cell)
+        and not (cell.kind == "python" and only_provided_imports(cell.source))
     ]
+    python = [source for source in sources if not ctx.commands.is_command(source)]
+    cells = len(python)
+    imports = imports_for(python)
     try:
-        path = lessons.save_script(Path(names[0]).expanduser(), sources, force=force)
+        path = lessons.save_script(Path(names[0]).expanduser(), [imports, *sources], force=force)
     except lessons.LessonError as e:
         raise CommandError(f"%save: {e}") from None
-    cells = sum(1 for source in sources if not source.lstrip().startswith("%"))
     return CommandResult("save", [Line(f"saved {cells} cell{'s' * (cells != 1)} to {path}")])
 
 
@@ -49,14 +57,21 @@ def _run(ctx: CommandContext, arg: str) -> CommandResult:
         text = files.read_text_file(name)
     except files.FileProblem as e:
         raise CommandError(f"%run: cannot run {name}: {e}") from None
-    if lessons.is_lesson(text):
-        raise CommandError(
-            f"%run: {name} is a lesson (# %% cells), not a script: "
-            f"%lesson {shlex.quote(name)} opens it, %next runs its cells"
-        )
     ran = ctx.commands.run_script(name, args, on_output=ctx.on_output)
     lines = [] if ran.ok else [Line((ran.error or ran.status).rstrip("\n"), "error")]
-    return CommandResult("run", lines, ran.output)
+    note = cells_note(name, text)
+    return CommandResult("run", lines + ([Line(note)] if note else []), ran.output)
+
+
+def cells_note(name: str, text: str) -> str | None:
+    """For a script cut into ``# %%`` cells (a lesson, a saved session), what says it ran as a
+    script and how to step through it instead; None for any other file."""
+    if not lessons.is_lesson(text):
+        return None
+    return (
+        f"{name} has # %% cells: it ran as a script; %lesson {shlex.quote(name)} "
+        "(anet-tui --lesson FILE) steps through them, %next runs each"
+    )
 
 
 def _lesson(ctx: CommandContext, arg: str) -> CommandResult:
