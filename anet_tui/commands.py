@@ -42,6 +42,7 @@ from anet_tui.command_base import (
     Handler,
     Line,
 )
+from anet_tui.editor import run_in_terminal
 from anet_tui.lesson_commands import LESSON_COMMANDS, cells_note
 from anet_tui.session_commands import SESSION_COMMANDS
 from anet_tui.shell import Cell, RunResult, Shell
@@ -65,6 +66,9 @@ class Commands:
         self._last_tensor: tuple[str, Tensor] | None = None
         self._last_graph: Graph | None = None
         self.lesson: lessons.Lesson | None = None
+        self.last_script: tuple[str, list[str]] | None = None  # what %edit -p opens: FILE, ARGS
+        # How %edit hands the terminal to an editor: the app suspends itself around it.
+        self.run_editor: Callable[[Sequence[str]], int] = run_in_terminal
         # name -> row; %help lists it in this order. Add a row to add a command.
         self.table: dict[str, Command] = {c.name: c for c in BUILTIN_COMMANDS}
 
@@ -244,7 +248,9 @@ class Commands:
         args: Sequence[str] = (),
         on_output: Callable[[str], None] | None = None,
     ) -> RunResult:
-        """Run a script as ``python PATH ARGS`` would (:meth:`Shell.run_file`), recording."""
+        """Run a script as ``python PATH ARGS`` would (:meth:`Shell.run_file`), recording.
+        ``%edit -p`` opens it next."""
+        self.last_script = (str(path), list(args))
         with self.recording():
             return self.shell.run_file(path, argv=args, on_output=on_output)
 
