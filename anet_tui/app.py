@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any, ClassVar
 
 from textual import work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
 from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.driver import Driver
@@ -21,6 +21,7 @@ from anet.debug.records import Graph, NodeRecord
 from anet.debug.session import BackwardSession
 from anet_tui.commands import CommandResult, Commands
 from anet_tui.driver import crash_of
+from anet_tui.editor import EditorUnavailable, run_in_terminal
 from anet_tui.history import HistoryFile
 from anet_tui.messages import Echo, Finished, Outcome, Output
 from anet_tui.shell import RunResult, Shell
@@ -167,6 +168,7 @@ class AnetApp(App[int]):
         super().__init__()
         self.shell = Shell() if shell is None else shell
         self.commands = Commands(self.shell)
+        self.commands.run_editor = self._run_editor  # %edit: the terminal handed over
         self.history = HistoryFile(warn=self._history_warning) if history is None else history
         self.script, self.demo, self.lesson = script, demo, lesson
         self.script_args = list(script_args)  # the SCRIPT's sys.argv[1:]
@@ -593,6 +595,21 @@ class AnetApp(App[int]):
             what = binding.tooltip or binding.description
             title = binding.description.capitalize()
             yield SystemCommand(title, f"{what} · key {key}", partial(self.run_action, action))
+
+    def _run_editor(self, argv: Sequence[str]) -> int:
+        """%edit's editor, called from the worker: it runs with the app suspended (the terminal
+        as it was before the app started), on the UI thread; its exit status."""
+        return self.call_from_thread(self._edit_suspended, argv)
+
+    def _edit_suspended(self, argv: Sequence[str]) -> int:
+        try:
+            with self.suspend():
+                return run_in_terminal(argv)
+        except SuspendNotSupported:  # a headless or web driver
+            raise EditorUnavailable(
+                "this terminal cannot be handed to an editor (the app cannot suspend here); "
+                "edit the file elsewhere and %run it"
+            ) from None
 
     def _history_warning(self, message: str) -> None:
         # Before mount there is no transcript yet: on_mount shows ``history.warning``.

@@ -21,6 +21,7 @@ command table, ``%help``). The handlers live with their kind: the session's in
 from __future__ import annotations
 
 import ast
+import contextlib
 import difflib
 import inspect
 import shlex
@@ -32,7 +33,7 @@ from typing import Any
 from anet.debug import BackwardSession, Graph, record
 from anet.debug.views import LEGEND
 from anet.tensor import Tensor
-from anet_tui import demos, lessons
+from anet_tui import demos, files, lessons
 from anet_tui.command_base import (
     Command,
     CommandContext,
@@ -41,7 +42,8 @@ from anet_tui.command_base import (
     Handler,
     Line,
 )
-from anet_tui.lesson_commands import LESSON_COMMANDS
+from anet_tui.editor import run_in_terminal
+from anet_tui.lesson_commands import LESSON_COMMANDS, cells_note
 from anet_tui.session_commands import SESSION_COMMANDS
 from anet_tui.shell import Cell, RunResult, Shell
 from anet_tui.source import read_script
@@ -64,6 +66,9 @@ class Commands:
         self._last_tensor: tuple[str, Tensor] | None = None
         self._last_graph: Graph | None = None
         self.lesson: lessons.Lesson | None = None
+        self.last_script: tuple[str, list[str]] | None = None  # what %edit -p opens: FILE, ARGS
+        # How %edit hands the terminal to an editor: the app suspends itself around it.
+        self.run_editor: Callable[[Sequence[str]], int] = run_in_terminal
         # name -> row; %help lists it in this order. Add a row to add a command.
         self.table: dict[str, Command] = {c.name: c for c in BUILTIN_COMMANDS}
 
@@ -219,6 +224,10 @@ class Commands:
             line = "%run " + shlex.join([str(script), *script_args])
             self.shell.cells.append(Cell(line, "%", ran.status, kind="command"))
             outcomes.append(ran)
+            with contextlib.suppress(files.FileProblem):  # run_file said what was wrong
+                note = cells_note(str(script), files.read_text_file(script))
+                if note is not None:
+                    outcomes.append(CommandResult("run", [Line(note)]))
         if demo is not None:
             try:
                 d = demos.load(demo)
@@ -239,7 +248,9 @@ class Commands:
         args: Sequence[str] = (),
         on_output: Callable[[str], None] | None = None,
     ) -> RunResult:
-        """Run a script as ``python PATH ARGS`` would (:meth:`Shell.run_file`), recording."""
+        """Run a script as ``python PATH ARGS`` would (:meth:`Shell.run_file`), recording.
+        ``%edit -p`` opens it next."""
+        self.last_script = (str(path), list(args))
         with self.recording():
             return self.shell.run_file(path, argv=args, on_output=on_output)
 

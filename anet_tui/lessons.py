@@ -461,7 +461,8 @@ def to_script(sources: Iterable[str], note: str | None = None) -> str:
     if note is None:
         stamp = datetime.now().strftime("%Y-%m-%d %H:%M")
         note = (
-            f"anet-tui session saved {stamp}: replay it with `anet-tui FILE`\n"
+            f"anet-tui session saved {stamp}: `anet-tui --lesson FILE` replays it (its %\n"
+            "commands too), `python FILE` runs its Python\n"
             "(a `# %% lines=N` cell is exactly the N lines that ran: edit one, change its N)"
         )
     out = ["# %% [markdown]\n" + "".join(_comment(line) for line in note.split("\n"))]

@@ -23,6 +23,7 @@ from prompt_toolkit.output import Output
 from pygments.lexers.python import PythonLexer
 
 from anet.debug import render
+from anet_tui import indent
 from anet_tui.command_base import TreeAt
 from anet_tui.commands import CommandResult, Commands
 from anet_tui.history import HistoryFile
@@ -116,7 +117,15 @@ def _key_bindings() -> KeyBindings:
     @kb.add("tab", filter=Condition(_at_indent))
     def _indent(event: KeyPressEvent) -> None:
         """Tab at the start of a line indents (elsewhere it completes)."""
-        event.current_buffer.insert_text("    ")
+        line = event.current_buffer.document.current_line_before_cursor
+        event.current_buffer.insert_text(" " * indent.tab_width(line))
+
+    @kb.add("backspace", filter=Condition(_in_indent))
+    def _dedent(event: KeyPressEvent) -> None:
+        """Backspace in a line's leading spaces: back one indent level."""
+        buffer = event.current_buffer
+        line = buffer.document.current_line_before_cursor
+        buffer.delete_before_cursor(indent.backspace_width(line))
 
     @kb.add("escape", "enter")
     def _force_newline(event: KeyPressEvent) -> None:
@@ -131,12 +140,16 @@ def _at_indent() -> bool:
     return not line.strip()
 
 
+def _in_indent() -> bool:
+    """Whether Backspace would take back more than one character (no text selected)."""
+    buffer = get_app().current_buffer
+    line = buffer.document.current_line_before_cursor
+    return buffer.selection_state is None and indent.backspace_width(line) > 1
+
+
 def _newline(buffer: Any) -> None:
     line = buffer.document.current_line_before_cursor
-    indent = line[: len(line) - len(line.lstrip())]
-    if line.rstrip().endswith(":"):
-        indent += "    "
-    buffer.insert_text("\n" + indent)
+    buffer.insert_text("\n" + indent.next_indent(line))
 
 
 class PlainRepl:

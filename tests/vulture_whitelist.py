@@ -33,6 +33,7 @@ _.line_number  # prompt_continuation(width, line_number, wrap_count)
 _.wrap_count
 _._enter  # @kb.add key bindings: registered by the decorator
 _._indent
+_._dedent
 _._force_newline
 
 # ---- Python: the file protocol of the worker's sys.stdout/stderr/stdin, reprlib.Repr ----------

@@ -12,11 +12,10 @@ from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
 
+from anet_tui import indent
 from anet_tui.source import is_complete
 
 Completer = Callable[[str], tuple[str, list[str]]]
-
-INDENT = "    "
 
 
 class ReplInput(TextArea):
@@ -33,6 +32,7 @@ class ReplInput(TextArea):
         "up": ("history_previous", "previous history entry (from the first line)"),
         "down": ("history_next", "next history entry (from the last line)"),
         "tab": ("complete", "complete a name, attribute or %command; indent"),
+        "backspace": ("delete_left", "delete left; in leading spaces, one indent level"),
         "ctrl+d": ("end_of_input", "leave anet-tui (on an empty input)"),
     }
 
@@ -111,11 +111,17 @@ class ReplInput(TextArea):
 
     def _insert_newline(self) -> None:
         row, column = self.cursor_location
-        line = self.document.get_line(row)[:column]
-        indent = line[: len(line) - len(line.lstrip())]
-        if line.rstrip().endswith(":"):
-            indent += INDENT
-        self.insert("\n" + indent)
+        self.insert("\n" + indent.next_indent(self.document.get_line(row)[:column]))
+
+    def action_delete_left(self) -> None:
+        """Backspace: in the leading spaces of a line, back one indent level
+        (:func:`anet_tui.indent.backspace_width`); elsewhere TextArea's own."""
+        row, column = self.cursor_location
+        width = indent.backspace_width(self.document.get_line(row)[:column])
+        if width > 1 and self.selection.is_empty:
+            self.delete((row, column - width), (row, column), maintain_selection_offset=False)
+        else:
+            super().action_delete_left()
 
     def action_history_previous(self) -> None:
         if self.cursor_location[0] > 0 or not self.entries:
@@ -148,7 +154,7 @@ class ReplInput(TextArea):
         row, column = self.cursor_location
         before = self.document.get_line(row)[:column]
         if not before.strip() or before[-1] in " \t([{,:=":
-            self.insert(" " * (len(INDENT) - column % len(INDENT)))
+            self.insert(" " * indent.tab_width(before))
             return
         prefix, candidates = self.completer(before)
         if not candidates:

@@ -323,10 +323,11 @@ def test_save_round_trip_replays_the_same_tensors(tmp_path: Path) -> None:
     saved = run(c, f"%save {target}")
     assert saved.ok and saved.text() == f"saved 4 cells to {target}"
     text = target.read_text()
-    # four Python cells of exactly their lines (`# %% lines=N`) and one cell of commands, kept
-    # as `# %debug` lines (lesson format)
+    # the imports of what the REPL provided, four Python cells of exactly their lines
+    # (`# %% lines=N`) and one cell of commands, kept as `# %debug` lines (lesson format)
     assert "1 / 0" not in text and "# %debug loss" in text
-    assert text.count("\n# %% lines=") == 4 and text.count("\n# %%\n") == 1
+    assert "# %% lines=2\nimport numpy as np\nfrom anet.tensor import Tensor\n" in text
+    assert text.count("\n# %% lines=") == 5 and text.count("\n# %%\n") == 1
     replay = Shell()
     assert replay.run_file(target).ok
     np.testing.assert_array_equal(replay.namespace["w"].data, c.shell.namespace["w"].data)

@@ -9,6 +9,7 @@ import io
 import os
 import re
 import subprocess
+import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +25,7 @@ from anet import Tensor
 from anet_tui import lessons
 from anet_tui.commands import CommandResult, Commands
 from anet_tui.lessons import Lesson, LessonError
+from anet_tui.namespace import default_namespace, imports_for, only_provided_imports
 from anet_tui.plain import PlainRepl
 from anet_tui.shell import RunResult, Shell
 
@@ -441,6 +443,79 @@ def test_the_save_command_replays_to_the_same_tensors(tmp_path: Path) -> None:
     assert commands.run(f"%save {target}").ok
     assert "undefined_name" not in target.read_text(encoding="utf-8")
     assert_same_tensors(commands, replay(target))
+
+
+SCRIPTED = [
+    "x = Tensor(np.arange(1.0, 4.0))",
+    "class Twice(Function):\n    @staticmethod\n    def forward(ctx, a):\n        return a * 2\n"
+    "    @staticmethod\n    def backward(ctx, g):\n        return (g * 2,)",
+    "register('twice', Twice)",
+    "loss = x.twice().sum()",
+    "loss.backward()",
+    "print('grad', x.grad.tolist(), anet.__name__, no_grad.__name__)",
+    "%debug loss",  # a comment for python, a command for --lesson
+]
+
+
+def test_a_saved_session_runs_with_python(tmp_path: Path) -> None:
+    # Issue 14: %save starts the file with the imports the REPL gave the session (np, Tensor,
+    # Function, register, anet, no_grad …), so `python saved.py` runs what ran, commands aside.
+    commands = fresh()
+    run_session(commands, SCRIPTED)
+    grad = commands.shell.namespace["x"].grad.tolist()
+    target = tmp_path / "saved.py"
+    assert commands.run(f"%save {target}").ok
+    text = target.read_text(encoding="utf-8")
+    imports = "import anet\nimport numpy as np\n"
+    imports += "from anet.tensor import Tensor, Function, register, no_grad\n"
+    assert f"\n# %% lines=3\n{imports}" in text and "\n# %debug loss\n" in text
+    assert "`python FILE` runs its Python" in text and "anet-tui --lesson FILE" in text
+    proc = subprocess.run(
+        [sys.executable, str(target)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(lessons.__file__).parents[1])},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"grad {grad} anet no_grad\n"
+    # Replayed as a lesson and saved again: the imports come once, not twice.
+    again = replay_all(target)
+    assert again.run(f"%save {tmp_path / 'again.py'}").ok
+    resaved = (tmp_path / "again.py").read_text(encoding="utf-8")
+    assert resaved.count("import numpy as np") == 1
+    assert resaved.split("\n", 3)[3] == text.split("\n", 3)[3]  # the same, but for the date
+
+
+def test_the_save_imports_give_every_name_the_repl_provides() -> None:
+    provided = {k: v for k, v in default_namespace().items() if not k.startswith("__")}
+    text = imports_for([" ".join(provided)])
+    script: dict[str, Any] = {}
+    exec(text, script)
+    assert {k: script[k] for k in provided} == provided
+    assert all(v is script[k] for k, v in provided.items())
+    assert only_provided_imports(text) and only_provided_imports("import numpy as np")
+    for other in ["import os", "from anet import Tensor", "import numpy", "np = 1", "x = 1", ""]:
+        assert not only_provided_imports(other), other
+    assert imports_for(["'np' # Tensor", "%debug loss"]) == ""  # strings, comments: no names
+
+
+def replay_all(path: Path) -> Commands:
+    commands = fresh()
+    lesson = open_lesson(commands, path)
+    while not lesson.done:
+        run_next(commands)
+    return commands
+
+
+def test_save_writes_no_imports_a_session_does_not_use(tmp_path: Path) -> None:
+    commands = fresh()
+    run_session(commands, ["import math", "y = math.sqrt(4)", "import numpy as np"])
+    assert commands.run(f"%save {tmp_path / 's.py'}").ok
+    text = (tmp_path / "s.py").read_text(encoding="utf-8")
+    assert "numpy" not in text and "anet" not in text.split("\n", 3)[3]
+    assert "# %% lines=1\nimport math\n" in text
 
 
 def test_save_never_overwrites_without_force(tmp_path: Path) -> None:

@@ -77,7 +77,7 @@ def test_user_function_then_percent_commands_flag_the_bug(tmp_path: Path) -> Non
 def test_history_is_saved_and_recalled_with_up(tmp_path: Path) -> None:
     drive("class B:\rpass\r\rseen = 123\r" + CTRL_D, tmp_path)
     saved = HistoryFile(tmp_path / "history").entries
-    assert saved == ["class B:\n    pass\n    ", "seen = 123"]
+    assert saved == ["class B:\n    pass\n", "seen = 123"]  # pass ended the block: no indent
     # A new REPL on the same file: Up recalls "seen = 123", Up again the class; Enter runs it.
     repl, _, _ = drive([UP, "\r", UP, UP, "\r", CTRL_D], tmp_path)
     assert repl.shell.namespace["seen"] == 123
