@@ -66,21 +66,22 @@ except anet.GradientError as e:
 # %% [markdown]
 # ## Find it with the debugger
 #
-# `%debug loss` opens a session; `%continue` runs the walk until a node raises a *flag*
-# and stops there. Look for `✗ shape`: which op, which parent, which two shapes?
-# `%show` then prints that node, with the source of its backward at the bottom.
+# `%debug loss` opens a session. Each `%continue` runs the walk to the next *flag*: first
+# `✗ vjp` at Cube (wrong numbers), then `✗ shape`: which op, which parent, which shapes?
+# `%show` prints that node and its backward.
 
 # %%
 # %debug loss
+# %continue
 # %continue
 # %show
 
 # %% [markdown]
 # The walk stopped at MyDot: parent 1 (`w`, 3×2) got a 2×3 grad.
 #
-# But Cube already ran without a flag: its shapes are right, so the walk cannot tell.
-# Only numbers can. `%check all` runs every node's forward again in float64 and compares
-# its backward with finite differences. A disagreement is a `vjp` flag.
+# Cube's flag came from numbers alone: no shape can show a wrong value. `%check all` runs
+# every node's forward again in float64 and compares its backward with finite
+# differences, for the whole graph at once. A disagreement is a `vjp` flag.
 # `%flags` lists every flag found so far.
 
 # %%
