@@ -28,6 +28,7 @@ from anet_tui.shell import RunResult, Shell
 from anet_tui.widgets.detail_pane import DetailPane
 from anet_tui.widgets.graph_tree import GraphTree
 from anet_tui.widgets.help_screen import HelpScreen
+from anet_tui.widgets.lesson_pane import LessonPane
 from anet_tui.widgets.repl_input import ReplInput
 from anet_tui.widgets.status_line import StatusLine
 from anet_tui.widgets.transcript import Transcript
@@ -48,6 +49,9 @@ NEEDS = {
 
 # The session's own keys: ``session('step')`` runs ``%step``.
 SESSION_COMMANDS = ("step", "continue", "finish", "restart")
+
+LESSON_COMMANDS = ("lesson", "next", "prev", "goto")  # they bring the lesson pane back
+LESSON_KINDS = ("narration", "code")  # lines of a lesson's next step (the lesson pane's)
 
 
 class AnetApp(App[int]):
@@ -173,6 +177,7 @@ class AnetApp(App[int]):
         self.script, self.demo, self.lesson = script, demo, lesson
         self.script_args = list(script_args)  # the SCRIPT's sys.argv[1:]
         self._show_detail = False  # narrow terminals: detail in the graph's place
+        self._lesson_hidden = False  # graph and detail chosen over the lesson (show_lesson)
         self._focus: int | None = None  # the node the latest command is about
 
     # ---- layout -----------------------------------------------------------------------------
@@ -184,6 +189,7 @@ class AnetApp(App[int]):
         self.graph_view.border_title = "graph"
         self.detail = DetailPane(id="detail")
         self.detail.border_title = "detail"
+        self.lesson_pane = LessonPane(id="lesson")
         self.transcript = Transcript(id="transcript")
         self.prompt = Static(">>>", id="prompt")
         self.repl_input = ReplInput(self.history.entries, self.complete, id="input")
@@ -193,6 +199,7 @@ class AnetApp(App[int]):
             with Horizontal(id="top"):
                 yield self.graph_view
                 yield self.detail
+                yield self.lesson_pane
             with Vertical(id="repl") as repl:
                 repl.border_title = "repl"
                 yield self.transcript
@@ -332,14 +339,28 @@ class AnetApp(App[int]):
         transcript.flush()
         if isinstance(outcome, CommandResult):
             lines = outcome.lines
+            step = any(line.kind in LESSON_KINDS for line in lines)  # the lesson's next step
+            if step:
+                self.lesson_ran()
+                if self.show_lesson():  # the lesson pane shows it: not the transcript
+                    lines = [line for line in lines if line.kind not in LESSON_KINDS]
+            start = transcript.end
             for line in lines[:MAX_RESULT_LINES]:
                 self.show_line(line.text, line.kind)
             if len(lines) > MAX_RESULT_LINES:
                 left = len(lines) - MAX_RESULT_LINES
                 self.show_line(f"… {left:,} more lines not shown (%flags lists flags)", "info")
+            if step:  # its narration is read from the start
+                transcript.keep_in_view(start)
             node = outcome.node
             if node is not None and (outcome.name in ("show", "check") or node.flags):
                 self._focus = node.id
+            if outcome.name in LESSON_COMMANDS:
+                self._lesson_hidden = False  # a lesson command: the lesson comes back
+            elif outcome.changed and not transcript.capturing:
+                self._lesson_hidden = True  # a walk typed by hand: its graph stays in view
+            if outcome.after:  # %next: what its cell prints goes to the lesson pane too
+                transcript.capture()
         elif isinstance(outcome, RunResult):
             if outcome.value is not None:
                 transcript.value(outcome.value)
@@ -353,6 +374,7 @@ class AnetApp(App[int]):
         """The entry and everything it ran are done: redraw the model."""
         self.busy = False
         self.transcript.flush()
+        self.lesson_ran()
         self.detail.forget()
         self.show_model()
 
@@ -360,6 +382,38 @@ class AnetApp(App[int]):
         styles = {"error": "red", "flag": "bold red", "info": "dim", "json": "dim", "value": "bold"}
         style = styles.get(kind, "")
         self.transcript.note(text, style)
+
+    def on_repl_input_page_transcript(self, event: ReplInput.PageTranscript) -> None:
+        """PageUp / PageDown in the input: the transcript scrolls, the input keeps focus."""
+        if event.direction < 0:
+            self.transcript.scroll_page_up()
+        else:
+            self.transcript.scroll_page_down()
+
+    # ---- the lesson ------------------------------------------------------------------------------
+    def lesson_ran(self) -> None:
+        """A lesson cell has run (%next): what it printed goes to the lesson pane."""
+        lines = self.transcript.captured()
+        lesson = self.commands.lesson
+        if lines is not None and lesson is not None:
+            self.lesson_pane.ran(lesson.ran, lines)
+
+    def show_lesson(self) -> bool:
+        """Show the lesson pane in the graph's place while a lesson is open and no walk is going
+        on (none is open, or it has finished without a flag: flags keep their graph in view),
+        unless graph and detail were chosen (F3, or a walk typed by hand) since the last lesson
+        command. Returns whether it shows."""
+        lesson, session = self.commands.lesson, self.session
+        walking = session is not None and not (session.done and not session.flags)
+        shown = lesson is not None and not self._lesson_hidden and not walking
+        self.lesson_pane.screen.set_class(shown, "-lesson")  # (the main screen, under F1's)
+        if lesson is not None and shown:
+            self.lesson_pane.show(lesson, self.key_for("next_cell"))
+            if self.focused in (self.graph_view, self.detail):
+                self.lesson_pane.focus()
+        elif self.focused is self.lesson_pane:
+            self.graph_view.focus()
+        return shown
 
     # ---- drawing the model ---------------------------------------------------------------------
     @property
@@ -386,6 +440,8 @@ class AnetApp(App[int]):
             self.graph_view.reveal(focus)
         self.show_detail(self.graph_view.selected_id)
         self.sync_keys()
+        self.show_lesson()
+        self.update_status()
 
     def watch_busy(self) -> None:
         self.update_status()
@@ -418,8 +474,13 @@ class AnetApp(App[int]):
     def update_status(self) -> None:
         graph = self.shown
         status = self.status_line
-        if graph is None:
-            status.show(None, None, 0, self.busy)
+        lesson = self.commands.lesson
+        where = None
+        if lesson is not None:
+            k, n = lesson.steps
+            where = f"{lesson.label} · step {k}/{n}"
+        if graph is None or self.lesson_pane.screen.has_class("-lesson"):
+            status.show(None, None, 0, self.busy, where)
             return
         root = f"#{graph.root.id} {graph.root.op}"
         if self.graph_name and self.graph_name != f"#{graph.root.id}":
@@ -430,6 +491,7 @@ class AnetApp(App[int]):
             session.position if session is not None else None,
             len(session.flags) if session is not None else 0,
             self.busy,
+            where,
         )
 
     # ---- keys ------------------------------------------------------------------------------------
@@ -482,10 +544,14 @@ class AnetApp(App[int]):
         return rec if isinstance(rec, NodeRecord) else None
 
     def key_for(self, action: str) -> str:
-        """How the key bound to ``action`` is shown now (after any remapping)."""
+        """How the key bound to ``action`` is shown now (after any remapping); its own key
+        while it is off (F9 before the lesson has opened)."""
         for key, active in self.screen.active_bindings.items():
             if active.node is self and active.binding.action == action:
                 return self.get_key_display(active.binding.with_key(key))
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding) and binding.action == action:
+                return self.get_key_display(binding.with_key(binding.key.split(",")[0]))
         return action
 
     def action_session(self, command: str) -> None:
@@ -532,9 +598,17 @@ class AnetApp(App[int]):
         self.graph_view.focus()
 
     def action_focus_pane(self, pane: str) -> None:
+        """F2 (and Esc): the graph pane, or the lesson in its place; F3: the detail pane (and
+        the graph, over a lesson); F4: the input."""
         self._show_detail = pane == "detail"
         self.apply_size(self.size.width, self.size.height)
-        {"graph": self.graph_view, "detail": self.detail, "input": self.repl_input}[pane].focus()
+        target = {"graph": self.graph_view, "detail": self.detail, "input": self.repl_input}[pane]
+        if pane != "input":
+            self._lesson_hidden = pane == "detail"
+            if self.show_lesson():
+                target = self.lesson_pane
+            self.update_status()
+        target.focus()
 
     def action_interrupt(self) -> None:
         """Ctrl+C: stop running code (KeyboardInterrupt in it, namespace kept); with nothing
@@ -576,6 +650,9 @@ class AnetApp(App[int]):
             rows.append(("in the REPL input", key, description))
         for key, description in GraphTree.KEYS.items():
             rows.append(("in the graph", key, description))
+        for key, description in LessonPane.KEYS.items():
+            rows.append(("in the lesson", key, description))
+        rows.append(("in the lesson", "F3", "graph and detail instead, until F2 or the next F9"))
         return rows
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:

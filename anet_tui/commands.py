@@ -94,13 +94,19 @@ class Commands:
         return text.lstrip().startswith("%")
 
     def execute(
-        self, text: str, on_output: Callable[[str], None] | None = None
+        self,
+        text: str,
+        on_output: Callable[[str], None] | None = None,
+        *,
+        filename: str | None = None,
+        line: int = 1,
     ) -> RunResult | CommandResult:
-        """Run one entry: a ``%`` line as a command, anything else as Python in the shell."""
+        """Run one entry: a ``%`` line as a command, anything else as Python in the shell
+        (compiled as ``filename`` from ``line`` on, when given: a lesson cell's)."""
         if self.is_command(text):
             return self.run(text, on_output=on_output)
         with self.recording():
-            result = self.shell.run(text, on_output=on_output)
+            result = self.shell.run(text, filename=filename, line=line, on_output=on_output)
         if result.ok and isinstance(result.obj, Tensor) and not result.obj.is_leaf:
             source = text.strip()
             name = source if "\n" not in source and len(source) <= 40 else None
@@ -125,8 +131,10 @@ class Commands:
         show(outcome)
         if isinstance(outcome, CommandResult) and (outcome.then or outcome.after):
             for entry in outcome.then:
-                echo(entry)
-                step = self.execute(entry, on_output=on_output)
+                echo(entry.source)
+                step = self.execute(
+                    entry.source, on_output=on_output, filename=entry.filename, line=entry.line
+                )
                 show(step)
                 if not step.ok or (isinstance(step, RunResult) and step.status == "exit"):
                     break

@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shlex
 import tempfile
 from pathlib import Path
 
 from anet_tui import editor, files, lessons
-from anet_tui.command_base import Command, CommandContext, CommandError, CommandResult, Line
+from anet_tui.command_base import (
+    Command,
+    CommandContext,
+    CommandError,
+    CommandResult,
+    Line,
+    Typed,
+)
 from anet_tui.namespace import imports_for, only_provided_imports
 from anet_tui.results import Cell
 
@@ -177,17 +185,58 @@ def _lesson(ctx: CommandContext, arg: str) -> CommandResult:
 
 
 def _preview(lesson: lessons.Lesson) -> list[Line]:
-    """The narration of the next step and the code %next will run."""
-    step = lesson.upcoming()
-    if not step:
-        return [Line("end of the lesson · %goto 1 starts it again")]
+    """The narration of the next step and the code %next will run (at the end, the closing
+    narration and the end)."""
     lines: list[Line] = []
-    for cell in step:
+    for cell in lesson.upcoming():
         if cell.kind == "markdown":
-            lines += [Line(text) for text in cell.source.rstrip("\n").splitlines()]
+            lines += narration_lines(cell.source)
         else:
-            lines.append(Line(f"── cell {cell.number} · %next runs it ──"))
-            lines += [Line(f"    {text}") for text in cell.source.strip("\n").splitlines()]
+            lines.append(Line(f"── cell {cell.number} · %next runs it ──", "code"))
+            code = cell.source.strip("\n").split("\n")
+            lines += [Line(f"    {text}".rstrip(), "code") for text in code]
+    if lesson.done:
+        lines.append(Line("end of the lesson · %goto 1 starts it again"))
+    return lines
+
+
+_HEADING = re.compile(r"^\s*#{1,6}(?:\s|$)")
+_BLOCK_START = re.compile(r"^\s*(?:#{1,6}(?:\s|$)|[-*+]\s|\d{1,9}[.)]\s|>)")
+_FENCE = re.compile(r"^\s*(?:```|~~~)")
+
+
+def narration_lines(markdown: str) -> list[Line]:
+    """Narration as ``narration`` lines of whole paragraphs, headings and list items (the file
+    wraps them at its own width; a front-end wraps them at its own). Fenced code stays as it
+    is, as ``code`` lines."""
+    lines: list[Line] = []
+    paragraph: list[str] = []
+    fenced = False
+
+    def flush() -> None:
+        if paragraph:
+            lines.append(Line(" ".join(paragraph), "narration"))
+            paragraph.clear()
+
+    for text in markdown.split("\n"):
+        if _FENCE.match(text) or fenced:
+            flush()
+            lines.append(Line(text, "code"))
+            fenced = fenced != bool(_FENCE.match(text))
+        elif not text.strip():
+            flush()
+            if lines and lines[-1].text:
+                lines.append(Line("", "narration"))
+        elif _BLOCK_START.match(text) or not paragraph:
+            flush()
+            paragraph.append(text.rstrip())
+            if _HEADING.match(text):
+                flush()
+        else:
+            paragraph.append(text.strip())
+    flush()
+    while lines and not lines[-1].text:
+        lines.pop()
     return lines
 
 
@@ -201,12 +250,13 @@ def _next(ctx: CommandContext, arg: str) -> CommandResult:
     lesson = _need_lesson(ctx)
     if lesson.done:
         return CommandResult("next", [Line("end of the lesson · %goto 1 starts it again")])
-    step = lesson.next()
-    code = [cell for cell in step if cell.kind == "code"]
-    then = [e.source for cell in code for e in cell.entries(ctx.commands.known)]
-    done, n = lesson.position
-    head = Line(f"cell {code[0].number}/{n}" if code else f"narration {done}/{n}")
-    return CommandResult("next", [head], then=then, after=_preview(lesson))
+    *_, cell = lesson.next()
+    filename = lesson.path or None
+    then = [Typed(e.source, filename, e.line) for e in cell.entries(ctx.commands.known)]
+    _, n = lesson.position
+    return CommandResult(
+        "next", [Line(f"cell {cell.number}/{n}")], then=then, after=_preview(lesson)
+    )
 
 
 def _prev(ctx: CommandContext, arg: str) -> CommandResult:

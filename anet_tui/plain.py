@@ -6,7 +6,9 @@ own), and on a terminal that cannot show ``✗`` it writes ASCII."""
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import textwrap
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
@@ -202,7 +204,9 @@ class PlainRepl:
         if isinstance(outcome, CommandResult):
             tree = outcome.tree or (TreeAt(None, TREE_LINES) if outcome.changed else None)
             for line in outcome.lines:
-                if not (tree and line.kind == "tree"):
+                if line.kind == "narration":  # a whole paragraph: wrapped here, at our width
+                    self.write(_wrap(line.text) + "\n", "info")
+                elif not (tree and line.kind == "tree"):
                     self.write(line.text + "\n", line.kind)
             if tree is not None and outcome.session is not None:
                 text = render.tree(
@@ -291,6 +295,14 @@ class PlainRepl:
             outcome = self.execute(text)
             if isinstance(outcome, RunResult) and outcome.status == "exit":
                 return outcome.exit_code or 0
+
+
+def _wrap(paragraph: str) -> str:
+    """A narration paragraph wrapped at the terminal's width (a list item's lines under its
+    text)."""
+    width = max(20, shutil.get_terminal_size().columns - 1)
+    item = len(paragraph) - len(paragraph.lstrip(" -*+0123456789.)"))
+    return textwrap.fill(paragraph, width, subsequent_indent=" " * item, break_on_hyphens=False)
 
 
 def _split_keep(text: str) -> Iterable[tuple[str, str]]:

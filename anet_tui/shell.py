@@ -94,14 +94,16 @@ class Shell:
         source: str,
         *,
         filename: str | None = None,
+        line: int = 1,
         on_output: Callable[[str], None] | None = None,
     ) -> RunResult:
         """Run Python ``source`` in the namespace. If its last statement is an expression, its
         compact repr is the result's ``value`` and the value itself becomes ``_``.
 
         ``filename`` defaults to ``<repl-N>``; the source is kept in linecache under it so
-        tracebacks and ``inspect.getsource`` show the user's lines. ``on_output`` receives printed
-        text as it arrives, on the worker thread.
+        tracebacks and ``inspect.getsource`` show the user's lines. A ``filename`` of a file
+        (a lesson's) is the caller's to put in linecache; ``line`` is where ``source`` starts
+        in it. ``on_output`` receives printed text as it arrives, on the worker thread.
         """
         source = utf8(source)
         if filename is None:
@@ -112,8 +114,9 @@ class Shell:
             if lines and not lines[-1].endswith("\n"):
                 lines[-1] += "\n"
             linecache.cache[filename] = (len(source), None, lines, filename)
+        code = "\n" * (line - 1) + source  # compiled where it stands in its file
         result = self._submit(
-            lambda: self._echo(self._execute(source, filename)), on_output, filename
+            lambda: self._echo(self._execute(code, filename)), on_output, filename
         )
         self.cells.append(Cell(source, filename, result.status))
         return result

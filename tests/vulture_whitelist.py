@@ -15,6 +15,7 @@ _.get_system_commands  # the command palette's commands (SystemCommandsProvider)
 _.compose
 _.get_default_screen
 _.border_title
+_.border_subtitle
 _._on_key  # Widget key hook (ReplInput)
 _.run_input_thread  # LinuxDriver's input loop (AppDriver)
 _.ICON_NODE  # Tree class attributes

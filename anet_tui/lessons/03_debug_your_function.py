@@ -66,13 +66,10 @@ except anet.GradientError as e:
 # %% [markdown]
 # ## Find them with the debugger
 #
-# `%debug loss` opens a session; `%continue` runs the walk until a node raises a *flag*
-# and stops there. The walk meets Cube first. Its shapes are right, so no shape test can
-# see its bug, but the debugger checks every Function *you* wrote as it runs it: it calls
-# your forward twice in float64, a tiny step either side along a random direction, and
-# compares with what your backward returned. Look for `✗ vjp`: the worst entry, what
-# your backward said and what the finite differences say. `%show` prints the node, with
-# the source of its backward at the bottom.
+# `%debug loss` opens a session; `%continue` runs the walk to the next *flag*. Cube
+# comes first. Its shapes are right, but the debugger checks every Function *you* wrote
+# as it runs it: your forward in float64, a tiny step either side, against your
+# backward. Look for `✗ vjp`; `%show` prints the node and its backward.
 
 # %%
 # %debug loss
@@ -80,10 +77,8 @@ except anet.GradientError as e:
 # %show
 
 # %% [markdown]
-# Cube's backward is wrong by a factor of x: the numbers say so, entry by entry.
-#
-# `%continue` again goes on from there, to the next flag: MyDot. Look for `✗ shape`:
-# which parent, which two shapes? `%flags` lists every flag found so far.
+# Cube's backward is wrong by a factor of x. `%continue` again goes on to the next
+# flag, `✗ shape` at MyDot: which parent, which two shapes? `%flags` lists them all.
 
 # %%
 # %continue

@@ -34,6 +34,8 @@ class ReplInput(TextArea):
         "tab": ("complete", "complete a name, attribute or %command; indent"),
         "backspace": ("delete_left", "delete left; in leading spaces, one indent level"),
         "ctrl+d": ("end_of_input", "leave anet-tui (on an empty input)"),
+        "pageup": ("transcript_page_up", "scroll the transcript up a page (what scrolled away)"),
+        "pagedown": ("transcript_page_down", "scroll the transcript down a page"),
     }
 
     @dataclass
@@ -41,6 +43,12 @@ class ReplInput(TextArea):
         """The user pressed Enter on complete input."""
 
         source: str
+
+    @dataclass
+    class PageTranscript(Message):
+        """PageUp (-1) or PageDown (+1) in the input: the app scrolls the transcript."""
+
+        direction: int
 
     @dataclass
     class Completions(Message):
@@ -164,6 +172,12 @@ class ReplInput(TextArea):
             self.insert(common[len(prefix) :])
         elif len(candidates) > 1:
             self.post_message(self.Completions(candidates))
+
+    def action_transcript_page_up(self) -> None:
+        self.post_message(self.PageTranscript(-1))
+
+    def action_transcript_page_down(self) -> None:
+        self.post_message(self.PageTranscript(+1))
 
     def action_end_of_input(self) -> None:
         if self.text:

@@ -7,7 +7,8 @@ from textual.widget import Widget
 
 
 class StatusLine(Widget):
-    """``anet-tui · loss = #9 Sum · step 3/4 · ✗ 1 flag`` and, right-aligned, ``F1 help``."""
+    """``anet-tui · loss = #9 Sum · step 3/4 · ✗ 1 flag`` and, right-aligned, ``F1 help``; in a
+    lesson, ``lesson 3 · step 2/7`` in the app's name's place."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -15,21 +16,30 @@ class StatusLine(Widget):
         self.position: tuple[int, int] | None = None
         self.flags = 0
         self.busy = False
+        self.lesson: str | None = None
 
     def show(
-        self, root: str | None, position: tuple[int, int] | None, flags: int, busy: bool
+        self,
+        root: str | None,
+        position: tuple[int, int] | None,
+        flags: int,
+        busy: bool,
+        lesson: str | None = None,
     ) -> None:
         """``root``: how the root is named (``loss = #9 Sum``), None when there is no graph;
-        ``position``: (k, n) of a session's walk."""
+        ``position``: (k, n) of a session's walk; ``lesson``: where the open lesson is
+        (``lesson 3 · step 2/7``)."""
         self.root, self.position, self.flags, self.busy = root, position, flags, busy
+        self.lesson = lesson
         self.refresh()
 
     def render(self) -> Text:
-        parts: list[tuple[str, str] | str] = [("anet-tui", "bold")]
+        parts: list[tuple[str, str] | str] = [(self.lesson or "anet-tui", "bold")]
         if self.root is None:
-            parts.append(" · no session: %debug EXPR")
+            if self.lesson is None:
+                parts.append(" · no session: %debug EXPR")
         else:
-            parts.append(f" · {self.root}")
+            parts.append(f"{' │ ' if self.lesson else ' · '}{self.root}")
             if self.position is not None:
                 k, n = self.position
                 parts.append(f" · step {k}/{n}")

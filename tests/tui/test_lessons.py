@@ -160,12 +160,16 @@ def test_cursor_next_prev_goto() -> None:
     assert [c.number for c in lesson.prev()] == [1, 2]
     assert [c.number for c in lesson.prev()] == [1, 2]  # the start stays the start
     assert [c.number for c in lesson.goto(3)] == [3]
-    lesson.next()
-    assert [c.number for c in lesson.next()] == [4]  # closing narration alone
-    assert lesson.done and lesson.current is None and lesson.next() == []
-    assert [c.number for c in lesson.prev()] == [4]
+    assert lesson.steps == (1, 2) and not lesson.done
+    assert [c.number for c in lesson.next()] == [3]
+    assert lesson.ran is not None and lesson.ran.number == 3
+    # The closing narration comes with the last step: no next() of its own.
+    assert lesson.done and lesson.steps == (2, 2) and lesson.current.number == 4
+    assert [c.number for c in lesson.upcoming()] == [4]
+    assert lesson.next() == [] and lesson.position == (3, 4)
+    assert [c.number for c in lesson.prev()] == [3]  # back from the end: the last cell again
     lesson.goto(5)  # one past the last cell: the end
-    assert lesson.done
+    assert lesson.done and lesson.current is None
     for bad in (0, 6):
         with pytest.raises(LessonError, match="cells 1 to 4"):
             lesson.goto(bad)
@@ -225,6 +229,61 @@ def test_next_stops_at_the_first_failure(tmp_path: Path) -> None:
     assert [o.ok for o in outcomes] == [True, False]
     assert "unknown command" in outcomes[1].text()
     assert "b" not in commands.shell.namespace
+
+
+def test_the_closing_narration_comes_with_the_last_cell_and_the_end() -> None:
+    commands = fresh()
+    lesson = open_lesson(commands, "3")
+    heads, last = [], None
+    while not lesson.done:
+        last = commands.submit("%next")
+        heads.append(last.lines[0].text)
+    assert heads == [f"cell {n}/15" for n in (2, 4, 6, 8, 10, 12, 14)]  # no "narration 15/15"
+    after = "\n".join(line.text for line in last.after)
+    assert after.startswith("Both match. What you used:")  # the closing narration …
+    assert after.endswith("end of the lesson · %goto 1 starts it again")  # … and the end
+    assert commands.run("%next").text() == "end of the lesson · %goto 1 starts it again"
+
+
+def test_narration_comes_as_whole_paragraphs_for_each_front_end_to_wrap() -> None:
+    commands = fresh()
+    lines = commands.run("%lesson 3").lines
+    narration = [line.text for line in lines if line.kind == "narration"]
+    assert narration[0] == "# Lesson 3: Debug your own Function"
+    assert narration[2].startswith("Every op in anet is a Function") and narration[2].endswith(
+        "checks they are gone."
+    )  # five lines of the file, one paragraph
+    items = [text for text in narration if text.startswith("- ")]
+    assert len(items) == 2 and items[0].endswith("transposed, the wrong *shape*;")
+    code = [line.text for line in lines if line.kind == "code"]
+    assert code[0] == "── cell 2 · %next runs it ──" and code[1] == "    import numpy as np"
+    paragraph = next(line.text for line in commands.run("%goto 5").lines if "float64" in line.text)
+    assert "your forward in float64, a tiny step either side, against your backward" in paragraph
+
+
+def test_lesson_cells_run_as_the_lesson_file_at_their_own_lines(tmp_path: Path) -> None:
+    commands = fresh()
+    lesson = open_lesson(commands, "3")
+    name = os.path.basename(lesson.path)
+    shown: list[Any] = []
+    for _ in range(3):  # the Functions; loss.backward() refused; %debug loss, %continue, %show
+        commands.submit("%next", show=shown.append)
+    text = "\n".join(o.text() for o in shown)
+    line = lessons.read_text(Path(lesson.path)).split("\n").index("loss = x.mydot(w).cube().sum()")
+    assert f"{name}:{line + 1}" in text  # where the op was applied: the lesson's own line
+    assert "<repl-" not in text
+    assert {c.filename for c in commands.shell.cells if c.kind == "python"} == {lesson.path}
+    backward = commands.shell.namespace["Cube"].backward
+    assert "return 3 * x * grad_output" in inspect.getsource(backward)
+    assert backward.__code__.co_filename == lesson.path
+    # A traceback names the file and the line (linecache knows its lines).
+    path = tmp_path / "oops.py"
+    path.write_text("# %% [markdown]\n# Watch.\n\n# %%\nx = 1\n\n1 / 0\n", encoding="utf-8")
+    commands = fresh()
+    open_lesson(commands, path)
+    (failed,) = run_next(commands)
+    assert f'File "{path}", line 7, in <module>' in failed.error
+    assert "1 / 0" in failed.error
 
 
 # ---- shipped lessons ----------------------------------------------------------------------------
@@ -605,6 +664,26 @@ def test_piped_lesson_runs_its_commands_and_lesson_3_flags_appear_then_go() -> N
     first_shape, first_vjp = out.find("✗ shape"), out.find("✗ vjp")
     assert first_shape != -1 and first_vjp != -1
     assert "0 flags" in out[max(first_shape, first_vjp) :]  # after the fix: a clean walk
+
+
+def test_the_plain_repl_wraps_narration_at_its_width() -> None:
+    env = {**os.environ, "NO_COLOR": "1", "ANET_TUI_HISTORY": os.devnull, "COLUMNS": "60"}
+    run = subprocess.run(
+        ["anet-tui", "--plain", "--lesson", "3"],
+        input="%goto 7\n%prev\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    out = run.stdout
+    start = out.index("Cube's backward is wrong")
+    paragraphs = out[start : out.index("── cell 8", start)].strip().split("\n\n")
+    assert len(paragraphs) == 1
+    for paragraph in paragraphs:
+        *full, _ = lines = paragraph.split("\n")
+        assert all(len(line) < 60 for line in lines), lines
+        assert all(len(line) > 45 for line in full), lines  # no line of one word in the middle
 
 
 def test_next_without_a_lesson_and_save_skips_lesson_commands(tmp_path: Path) -> None:
