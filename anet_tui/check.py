@@ -23,6 +23,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
+from anet.words import counted
+
 if TYPE_CHECKING:
     from anet.debug import BackwardSession, Flag, Graph
     from anet.tensor import Tensor
@@ -137,20 +139,14 @@ class Checker:
         for site in self.sites.values():
             source = f" {site.source}" if site.source else ""
             checked = (
-                f", your Functions checked on {_count(site.checked, 'call')}"
-                if site.checked
-                else ""
+                f", your Functions checked on {counted(site.checked, 'call')}" if site.checked else ""
             )
             lines.append(
-                f"{site.where}{source}: {_count(site.calls, 'call')} walked "
-                f"({_count(site.nodes, 'node')} each){checked}, {_count(site.flags, 'flag')}"
-                + (f", {_count(site.notes, 'note')}" if site.notes else "")
+                f"{site.where}{source}: {counted(site.calls, 'call')} walked "
+                f"({counted(site.nodes, 'node')} each){checked}, {counted(site.flags, 'flag')}"
+                + (f", {counted(site.notes, 'note')}" if site.notes else "")
             )
         return lines
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'s' * (n != 1)}"
 
 
 def check(
@@ -359,10 +355,10 @@ def _walk_left(
         session = result.obj
         errors, notes = checker.report(session)
         n = len(session.nodes)
-        extra = f", {_count(notes, 'note')}" if notes else ""
+        extra = f", {counted(notes, 'note')}" if notes else ""
         print(
-            f"{name} (#{tensor.id} {tensor.op}): {n} nodes checked, {_count(errors, 'flag')}"
-            f"{extra}",
+            f"{name} (#{tensor.id} {tensor.op}): {counted(n, 'node')} checked, "
+            + f"{counted(errors, 'flag')}{extra}",
             file=out,
         )
     return None

@@ -10,6 +10,7 @@ import os
 import shlex
 from pathlib import Path
 
+from anet.words import counted
 from anet_tui import files, lessons
 from anet_tui.command_base import Command, CommandContext, CommandError, CommandResult, Line
 
@@ -33,7 +34,7 @@ def _save(ctx: CommandContext, arg: str) -> CommandResult:
     except lessons.LessonError as e:
         raise CommandError(f"%save: {e}") from None
     cells = sum(1 for source in sources if not source.lstrip().startswith("%"))
-    return CommandResult("save", [Line(f"saved {cells} cell{'s' * (cells != 1)} to {path}")])
+    return CommandResult("save", [Line(f"saved {counted(cells, 'cell')} to {path}")])
 
 
 def _run(ctx: CommandContext, arg: str) -> CommandResult:
@@ -70,7 +71,8 @@ def _lesson(ctx: CommandContext, arg: str) -> CommandResult:
         raise CommandError(str(e)) from None
     _, n = lesson.position
     head = Line(
-        f"lesson {lesson.title} ({n} cells) · %next runs the next cell, %prev / %goto N move"
+        f"lesson {lesson.title} ({counted(n, 'cell')}) · "
+        + "%next runs the next cell, %prev / %goto N move"
     )
     # Said up front: the cells before a broken one still run.
     broken = [

@@ -12,6 +12,7 @@ from anet.debug import FLAG_KINDS, BackwardSession, NodeRecord, Stop, render
 from anet.debug.records import node_id
 from anet.debug.views import where_text
 from anet.tensor import Tensor
+from anet.words import a_or_an, counted
 from anet_tui.command_base import (
     MAX_FLAG_LINES,
     MAX_STEP_LINES,
@@ -49,7 +50,7 @@ def _debug(ctx: CommandContext, arg: str) -> CommandResult:
         raise CommandError(f"%debug {arg}: {error}")
     root = value.obj
     if not isinstance(root, Tensor):
-        raise CommandError(f"%debug needs a Tensor; {arg} is a {type(root).__name__}")
+        raise CommandError(f"%debug needs a Tensor; {arg} is {a_or_an(type(root).__name__)}")
     if root.is_leaf and not root.requires_grad:
         why = (
             f"it is {root.dtype}: integer and boolean tensors never need grad"
@@ -72,7 +73,7 @@ def _debug(ctx: CommandContext, arg: str) -> CommandResult:
     n = len(session.nodes)
     lines = [
         Line(
-            f"session on #{root.id} {root.op} ({arg}): {n} node{'s' * (n != 1)}, nothing run yet;"
+            f"session on #{root.id} {root.op} ({arg}): {counted(n, 'node')}, nothing run yet;"
             " %step runs one node, %continue runs to the next flag"
         )
     ]
@@ -104,15 +105,18 @@ def _step(ctx: CommandContext, arg: str) -> CommandResult:
     lines: list[Line] = []
     for i, rec in enumerate(ran):
         if i == MAX_STEP_LINES and len(ran) > MAX_STEP_LINES + 1:
-            lines.append(Line(f"… {len(ran) - MAX_STEP_LINES - 1} more steps"))
+            lines.append(Line(f"… {counted(len(ran) - MAX_STEP_LINES - 1, 'more step')}"))
         if MAX_STEP_LINES <= i < len(ran) - 1:
             continue
         mark = render.marks(rec)
-        lines.append(Line(f"ran {rec.label} {rec.shape}  {mark}", "flag" if rec.flags else "info"))
+        warned = sum(w.count for w in rec.warned)
+        said = f"  ({counted(warned, 'warning')}: %show #{rec.id})" if warned else ""
+        kind: Kind = "flag" if rec.flags else "info"
+        lines.append(Line(f"ran {rec.label} {rec.shape}  {mark}{said}", kind))
         lines += [ctx.flag_line(f) for f in rec.flags]
     tail = f"{ctx.position(session)}"
     if session.done:
-        tail = f"done: {tail}, {len(session.flags)} flag{'s' * (len(session.flags) != 1)}"
+        tail = f"done: {tail}, {counted(len(session.flags), 'flag')}"
     elif session.current is not None:
         tail += f", next {session.current.label}"
     lines.append(Line(tail))
@@ -167,7 +171,7 @@ def _break(ctx: CommandContext, arg: str) -> CommandResult:
         else:
             kind, value = _break_target(words[1:])
             n = session.clear_breaks(**{kind: value})
-        return CommandResult("break", [Line(f"cleared {n} breakpoint{'s' * (n != 1)}")])
+        return CommandResult("break", [Line(f"cleared {counted(n, 'breakpoint')}")])
     kind, value = _break_target(words)
     try:
         bp = session.break_on(**{kind: value})
@@ -217,7 +221,8 @@ def _check(ctx: CommandContext, arg: str) -> CommandResult:
             lines.append(
                 Line(f"… {len(results) - len(shown)} more not listed (%flags lists flags)")
             )
-        lines.append(Line(f"checked {len(results)} nodes: {bad} disagree"))
+        agree = "disagrees" if bad == 1 else "disagree"
+        lines.append(Line(f"checked {counted(len(results), 'node')}: {bad} {agree}"))
         return CommandResult("check", lines, run.output)
     target = arg or (session.current or session.last or session.nodes[0]).id
     rec = ctx.node(session, str(target))
@@ -246,7 +251,7 @@ def _flags(ctx: CommandContext, arg: str) -> CommandResult:
     n = len(session.flags)
     if n > MAX_FLAG_LINES:
         lines.append(Line(f"… {n - MAX_FLAG_LINES} more (%show #ID shows a node's flags)"))
-    lines.append(Line(f"{n} flag{'s' * (n != 1)} ({ctx.position(session)})"))
+    lines.append(Line(f"{counted(n, 'flag')} ({ctx.position(session)})"))
     return CommandResult("flags", lines)
 
 

@@ -33,6 +33,7 @@ from anet.debug.views import (
     shape_text,
 )
 from anet.flags import ERROR, KINDS
+from anet.words import counted
 
 MAX_DEPTH = 12  # deepest nesting shown before the view re-roots
 OPEN_LEVELS, OPEN_ROWS = 3, 20  # a new graph opens this many levels, while rows stay this few
@@ -98,7 +99,7 @@ def grad_label(info: GradInfo) -> Text:
 
 def more_label(left: int) -> Text:
     """``… 19,900 more parents (Enter: 100 more)``."""
-    return Text(f"… {left:,} more parents (Enter: {min(left, PAGE)} more)", style="dim")
+    return Text(f"… {counted(left, 'more parent')} (Enter: {min(left, PAGE)} more)", style="dim")
 
 
 def saved_label(saved: Sequence[ValueView]) -> Text:
@@ -174,7 +175,7 @@ class GraphTree(Tree[Row]):
         if above:
             top = self._ancestor(self.view_root, 1)
             self.root.add_leaf(
-                Text(f"↑ {above} level{'s' * (above != 1)} above: #{top} (Enter goes up)"),
+                Text(f"↑ {counted(above, 'level')} above: #{top} (Enter goes up)"),
                 Row("up", top),
             )
         rec = graph.node(self.view_root)

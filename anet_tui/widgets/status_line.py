@@ -5,6 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
+from anet.words import counted
+
 
 class StatusLine(Widget):
     """``anet-tui · loss = #9 Sum · step 3/4 · ✗ 1 flag`` and, right-aligned, ``F1 help``."""
@@ -34,7 +36,7 @@ class StatusLine(Widget):
                 k, n = self.position
                 parts.append(f" · step {k}/{n}")
                 if self.flags:
-                    parts.append((f" · ✗ {self.flags} flag{'s' * (self.flags != 1)}", "bold red"))
+                    parts.append((f" · ✗ {counted(self.flags, 'flag')}", "bold red"))
                 else:
                     parts.append(" · ✓ no flags")
         if self.busy:

@@ -142,7 +142,7 @@ def test_wrong_use_is_an_error_line(line: str, words: str) -> None:
     [
         ("%debug", "usage: %debug EXPR"),
         ("%debug undefined_name", "NameError: name 'undefined_name' is not defined"),
-        ("%debug 3", "needs a Tensor; 3 is a int"),
+        ("%debug 3", "needs a Tensor; 3 is an int"),
         ("%debug x", "a leaf"),
         ("%debug x.swapgrad()", "only for one-element outputs"),
         ("%debug x.sum().detach()", "a constant: it needs no grad"),
@@ -184,7 +184,7 @@ def test_check_finds_a_wrong_valued_backward() -> None:
     r = run(c, f"%check #{cube}")
     assert r.kind == "flag" and r.lines[0].text.startswith(f"✗ vjp at #{cube} Cube: parent 0")
     r = run(c, "%check all")
-    assert r.lines[-1].text == "checked 2 nodes: 1 disagree"
+    assert r.lines[-1].text == "checked 2 nodes: 1 disagrees"
     assert any(line.text.startswith("✓ #") and "Sum" in line.text for line in r.lines)
 
 

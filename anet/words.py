@@ -1,0 +1,42 @@
+"""English for messages: ``a float32`` / ``an int``, ``1 cell`` / ``3 cells``.
+
+Every message anet and anet-tui write that names a type or counts something goes through these,
+so none reads ``a int`` or ``1 cells``.
+"""
+
+from __future__ import annotations
+
+# Words spelled with a vowel that are said with a consonant ("a uint8", "a one-element tensor").
+_A_BEFORE = ("one", "once", "uint", "unit", "uni", "use", "usu", "eu")
+# Words spelled with a consonant that are said with a vowel: names read letter by letter.
+_AN_BEFORE = ("ndarray", "nd", "hour", "honest")
+
+
+def a_or_an(word: str) -> str:
+    """``word`` with its indefinite article: ``a float32``, ``an int``, ``an ndarray``,
+    ``a uint8``."""
+    lower = word.lower()
+    if lower.startswith(_AN_BEFORE):
+        return f"an {word}"
+    if lower[:1] in ("a", "e", "i", "o", "u") and not lower.startswith(_A_BEFORE):
+        return f"an {word}"
+    return f"a {word}"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``word`` when ``n`` is 1, else its plural (``many``, or the word with ``s``/``es``)."""
+    if n == 1:
+        return word
+    if many is not None:
+        return many
+    if word.endswith(("s", "x", "ch", "sh")):
+        return word + "es"
+    return word + "s"
+
+
+def counted(n: int, word: str, many: str | None = None) -> str:
+    """``1 cell``, ``3 cells``, ``20,000 parents``."""
+    return f"{n:,} {plural(n, word, many)}"
+
+
+__all__ = ["a_or_an", "counted", "plural"]
