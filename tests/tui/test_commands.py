@@ -357,3 +357,20 @@ def test_fuzzed_command_lines_always_answer(lines: list[tuple[str, str]]) -> Non
             assert c.execute("%help").ok and c.execute("1 + 1").value == "2"
         finally:
             os.chdir(cwd)
+
+
+def test_messages_count_in_english(tmp_path: Path) -> None:
+    """One of something is never ``1 cells`` (nor ``cells 1 to 1``)."""
+    lesson = tmp_path / "one.py"
+    lesson.write_text("# %% [markdown] One\n# just one cell\n")
+    c = Commands(Shell())
+    opened = run(c, f"%lesson {lesson}")
+    assert "(1 cell)" in opened.text() and "1 cells" not in opened.text()
+    assert run(c, "%goto 5").text() == "one has only cell 1, not 5"
+    c = commands_with("x = Tensor.ones(2, requires_grad=True)\nloss = (x * 2).sum()")
+    run(c, "%debug loss")
+    assert run(c, "%break clear").text() == "cleared 0 breakpoints"
+    run(c, "%break Mul")
+    assert run(c, "%break clear").text() == "cleared 1 breakpoint"
+    run(c, "%finish")
+    assert run(c, "%flags").text() == "no flags (step 2/2)"
