@@ -138,9 +138,9 @@ class Checker:
         lines = []
         for site in self.sites.values():
             source = f" {site.source}" if site.source else ""
-            checked = (
-                f", your Functions checked on {counted(site.checked, 'call')}" if site.checked else ""
-            )
+            checked = ""
+            if site.checked:
+                checked = f", your Functions checked on {counted(site.checked, 'call')}"
             lines.append(
                 f"{site.where}{source}: {counted(site.calls, 'call')} walked "
                 f"({counted(site.nodes, 'node')} each){checked}, {counted(site.flags, 'flag')}"
