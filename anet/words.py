@@ -1,4 +1,5 @@
-"""English for messages: ``a float32`` / ``an int``, ``1 cell`` / ``3 cells``.
+"""English for messages: ``a float32`` / ``an int``, ``1 cell`` / ``3 cells``, an exception as
+``ValueError: bad shape``.
 
 Every message anet and anet-tui write that names a type or counts something goes through these,
 so none reads ``a int`` or ``1 cells``.
@@ -35,8 +36,19 @@ def plural(n: int, word: str, many: str | None = None) -> str:
 
 
 def counted(n: int, word: str, many: str | None = None) -> str:
-    """``1 cell``, ``3 cells``, ``20,000 parents``."""
-    return f"{n:,} {plural(n, word, many)}"
+    """``1 cell``, ``3 cells``, ``20000 parents`` (digits as positions show them: ``step
+    3/20000``)."""
+    return f"{n} {plural(n, word, many)}"
 
 
-__all__ = ["a_or_an", "counted", "plural"]
+def exception_text(e: BaseException) -> str:
+    """``ValueError: bad shape``: an exception as Python's last traceback line says it (not as
+    its repr, ``ValueError('bad shape')``)."""
+    try:
+        message = str(e)
+    except Exception:  # an exception whose str() raises
+        message = ""
+    return f"{type(e).__name__}: {message}" if message else type(e).__name__
+
+
+__all__ = ["a_or_an", "counted", "exception_text", "plural"]

@@ -24,6 +24,7 @@ from anet_tui.driver import crash_of
 from anet_tui.history import HistoryFile
 from anet_tui.messages import Echo, Finished, Outcome, Output
 from anet_tui.shell import RunResult, Shell
+from anet_tui.text import internal_error
 from anet_tui.widgets.detail_pane import DetailPane
 from anet_tui.widgets.graph_tree import GraphTree
 from anet_tui.widgets.help_screen import HelpScreen
@@ -293,7 +294,7 @@ class AnetApp(App[int]):
         try:
             self.commands.submit(source, on_output=self._post_output, echo=echo, show=show)
         except Exception as e:  # the command layer failed: say so, keep the app alive
-            show(RunResult("error", error=f"internal error in {source!r:.40}: {e!r}\n"))
+            show(RunResult("error", error=internal_error(f"{source:.40}", e) + "\n"))
         self.post_message(Finished())
 
     @work(thread=True, exclusive=True, group="run")
@@ -309,7 +310,7 @@ class AnetApp(App[int]):
                 script_args=self.script_args,
             )
         except Exception as e:
-            outcomes = [RunResult("error", error=f"internal error at start-up: {e!r}\n")]
+            outcomes = [RunResult("error", error=internal_error("start-up", e) + "\n")]
         for outcome in outcomes:
             self.post_message(Outcome("", outcome))
         self.post_message(Finished())

@@ -294,8 +294,14 @@ def _check(
         if root not in namespace:
             return failed(f"{script} defines no {root!r}")
         roots = [(root, namespace[root])]
-        if not isinstance(roots[0][1], Tensor) or roots[0][1].is_leaf:
+        tensor = roots[0][1]
+        if not isinstance(tensor, Tensor) or tensor.is_leaf:
             return failed(f"{root} is not a tensor with a graph")
+        if tensor.data.size != 1:
+            return failed(
+                f"{root} has shape {tensor.data.shape}, and check walks one-element tensors, as "
+                f"backward() does: name one with --root (the script could keep {root}.sum())"
+            )
     else:
         roots = [
             (name, value)
@@ -328,6 +334,7 @@ def _walk_left(
     """Walk each root no backward() call walked; None when done, else why it failed ("" when
     it timed out)."""
     from anet.debug import BackwardSession
+    from anet_tui.command_base import error_line
 
     seen: set[int] = set()
     for name, tensor in roots:
@@ -351,7 +358,7 @@ def _walk_left(
                 f"(in a backward from {name})"
             )
         if not result.ok:
-            return f"{name}: {(result.error or '').rstrip()}"
+            return f"{name}: {error_line(result.error or result.status)}"
         session = result.obj
         errors, notes = checker.report(session)
         n = len(session.nodes)

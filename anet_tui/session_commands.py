@@ -24,6 +24,7 @@ from anet_tui.command_base import (
     Kind,
     Line,
     TreeAt,
+    error_line,
 )
 
 
@@ -46,7 +47,7 @@ def _debug(ctx: CommandContext, arg: str) -> CommandResult:
     if value.status != "ok":
         error = (value.error or value.status).rstrip("\n")
         if error.count('  File "') <= 1:  # only the expression's own line: the message says it
-            error = error.splitlines()[-1]
+            error = error_line(error)
         raise CommandError(f"%debug {arg}: {error}")
     root = value.obj
     if not isinstance(root, Tensor):
@@ -64,11 +65,15 @@ def _debug(ctx: CommandContext, arg: str) -> CommandResult:
         raise CommandError(
             f"{arg} is #{root.id}, a leaf: it has no graph to walk (debug a tensor made by ops)"
         )
+    if root.data.size != 1:
+        raise CommandError(
+            f"%debug {arg}: #{root.id} {root.op} has shape {root.data.shape}, and a session starts "
+            f"only from a one-element output, as backward() does: debug its sum, "
+            f"%debug ({arg}).sum()"
+        )
     session, made = ctx.call(lambda: BackwardSession(root))
     if made.status != "ok":
-        error = (made.error or "").rstrip("\n").splitlines()[-1]
-        hint = " (debug a one-element tensor, e.g. its .sum())" if root.data.size != 1 else ""
-        raise CommandError(f"%debug {arg}: {error}{hint}")
+        raise CommandError(f"%debug {arg}: {error_line(made.error or made.status)}")
     ctx.commands.session, ctx.commands.root_name = session, arg
     n = len(session.nodes)
     lines = [
@@ -175,8 +180,8 @@ def _break(ctx: CommandContext, arg: str) -> CommandResult:
     kind, value = _break_target(words)
     try:
         bp = session.break_on(**{kind: value})
-    except ValueError as e:
-        raise CommandError(str(e)) from None
+    except (KeyError, ValueError) as e:  # KeyError: no such node (its message says so)
+        raise CommandError(str(e.args[0])) from None
     when = "after a node raising" if bp.kind == "flag" else "before"
     return CommandResult("break", [Line(f"breakpoint {bp}: %continue stops {when} it")])
 

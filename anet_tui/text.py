@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from anet.debug.views import to_ascii  # the one table of ASCII stand-ins
+from anet.words import exception_text
 
 MAX_OUTPUT_CHARS = 50_000
 MAX_OUTPUT_LINES = 1_000
@@ -83,6 +84,16 @@ def ascii_only(stream: Any) -> bool:
     return False
 
 
+def internal_error(what: str, e: BaseException) -> str:
+    """What to say when anet-tui itself failed (a bug): in words, never as a repr."""
+    if len(e.args) == 1 and isinstance(e.args[0], str):
+        message = e.args[0]  # a KeyError's own, unquoted
+    else:
+        message = exception_text(e).partition(": ")[2]
+    message = message or "no message"
+    return f"{what} failed inside anet-tui: {message} ({type(e).__name__}; a bug: please report it)"
+
+
 def utf8(text: str) -> str:
     """``text`` as valid Unicode: bytes a terminal sent that were not UTF-8 (decoded by
     prompt_toolkit as lone surrogates) become U+FFFD, as they do in piped input."""
@@ -146,6 +157,7 @@ __all__ = [
     "escape",
     "inert",
     "inert_json",
+    "internal_error",
     "json_ascii",
     "to_ascii",
     "utf8",

@@ -33,7 +33,7 @@ from anet.debug.views import (
     shape_text,
 )
 from anet.flags import ERROR, KINDS
-from anet.words import counted
+from anet.words import counted, plural
 
 MAX_DEPTH = 12  # deepest nesting shown before the view re-roots
 OPEN_LEVELS, OPEN_ROWS = 3, 20  # a new graph opens this many levels, while rows stay this few
@@ -99,7 +99,8 @@ def grad_label(info: GradInfo) -> Text:
 
 def more_label(left: int) -> Text:
     """``… 19,900 more parents (Enter: 100 more)``."""
-    return Text(f"… {counted(left, 'more parent')} (Enter: {min(left, PAGE)} more)", style="dim")
+    more = plural(left, "more parent")
+    return Text(f"… {left:,} {more} (Enter: {min(left, PAGE)} more)", style="dim")
 
 
 def saved_label(saved: Sequence[ValueView]) -> Text:

@@ -28,7 +28,7 @@ def test_a_or_an(word: str, said: str) -> None:
 
 def test_counted_and_plural() -> None:
     assert counted(1, "cell") == "1 cell" and counted(0, "cell") == "0 cells"
-    assert counted(3, "flag") == "3 flags" and counted(20_000, "parent") == "20,000 parents"
+    assert counted(3, "flag") == "3 flags" and counted(20_000, "parent") == "20000 parents"
     assert counted(2, "match") == "2 matches" and counted(2, "box") == "2 boxes"
     assert plural(1, "more step") == "more step" and plural(2, "more step") == "more steps"
     assert counted(2, "child", "children") == "2 children"

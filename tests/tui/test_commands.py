@@ -144,7 +144,7 @@ def test_wrong_use_is_an_error_line(line: str, words: str) -> None:
         ("%debug undefined_name", "NameError: name 'undefined_name' is not defined"),
         ("%debug 3", "needs a Tensor; 3 is an int"),
         ("%debug x", "a leaf"),
-        ("%debug x.swapgrad()", "only for one-element outputs"),
+        ("%debug x.swapgrad()", "only from a one-element output"),
         ("%debug x.sum().detach()", "a constant: it needs no grad"),
         ("%step", "no session is open"),
         ("%nonsense", "unknown command %nonsense"),
