@@ -15,7 +15,7 @@ from textual.driver import Driver
 from textual.events import Resize
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from anet.debug.records import Graph, NodeRecord
 from anet.debug.session import BackwardSession
@@ -28,6 +28,7 @@ from anet_tui.text import internal_error
 from anet_tui.widgets.detail_pane import DetailPane
 from anet_tui.widgets.graph_tree import GraphTree
 from anet_tui.widgets.help_screen import HelpScreen
+from anet_tui.widgets.key_footer import KeyFooter
 from anet_tui.widgets.repl_input import ReplInput
 from anet_tui.widgets.status_line import StatusLine
 from anet_tui.widgets.transcript import Transcript
@@ -199,7 +200,7 @@ class AnetApp(App[int]):
                     yield self.prompt
                     yield self.repl_input
         yield self.too_small
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.repl_input.focus()

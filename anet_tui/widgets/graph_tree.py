@@ -122,7 +122,8 @@ class GraphTree(Tree[Row]):
     ]
     KEYS: ClassVar[dict[str, str]] = {  # for the help screen
         "↑ ↓": "move between rows (the detail pane follows)",
-        "→ ←": "open / close a node (← on a closed one goes to its parent)",
+        "→ ←": "open / close a node (← on a closed one, or on one holding the current node, "
+        "goes to its parent: the current node stays in sight)",
         "Enter": "open or close; on ↑ #id jump to the shared node; on ↑ N levels go up",
         "Space": "open or close",
     }
@@ -378,6 +379,37 @@ class GraphTree(Tree[Row]):
             return
         self._populate(node)
 
+    def on_tree_node_collapsed(self, event: Tree.NodeCollapsed[Row]) -> None:
+        """The current node stays in sight: a row holding it opens again, and says why."""
+        event.stop()
+        held = [row for row in self._above_current() if not row.is_expanded]
+        if not held:
+            return
+        for row in held:
+            row.expand()
+        current = self._current_row()
+        data = event.node.data
+        if current is not None and current.data is not None and data is not None:
+            self.notify(
+                f"#{data.id} stays open: the current node, #{current.data.id}, is inside it",
+                timeout=3,
+            )
+
+    def _current_row(self) -> TreeNode[Row] | None:
+        """The full row of the node the walk runs next (None: no walk, or not in the view)."""
+        graph = self.graph
+        current = graph.current if isinstance(graph, BackwardSession) else None
+        return None if current is None else self._rows.get(current.id)
+
+    def _above_current(self) -> list[TreeNode[Row]]:
+        """The rows the current node's row is inside, nearest first."""
+        row = self._current_row()
+        rows = []
+        while row is not None and row.parent is not None and row.parent is not self.root:
+            row = row.parent
+            rows.append(row)
+        return rows
+
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[Row]) -> None:
         event.stop()
         self.post_message(self.Shown(self._about(event.node)))
@@ -425,7 +457,7 @@ class GraphTree(Tree[Row]):
         node = self.cursor_node
         if node is None:
             return
-        if node.is_expanded and node.children:
+        if node.is_expanded and node.children and node not in self._above_current():
             node.collapse()
         elif node.parent is not None and node.parent is not self.root:
             self._put_cursor(node.parent)
