@@ -15,6 +15,7 @@ from anet.debug.render import more_line
 from anet.debug.summary import Summary
 from anet.debug.views import NodeView, Stats, ValueView, got_expected, node_view, where_text
 from anet.words import a_or_an
+from anet_tui.ascii import ascii_text, in_ascii
 from anet_tui.widgets.graph_tree import marker_style
 
 BIG = 1_000_000  # arrays with more elements get their statistics on a worker thread
@@ -151,6 +152,10 @@ class DetailPane(VerticalScroll):
         self._pending = []
         title, renderable = detail(graph, ident, self._stats)
         self.border_title = title
+        if in_ascii(self) and isinstance(renderable, Group):
+            renderable = Group(
+                *(ascii_text(r) if isinstance(r, Text) else r for r in renderable.renderables)
+            )
         body.update(renderable)
         if self._pending:
             self._compute(graph, ident, self._pending)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
@@ -34,6 +35,7 @@ from anet.debug.views import (
 )
 from anet.flags import ERROR, KINDS
 from anet.words import counted, plural
+from anet_tui.ascii import TREE_ICONS, TREE_LINES, ascii_text, in_ascii
 
 MAX_DEPTH = 12  # deepest nesting shown before the view re-roots
 OPEN_LEVELS, OPEN_ROWS = 3, 20  # a new graph opens this many levels, while rows stay this few
@@ -136,6 +138,7 @@ class GraphTree(Tree[Row]):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("graph", id=id)
+        self._ascii = False
         self.show_root = False
         self.guide_depth = 2
         self.auto_expand = False
@@ -148,6 +151,17 @@ class GraphTree(Tree[Row]):
         self._ran: dict[int, bool] = {}  # node id → whether its grad rows reflect a run
         self._shown: dict[int, int] = {}  # node id → how many of its parents have rows
         self._more: dict[int, TreeNode[Row]] = {}  # node id → its "… N more parents" row
+
+    def on_mount(self) -> None:
+        if in_ascii(self):  # guides, icons and every label in ASCII (anet_tui.ascii)
+            self._ascii = True
+            self.LINES = TREE_LINES
+            self.ICON_NODE, self.ICON_NODE_EXPANDED = TREE_ICONS
+            self._invalidate()
+
+    def render_label(self, node: TreeNode[Row], base_style: Style, style: Style) -> Text:
+        label = super().render_label(node, base_style, style)
+        return ascii_text(label) if self._ascii else label
 
     # ---- what is shown -------------------------------------------------------------------------
     @property

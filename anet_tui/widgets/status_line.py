@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from anet.words import counted
+from anet_tui.ascii import ascii_text, in_ascii
 
 
 class StatusLine(Widget):
@@ -44,4 +45,5 @@ class StatusLine(Widget):
         left = Text.assemble(*parts)
         right = Text("F1 help ")
         pad = max(1, self.size.width - left.cell_len - right.cell_len)
-        return Text.assemble(left, " " * pad, right, no_wrap=True, overflow="ellipsis")
+        line = Text.assemble(left, " " * pad, right, no_wrap=True, overflow="ellipsis")
+        return ascii_text(line) if in_ascii(self) else line

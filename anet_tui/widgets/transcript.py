@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.events import Resize
 from textual.widgets import RichLog
 
+from anet_tui.ascii import ascii_text, in_ascii
 from anet_tui.widgets.repl_input import highlight
 
 MAX_LINES = 2_000  # older lines scroll away: a runaway loop never floods memory or the screen
@@ -23,7 +24,9 @@ class Transcript(RichLog):
         self._width = 0
 
     def add(self, text: Text) -> None:
-        """Write one entry."""
+        """Write one entry (in ASCII where the terminal needs it: anet_tui.ascii)."""
+        if in_ascii(self):
+            text = ascii_text(text)
         self.entries.append(text)
         self.write(text)
 

@@ -137,3 +137,50 @@ def test_the_current_node_cannot_be_collapsed_out_of_sight(tmp_path: Path) -> No
     assert seen["left goes up"] == 4
     assert "#2 Mul ▶ current" in str(seen["screen"])
     assert seen["closes"] is False
+
+
+# ---- ASCII where the terminal cannot show our symbols -----------------------------------------
+
+
+def test_under_term_linux_the_app_draws_ascii_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Linux console's font has no ✓ ✗ ▾ ▶ ▏: every cell of the screen is ASCII, our marks
+    in the plain REPL's ASCII forms (``x nonfinite``, ``ok done``, ``> current``)."""
+    monkeypatch.setenv("TERM", "linux")
+    screens: list[str] = []
+
+    async def script(pilot: Pilot) -> None:
+        assert pilot.app.ascii
+        await enter(pilot, "%debug loss")
+        await press(pilot, "f10")
+        screens.append(screen_text(pilot.app))
+        await press(pilot, "f2")
+        await press(pilot, "f10")
+        screens.append(screen_text(pilot.app))
+        await press(pilot, "f10")
+        await press(pilot, "f3")
+        screens.append(screen_text(pilot.app))
+        await press(pilot, "f1")
+        screens.append(screen_text(pilot.app))
+
+    ran = drive(script, tmp_path, demo="nan")
+    for screen in screens:
+        assert screen.isascii(), [c for c in screen if not c.isascii()]
+    assert "x nonfinite" in screens[0] and "> current" in screens[0]
+    assert "ok done" in screens[1] and "+--" in screens[0]  # ASCII borders
+    assert "x nonfinite at #4 Sqrt" in ran.transcript and ran.transcript.isascii()
+
+
+def test_a_utf8_terminal_keeps_the_symbols(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+
+    async def script(pilot: Pilot) -> None:
+        assert not pilot.app.ascii
+        await enter(pilot, "%debug loss")
+        await press(pilot, "f10")
+
+    ran = drive(script, tmp_path, demo="nan")
+    assert "✗ nonfinite" in ran.screen and "╭─ graph" in ran.screen

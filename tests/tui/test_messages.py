@@ -16,6 +16,7 @@ import pytest
 from anet_tui.commands import BUILTIN_COMMANDS, CommandResult, Commands
 from anet_tui.plain import PlainRepl
 from anet_tui.shell import Shell
+from anet_tui.text import ascii_only
 
 ROOT = str(Path(__file__).resolve().parents[2])
 
@@ -209,3 +210,43 @@ def test_check_of_a_failing_script_shows_the_script_s_frames(tmp_path: Path) -> 
     ran = check_run(tmp_path, source)
     assert ran.returncode == 2
     assert 'script.py", line 3' in ran.stderr and "anet/" not in ran.stderr
+
+
+# ---- ASCII: when, and the plain REPL under TERM=linux --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "ascii"),
+    [
+        ({"TERM": "linux", "LANG": "en_US.UTF-8"}, True),  # the console font lacks ✓ ✗ ▶
+        ({"TERM": "xterm", "LANG": "C"}, True),
+        ({"TERM": "xterm", "LANG": "C", "LC_CTYPE": "C.UTF-8"}, True),  # Python's coercion
+        ({"TERM": "xterm", "LC_ALL": "POSIX", "LANG": "en_US.UTF-8"}, True),
+        ({"TERM": "xterm", "LANG": "en_US.ISO-8859-1"}, True),
+        ({"TERM": "xterm", "LANG": "de_DE@euro"}, True),
+        ({"TERM": "xterm", "LANG": "en_US.UTF-8"}, False),
+        ({"TERM": "xterm-256color", "LANG": "en_US.utf8"}, False),
+        ({"TERM": "xterm", "LC_ALL": "C.UTF-8", "LANG": "C"}, False),
+        ({"TERM": "screen"}, False),  # no locale set: the stream's encoding decides
+    ],
+)
+def test_when_to_write_ascii(env: dict[str, str], ascii: bool) -> None:
+    utf8 = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    assert ascii_only(utf8, env) is ascii
+    latin1 = io.TextIOWrapper(io.BytesIO(), encoding="latin-1")
+    assert ascii_only(latin1, {"TERM": "xterm", "LANG": "en_US.UTF-8"}) is True
+
+
+def test_the_plain_repl_under_term_linux_writes_ascii_marks() -> None:
+    ran = subprocess.run(
+        [sys.executable, "-m", "anet_tui.cli", "--plain", "--demo", "nan"],
+        input="%debug loss\n%step\n%step\n%show #4\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": ROOT, "PATH": "/usr/bin:/bin", "TERM": "linux", "LANG": "C.UTF-8"},
+        check=False,
+    )
+    out = ran.stdout
+    assert out.isascii(), [c for c in out if not c.isascii()]
+    assert "x nonfinite at #4 Sqrt" in out and "ok done" in out and "> current" in out
