@@ -250,3 +250,39 @@ def test_the_plain_repl_under_term_linux_writes_ascii_marks() -> None:
     out = ran.stdout
     assert out.isascii(), [c for c in out if not c.isascii()]
     assert "x nonfinite at #4 Sqrt" in out and "ok done" in out and "> current" in out
+
+
+# ---- the plain REPL wraps its messages at word boundaries ------------------------------------
+
+
+def test_long_messages_wrap_between_words_to_the_terminal_width() -> None:
+    """Long messages broke mid-word at the terminal's edge: now they wrap between words,
+    continuation lines indented; tree rows are never wrapped (their columns stay lined up)."""
+    out = io.StringIO()
+    repl = PlainRepl(out=out, width=50)
+    repl.execute(PROGRAM)
+    repl.execute("%debug loss")
+    message = (
+        f"session on #{repl.commands.session.root.id} Sum (loss): 2 nodes, nothing run yet; "
+        "%step runs one node, %continue runs to the next flag"
+    )
+    lines = out.getvalue().splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("session on"))
+    block = [lines[first]]
+    for line in lines[first + 1 :]:
+        if not line.startswith("  "):
+            break
+        block.append(line)
+    assert len(message) > 50 and len(block) > 1 and all(len(line) <= 50 for line in block)
+    assert " ".join(line.strip() for line in block) == message  # every break between words
+    assert all(line.startswith("  ") and not line.startswith("   ") for line in block[1:])
+    assert lines[first + len(block)].startswith("#") and "current" in lines[first + len(block)]
+
+
+def test_into_a_pipe_lines_stay_whole() -> None:
+    out = io.StringIO()  # no terminal: no width
+    repl = PlainRepl(out=out)
+    repl.execute(PROGRAM)
+    repl.execute("%debug loss")
+    lines = out.getvalue().split("\n")
+    assert any(len(line) > 80 and line.startswith("session on") for line in lines)
