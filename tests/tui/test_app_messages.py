@@ -184,3 +184,22 @@ def test_a_utf8_terminal_keeps_the_symbols(tmp_path: Path, monkeypatch: pytest.M
 
     ran = drive(script, tmp_path, demo="nan")
     assert "✗ nonfinite" in ran.screen and "╭─ graph" in ran.screen
+
+
+def test_the_real_app_under_term_linux_sends_the_terminal_ascii_only(tmp_path: Path) -> None:
+    """In a pty, the bytes anet-tui sends a Linux console: not one outside ASCII (escape
+    sequences are ASCII too), borders, guides, scrollbars and marks included."""
+    from test_e2e_pty import Terminal
+
+    term = Terminal(["--demo", "nan"], tmp_path, TERM="linux")
+    try:
+        term.wait_for(lambda s: "%debug loss" in s)
+        term.type("%debug loss\r")
+        term.wait_for(lambda s: "step 0/3" in s)
+        term.type("\x1b[21~")  # F10
+        screen = term.wait_for(lambda s: "x nonfinite" in s and "step 1/3" in s)
+    finally:
+        code = term.close()
+    assert screen.isascii() and term.raw.isascii(), [b for b in term.raw if b > 127][:10]
+    assert "#4 Sqrt x nonfinite" in screen and "+- graph" in screen
+    assert code == 0
