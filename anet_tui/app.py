@@ -13,21 +13,25 @@ from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.driver import Driver
 from textual.events import Resize
+from textual.filter import LineFilter
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from anet.debug.records import Graph, NodeRecord
 from anet.debug.session import BackwardSession
+from anet_tui.ascii import AsciiFilter
 from anet_tui.commands import CommandResult, Commands
 from anet_tui.driver import crash_of
 from anet_tui.editor import EditorUnavailable, run_in_terminal
 from anet_tui.history import HistoryFile
 from anet_tui.messages import Echo, Finished, Outcome, Output
 from anet_tui.shell import RunResult, Shell
+from anet_tui.text import ascii_only, internal_error
 from anet_tui.widgets.detail_pane import DetailPane
 from anet_tui.widgets.graph_tree import GraphTree
 from anet_tui.widgets.help_screen import HelpScreen
+from anet_tui.widgets.key_footer import KeyFooter
 from anet_tui.widgets.lesson_pane import LessonPane
 from anet_tui.widgets.repl_input import ReplInput
 from anet_tui.widgets.status_line import StatusLine
@@ -176,6 +180,8 @@ class AnetApp(App[int]):
         self.history = HistoryFile(warn=self._history_warning) if history is None else history
         self.script, self.demo, self.lesson = script, demo, lesson
         self.script_args = list(script_args)  # the SCRIPT's sys.argv[1:]
+        self.ascii = ascii_only(sys.__stdout__)  # TERM=linux, a locale not UTF-8: anet_tui.ascii
+        self._ascii_filter = AsciiFilter()
         self._show_detail = False  # narrow terminals: detail in the graph's place
         self._lesson_hidden = False  # graph and detail chosen over the lesson (show_lesson)
         self._focus: int | None = None  # the node the latest command is about
@@ -207,7 +213,7 @@ class AnetApp(App[int]):
                     yield self.prompt
                     yield self.repl_input
         yield self.too_small
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.repl_input.focus()
@@ -235,6 +241,7 @@ class AnetApp(App[int]):
         screen.set_class(width < NARROW, "-narrow")
         screen.set_class(height < SHORT, "-short")
         screen.set_class(self._show_detail, "-show-detail")
+        screen.set_class(self.ascii, "-ascii")
         if too_small:
             self.too_small.update(
                 f"The terminal is too small for anet-tui: it needs at least "
@@ -302,7 +309,7 @@ class AnetApp(App[int]):
         try:
             self.commands.submit(source, on_output=self._post_output, echo=echo, show=show)
         except Exception as e:  # the command layer failed: say so, keep the app alive
-            show(RunResult("error", error=f"internal error in {source!r:.40}: {e!r}\n"))
+            show(RunResult("error", error=internal_error(f"{source:.40}", e) + "\n"))
         self.post_message(Finished())
 
     @work(thread=True, exclusive=True, group="run")
@@ -318,7 +325,7 @@ class AnetApp(App[int]):
                 script_args=self.script_args,
             )
         except Exception as e:
-            outcomes = [RunResult("error", error=f"internal error at start-up: {e!r}\n")]
+            outcomes = [RunResult("error", error=internal_error("start-up", e) + "\n")]
         for outcome in outcomes:
             self.post_message(Outcome("", outcome))
         self.post_message(Finished())
@@ -502,6 +509,11 @@ class AnetApp(App[int]):
         self.has_flags = session is not None and bool(session.flags)
         self.has_lesson = self.commands.lesson is not None
         self.node_selected = self._selected_node() is not None
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters (NO_COLOR's among them), and in ASCII, Textual's own glyphs too."""
+        filters = super().get_line_filters()
+        return [*filters, self._ascii_filter] if self.ascii else filters
 
     def get_key_display(self, binding: Binding) -> str:
         """``F10`` rather than ``f10``: as keyboards print it."""

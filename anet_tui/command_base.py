@@ -10,6 +10,7 @@ handler raises :class:`CommandError` for a command used wrongly.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from anet.debug import BackwardSession, Flag, Graph, NodeRecord, Stop
 from anet.debug.records import Record
 from anet_tui.shell import RunResult, Shell
+from anet_tui.text import internal_error
 
 if TYPE_CHECKING:
     from anet_tui.commands import Commands
@@ -119,6 +121,17 @@ class CommandError(Exception):
     """A command was used wrongly: the message is shown as an error line."""
 
 
+_ANET_ERROR = re.compile(r"^anet(?:_tui)?(?:\.\w+)+\.\w+: ")
+
+
+def error_line(error: str) -> str:
+    """The last line of a traceback, the exception, as a sentence: ``ZeroDivisionError:
+    division by zero``; anet's own errors by their message alone (they are sentences; the
+    module path of their class, ``anet.autograd.GradientError``, is no news to anyone)."""
+    lines = error.rstrip("\n").splitlines() or [""]
+    return _ANET_ERROR.sub("", lines[-1])
+
+
 @dataclass(frozen=True)
 class CommandContext:
     """What a handler works with: the :class:`~anet_tui.commands.Commands` it runs in (its
@@ -209,4 +222,6 @@ __all__ = [
     "Line",
     "TreeAt",
     "Typed",
+    "error_line",
+    "internal_error",
 ]

@@ -41,6 +41,7 @@ from anet_tui.command_base import (
     CommandResult,
     Handler,
     Line,
+    internal_error,
 )
 from anet_tui.editor import run_in_terminal
 from anet_tui.lesson_commands import LESSON_COMMANDS, cells_note
@@ -161,7 +162,7 @@ class Commands:
                 result = CommandResult(command.name, [Line(str(e), "error")])
             except Exception as e:  # a bug here must not take the front-end down
                 result = CommandResult(
-                    command.name, [Line(f"%{command.name} failed: {inert(repr(e))}", "error")]
+                    command.name, [Line(internal_error(f"%{command.name}", e), "error")]
                 )
         result.session = self.session
         # Messages quote user text (exception messages, op names, source lines): show it inert.

@@ -15,6 +15,7 @@ import shlex
 import tempfile
 from pathlib import Path
 
+from anet.words import counted
 from anet_tui import editor, files, lessons
 from anet_tui.command_base import (
     Command,
@@ -53,7 +54,7 @@ def _save(ctx: CommandContext, arg: str) -> CommandResult:
         path = lessons.save_script(Path(names[0]).expanduser(), [imports, *sources], force=force)
     except lessons.LessonError as e:
         raise CommandError(f"%save: {e}") from None
-    return CommandResult("save", [Line(f"saved {cells} cell{'s' * (cells != 1)} to {path}")])
+    return CommandResult("save", [Line(f"saved {counted(cells, 'cell')} to {path}")])
 
 
 def _run(ctx: CommandContext, arg: str) -> CommandResult:
@@ -174,7 +175,8 @@ def _lesson(ctx: CommandContext, arg: str) -> CommandResult:
         raise CommandError(str(e)) from None
     _, n = lesson.position
     head = Line(
-        f"lesson {lesson.title} ({n} cells) · %next runs the next cell, %prev / %goto N move"
+        f"lesson {lesson.title} ({counted(n, 'cell')}) · "
+        + "%next runs the next cell, %prev / %goto N move"
     )
     # Said up front: the cells before a broken one still run.
     broken = [

@@ -390,7 +390,9 @@ class Lesson:
     def goto(self, n: int) -> list[LessonCell]:
         """Put the cursor at cell ``n`` (from 1; ``len + 1`` is the end); returns ``upcoming()``."""
         if not 1 <= n <= len(self.cells) + 1:
-            raise LessonError(f"{self.name} has cells 1 to {len(self.cells)}, not {n}")
+            n_cells = len(self.cells)
+            cells = "only cell 1" if n_cells == 1 else f"cells 1 to {n_cells}"
+            raise LessonError(f"{self.name} has {cells}, not {n}")
         self.cursor = n - 1
         return self.upcoming()
 

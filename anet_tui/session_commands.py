@@ -12,6 +12,7 @@ from anet.debug import FLAG_KINDS, BackwardSession, NodeRecord, Stop, render
 from anet.debug.records import node_id
 from anet.debug.views import where_text
 from anet.tensor import Tensor
+from anet.words import a_or_an, counted
 from anet_tui.command_base import (
     MAX_FLAG_LINES,
     MAX_STEP_LINES,
@@ -23,6 +24,7 @@ from anet_tui.command_base import (
     Kind,
     Line,
     TreeAt,
+    error_line,
 )
 
 
@@ -45,11 +47,11 @@ def _debug(ctx: CommandContext, arg: str) -> CommandResult:
     if value.status != "ok":
         error = (value.error or value.status).rstrip("\n")
         if error.count('  File "') <= 1:  # only the expression's own line: the message says it
-            error = error.splitlines()[-1]
+            error = error_line(error)
         raise CommandError(f"%debug {arg}: {error}")
     root = value.obj
     if not isinstance(root, Tensor):
-        raise CommandError(f"%debug needs a Tensor; {arg} is a {type(root).__name__}")
+        raise CommandError(f"%debug needs a Tensor; {arg} is {a_or_an(type(root).__name__)}")
     if root.is_leaf and not root.requires_grad:
         why = (
             f"it is {root.dtype}: integer and boolean tensors never need grad"
@@ -63,16 +65,20 @@ def _debug(ctx: CommandContext, arg: str) -> CommandResult:
         raise CommandError(
             f"{arg} is #{root.id}, a leaf: it has no graph to walk (debug a tensor made by ops)"
         )
+    if root.data.size != 1:
+        raise CommandError(
+            f"%debug {arg}: #{root.id} {root.op} has shape {root.data.shape}, and a session starts "
+            f"only from a one-element output, as backward() does: debug its sum, "
+            f"%debug ({arg}).sum()"
+        )
     session, made = ctx.call(lambda: BackwardSession(root))
     if made.status != "ok":
-        error = (made.error or "").rstrip("\n").splitlines()[-1]
-        hint = " (debug a one-element tensor, e.g. its .sum())" if root.data.size != 1 else ""
-        raise CommandError(f"%debug {arg}: {error}{hint}")
+        raise CommandError(f"%debug {arg}: {error_line(made.error or made.status)}")
     ctx.commands.session, ctx.commands.root_name = session, arg
     n = len(session.nodes)
     lines = [
         Line(
-            f"session on #{root.id} {root.op} ({arg}): {n} node{'s' * (n != 1)}, nothing run yet;"
+            f"session on #{root.id} {root.op} ({arg}): {counted(n, 'node')}, nothing run yet;"
             " %step runs one node, %continue runs to the next flag"
         )
     ]
@@ -104,15 +110,18 @@ def _step(ctx: CommandContext, arg: str) -> CommandResult:
     lines: list[Line] = []
     for i, rec in enumerate(ran):
         if i == MAX_STEP_LINES and len(ran) > MAX_STEP_LINES + 1:
-            lines.append(Line(f"… {len(ran) - MAX_STEP_LINES - 1} more steps"))
+            lines.append(Line(f"… {counted(len(ran) - MAX_STEP_LINES - 1, 'more step')}"))
         if MAX_STEP_LINES <= i < len(ran) - 1:
             continue
         mark = render.marks(rec)
-        lines.append(Line(f"ran {rec.label} {rec.shape}  {mark}", "flag" if rec.flags else "info"))
+        warned = sum(w.count for w in rec.warned)
+        said = f"  ({counted(warned, 'warning')}: %show #{rec.id})" if warned else ""
+        kind: Kind = "flag" if rec.flags else "info"
+        lines.append(Line(f"ran {rec.label} {rec.shape}  {mark}{said}", kind))
         lines += [ctx.flag_line(f) for f in rec.flags]
     tail = f"{ctx.position(session)}"
     if session.done:
-        tail = f"done: {tail}, {len(session.flags)} flag{'s' * (len(session.flags) != 1)}"
+        tail = f"done: {tail}, {counted(len(session.flags), 'flag')}"
     elif session.current is not None:
         tail += f", next {session.current.label}"
     lines.append(Line(tail))
@@ -167,12 +176,12 @@ def _break(ctx: CommandContext, arg: str) -> CommandResult:
         else:
             kind, value = _break_target(words[1:])
             n = session.clear_breaks(**{kind: value})
-        return CommandResult("break", [Line(f"cleared {n} breakpoint{'s' * (n != 1)}")])
+        return CommandResult("break", [Line(f"cleared {counted(n, 'breakpoint')}")])
     kind, value = _break_target(words)
     try:
         bp = session.break_on(**{kind: value})
-    except ValueError as e:
-        raise CommandError(str(e)) from None
+    except (KeyError, ValueError) as e:  # KeyError: no such node (its message says so)
+        raise CommandError(str(e.args[0])) from None
     when = "after a node raising" if bp.kind == "flag" else "before"
     return CommandResult("break", [Line(f"breakpoint {bp}: %continue stops {when} it")])
 
@@ -217,7 +226,8 @@ def _check(ctx: CommandContext, arg: str) -> CommandResult:
             lines.append(
                 Line(f"… {len(results) - len(shown)} more not listed (%flags lists flags)")
             )
-        lines.append(Line(f"checked {len(results)} nodes: {bad} disagree"))
+        agree = "disagrees" if bad == 1 else "disagree"
+        lines.append(Line(f"checked {counted(len(results), 'node')}: {bad} {agree}"))
         return CommandResult("check", lines, run.output)
     target = arg or (session.current or session.last or session.nodes[0]).id
     rec = ctx.node(session, str(target))
@@ -246,7 +256,7 @@ def _flags(ctx: CommandContext, arg: str) -> CommandResult:
     n = len(session.flags)
     if n > MAX_FLAG_LINES:
         lines.append(Line(f"… {n - MAX_FLAG_LINES} more (%show #ID shows a node's flags)"))
-    lines.append(Line(f"{n} flag{'s' * (n != 1)} ({ctx.position(session)})"))
+    lines.append(Line(f"{counted(n, 'flag')} ({ctx.position(session)})"))
     return CommandResult("flags", lines)
 
 

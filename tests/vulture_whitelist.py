@@ -20,6 +20,8 @@ _._on_key  # Widget key hook (ReplInput)
 _.run_input_thread  # LinuxDriver's input loop (AppDriver)
 _.ICON_NODE  # Tree class attributes
 _.ICON_NODE_EXPANDED
+_.LINES  # Tree's guide characters (GraphTree sets ASCII ones)
+_.background  # LineFilter.apply(segments, background): AsciiFilter's signature
 _.show_root  # Tree reactives
 _.guide_depth
 _.auto_expand

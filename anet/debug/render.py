@@ -30,6 +30,7 @@ from anet.debug.views import (
     where_text,
 )
 from anet.tensor import Tensor
+from anet.words import counted, plural
 
 Source = BackwardSession | Graph | Tensor
 
@@ -39,8 +40,14 @@ _TEE, _LAST, _BAR, _BLANK = "├─ ", "└─ ", "│  ", "   "
 
 def more_line(left: int, what: str, ascii: bool = False) -> str:
     """``… 19,900 more parents`` (what a capped list says it left out)."""
-    text = f"… {left:,} more {what}"
+    text = f"… {left:,} more {what if left != 1 else _one(what)}"
     return to_ascii(text) if ascii else text
+
+
+def _one(what: str) -> str:
+    """``parent`` for ``parents``, ``flag (%flags …)`` for ``flags (%flags …)``."""
+    word, space, rest = what.partition(" ")
+    return word.removesuffix("s") + space + rest
 
 
 def graph_of(source: Source) -> Graph:
@@ -176,6 +183,7 @@ def _node_dict(g: Graph, rec: NodeRecord, walking: bool) -> dict[str, Any]:
     if walking:
         received = v.grad_output
         d["status"] = None if v.mark.status is None else v.mark.status.value
+        d["warned"] = [w._asdict() for w in v.warned]
         d["grad_output"] = None if received is None else _value_dict(received)
         d["returned"] = (
             None
@@ -232,12 +240,12 @@ def stop_line(session: BackwardSession, stop: Stop, ascii: bool = False) -> str:
     if stop.reason == "flag":
         flag = next(f for f in reversed(stop.flags) if f.node == stop.node.id)
         more = len(stop.flags) - 1
-        extra = f", {more} more flag{'s' * (more != 1)}" if more else ""
+        extra = f", {more} more {plural(more, 'flag')}" if more else ""
         return f"{flag.line(ascii)}   (stopped, step {k}/{n}{extra})"
     if stop.reason == "break":
         return f"breakpoint {stop.breakpoint}: stopped before {stop.node.label}   (step {k}/{n})"
     flags = len(session.flags)
-    return f"done: {n} node{'s' * (n != 1)}, {flags} flag{'s' * (flags != 1)}"
+    return f"done: {counted(n, 'node')}, {counted(flags, 'flag')}"
 
 
 def detail(source: Source, key: int | str | Tensor, ascii: bool = False) -> str:
@@ -287,6 +295,12 @@ def detail(source: Source, key: int | str | Tensor, ascii: bool = False) -> str:
         lines.append("  " + more_line(v.flags_left, "flags (%flags lists them)"))
     if v.check is not None:
         lines.append(f"  check: {v.check[1]}")
+    if v.warned:
+        lines.append("  warnings while it ran (kept here, not printed)")
+        for w in v.warned:
+            lines.append(f"    {w.text()}")
+            if w.source:
+                lines.append(f"      {w.source}")
     if v.source:
         lines.append("  ── backward ──")
         lines += ["    " + t for t in v.source.splitlines()]

@@ -14,6 +14,8 @@ from anet.debug.records import Graph
 from anet.debug.render import more_line
 from anet.debug.summary import Summary
 from anet.debug.views import NodeView, Stats, ValueView, got_expected, node_view, where_text
+from anet.words import a_or_an
+from anet_tui.ascii import ascii_text, in_ascii
 from anet_tui.widgets.graph_tree import marker_style
 
 BIG = 1_000_000  # arrays with more elements get their statistics on a worker thread
@@ -24,7 +26,7 @@ def summary_lines(name: str, v: ValueView | None, preview: bool = True) -> list[
     if v is None:
         return [Text.assemble((name, "bold"), "  —")]
     if not v.is_array:
-        return [Text.assemble((name, "bold"), f"  a {v.kind}: {v.stats}")]
+        return [Text.assemble((name, "bold"), f"  {a_or_an(v.what)}: {v.stats}")]
     lines = [Text.assemble((name, "bold"), f"  {v.shape} {v.dtype}  {v.stats}")]
     if preview and v.preview is not None:
         lines.append(Text(f"  {v.preview}", style="dim"))
@@ -92,6 +94,12 @@ def node_lines(v: NodeView) -> list[RenderableType]:
     if v.check is not None:
         ok, message = v.check
         lines.append(Text(f"{ {True: '✓', False: '✗', None: '?'}[ok] } check: {message}"))
+    if v.warned:
+        lines.append(Text("warnings while it ran", style="bold"))
+        for w in v.warned:
+            lines.append(Text(f"  {w.text()}", style="yellow"))
+            if w.source:
+                lines.append(Text(f"    {w.source}", style="italic"))
     lines.append(Text(f"── {v.op}.backward ──", style="bold"))
     if v.source:
         lines.append(
@@ -144,6 +152,10 @@ class DetailPane(VerticalScroll):
         self._pending = []
         title, renderable = detail(graph, ident, self._stats)
         self.border_title = title
+        if in_ascii(self) and isinstance(renderable, Group):
+            renderable = Group(
+                *(ascii_text(r) if isinstance(r, Text) else r for r in renderable.renderables)
+            )
         body.update(renderable)
         if self._pending:
             self._compute(graph, ident, self._pending)

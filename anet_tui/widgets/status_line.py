@@ -5,6 +5,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
+from anet.words import counted
+from anet_tui.ascii import ascii_text, in_ascii
+
 
 class StatusLine(Widget):
     """``anet-tui · loss = #9 Sum · step 3/4 · ✗ 1 flag`` and, right-aligned, ``F1 help``; in a
@@ -44,7 +47,7 @@ class StatusLine(Widget):
                 k, n = self.position
                 parts.append(f" · step {k}/{n}")
                 if self.flags:
-                    parts.append((f" · ✗ {self.flags} flag{'s' * (self.flags != 1)}", "bold red"))
+                    parts.append((f" · ✗ {counted(self.flags, 'flag')}", "bold red"))
                 else:
                     parts.append(" · ✓ no flags")
         if self.busy:
@@ -52,4 +55,5 @@ class StatusLine(Widget):
         left = Text.assemble(*parts)
         right = Text("F1 help ")
         pad = max(1, self.size.width - left.cell_len - right.cell_len)
-        return Text.assemble(left, " " * pad, right, no_wrap=True, overflow="ellipsis")
+        line = Text.assemble(left, " " * pad, right, no_wrap=True, overflow="ellipsis")
+        return ascii_text(line) if in_ascii(self) else line

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.events import Resize
 from textual.widgets import RichLog
 
+from anet_tui.ascii import ascii_text, in_ascii
 from anet_tui.widgets.repl_input import highlight
 
 MAX_LINES = 2_000  # older lines scroll away: a runaway loop never floods memory or the screen
@@ -24,7 +25,10 @@ class Transcript(RichLog):
         self._captured: list[Text] | None = None  # see capture()
 
     def add(self, text: Text, *, captured: bool = True) -> None:
-        """Write one entry (kept by a capture too, unless ``captured`` is False)."""
+        """Write one entry (kept by a capture too, unless ``captured`` is False), in ASCII
+        where the terminal needs it (anet_tui.ascii)."""
+        if in_ascii(self):
+            text = ascii_text(text)
         self.entries.append(text)
         self.write(text)
         if captured and self._captured is not None and len(self._captured) < MAX_LINES:

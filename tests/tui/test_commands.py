@@ -142,9 +142,9 @@ def test_wrong_use_is_an_error_line(line: str, words: str) -> None:
     [
         ("%debug", "usage: %debug EXPR"),
         ("%debug undefined_name", "NameError: name 'undefined_name' is not defined"),
-        ("%debug 3", "needs a Tensor; 3 is a int"),
+        ("%debug 3", "needs a Tensor; 3 is an int"),
         ("%debug x", "a leaf"),
-        ("%debug x.swapgrad()", "only for one-element outputs"),
+        ("%debug x.swapgrad()", "only from a one-element output"),
         ("%debug x.sum().detach()", "a constant: it needs no grad"),
         ("%step", "no session is open"),
         ("%nonsense", "unknown command %nonsense"),
@@ -184,7 +184,7 @@ def test_check_finds_a_wrong_valued_backward() -> None:
     r = run(c, f"%check #{cube}")
     assert r.kind == "flag" and r.lines[0].text.startswith(f"✗ vjp at #{cube} Cube: parent 0")
     r = run(c, "%check all")
-    assert r.lines[-1].text == "checked 2 nodes: 1 disagree"
+    assert r.lines[-1].text == "checked 2 nodes: 1 disagrees"
     assert any(line.text.startswith("✓ #") and "Sum" in line.text for line in r.lines)
 
 
@@ -358,3 +358,20 @@ def test_fuzzed_command_lines_always_answer(lines: list[tuple[str, str]]) -> Non
             assert c.execute("%help").ok and c.execute("1 + 1").value == "2"
         finally:
             os.chdir(cwd)
+
+
+def test_messages_count_in_english(tmp_path: Path) -> None:
+    """One of something is never ``1 cells`` (nor ``cells 1 to 1``)."""
+    lesson = tmp_path / "one.py"
+    lesson.write_text("# %% [markdown] One\n# just one cell\n")
+    c = Commands(Shell())
+    opened = run(c, f"%lesson {lesson}")
+    assert "(1 cell)" in opened.text() and "1 cells" not in opened.text()
+    assert run(c, "%goto 5").text() == "one has only cell 1, not 5"
+    c = commands_with("x = Tensor.ones(2, requires_grad=True)\nloss = (x * 2).sum()")
+    run(c, "%debug loss")
+    assert run(c, "%break clear").text() == "cleared 0 breakpoints"
+    run(c, "%break Mul")
+    assert run(c, "%break clear").text() == "cleared 1 breakpoint"
+    run(c, "%finish")
+    assert run(c, "%flags").text() == "no flags (step 2/2)"
