@@ -67,6 +67,7 @@ BAD: dict[str, list[str]] = {
     "show": ["#999", "abc", "--json #999", "#", "--json abc", "#1 #2"],
     "tree": ["#999", "abc", "#"],
     "run": ["", "/nonexistent/x.py", "'unterminated", "/dev/null/x", "/"],
+    "edit": ["-p", "/nonexistent/folder/x.py", "'unterminated", "/", "-z"],
     "save": ["", "/nonexistent/dir/x.py", "'unterminated", "a b", "/"],
     "lesson": ["99", "nonexistent", "'unterminated", "/", "/dev/null"],
     "next": ["extra"],

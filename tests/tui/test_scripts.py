@@ -327,7 +327,7 @@ def test_a_file_with_cells_on_the_command_line_runs_as_a_script(tmp_path: Path) 
     assert code == 0, err
     assert "ran ['a', 'b']\n" in out and "cells.py has # %% cells: it ran as a script" in out
     code, out, err = run_cli("--plain", "--lesson", str(path), cwd=tmp_path, stdin="%next\n")
-    assert code == 0 and "lesson cells (1 cells)" in out, err
+    assert code == 0 and "lesson cells (1 cell)" in out, err
     assert "\nran [" not in out.split(">>> %next")[0] and "\nran [" in out  # ran at %next only
 
 
