@@ -9,6 +9,7 @@ from __future__ import annotations
 import json as _json
 from typing import Any
 
+from anet.debug import charts
 from anet.debug.records import (
     CURRENT,
     UNREACHED,
@@ -221,6 +222,12 @@ def node_json(source: Source, key: int | str | Tensor, ascii: bool = False) -> s
     return _json.dumps(node_view(graph_of(source), key).to_dict(), ensure_ascii=ascii)
 
 
+def _pictures(g: Graph, key: int | str | Tensor) -> list[str]:
+    """The node's histograms, under a rule, indented to sit in a detail at 80 columns."""
+    text = charts.pictures(g, key, width=charts.WIDTH - 2)
+    return ["  ── pictures ──", *("  " + t if t else t for t in text.splitlines())]
+
+
 # ---- sentences the front-ends print ----------------------------------------------------------
 
 
@@ -240,15 +247,21 @@ def stop_line(session: BackwardSession, stop: Stop, ascii: bool = False) -> str:
     return f"done: {n} node{'s' * (n != 1)}, {flags} flag{'s' * (flags != 1)}"
 
 
-def detail(source: Source, key: int | str | Tensor, ascii: bool = False) -> str:
+def detail(
+    source: Source, key: int | str | Tensor, ascii: bool = False, pictures: bool = False
+) -> str:
     """Everything a record holds, as text (the plain REPL's ``%show #id``), drawn from its
-    :class:`~anet.debug.views.NodeView` (a node's output by its shape: no statistics)."""
+    :class:`~anet.debug.views.NodeView` (a node's output by its shape: no statistics).
+    ``pictures``: with the histograms of its values and grads (:func:`charts.pictures`), before
+    the backward's source."""
     g = graph_of(source)
     v = node_view(g, key, out_values=g.node(key).is_leaf)
     lines = [f"{v.label}  out {v.shape} {v.dtype}"]
+    drawn = _pictures(g, key) if pictures else []
     if v.is_leaf:
         lines.append(f"  values  {v.out.stats}")
         lines.append(f"  grad    {'—' if v.grad is None else v.grad.text()}")
+        lines += drawn
         return to_ascii("\n".join(lines)) if ascii else "\n".join(lines)
     if v.mark.status is not None:
         lines[0] += f"  {v.mark.text()}"
@@ -287,6 +300,7 @@ def detail(source: Source, key: int | str | Tensor, ascii: bool = False) -> str:
         lines.append("  " + more_line(v.flags_left, "flags (%flags lists them)"))
     if v.check is not None:
         lines.append(f"  check: {v.check[1]}")
+    lines += drawn
     if v.source:
         lines.append("  ── backward ──")
         lines += ["    " + t for t in v.source.splitlines()]
