@@ -96,20 +96,21 @@ def histogram(
             parts.append("none finite")
         elif h.min == h.max:
             parts.append(f"all {h.min:.6g}")
+        elif not any(h.counts):  # the few finite entries are not in the sample
+            parts.append(f"finite from {_short(h.min)} to {_short(h.max)}, none sampled")
         else:
             if h.log_counts:
                 parts.append("counts on a log scale")
             body = _bars(h, width, height)
-        if h.min is not None:
-            stats = f"mean {_short(h.mean or 0.0)}  std {_short(h.std or 0.0)}"
-            stats += f"  zeros {percent(h.zeros)}"
+        if h.mean is not None and h.std is not None:
+            stats = f"mean {_short(h.mean)}  std {_short(h.std)}  zeros {percent(h.zeros)}"
             if h.nan:
                 stats += f"  NaN {h.nan:,}"
             if h.inf:
                 stats += f"  Inf {h.inf:,}"
             body.append(_INDENT + stats)
         elif h.nan or h.inf:
-            body.append(_INDENT + f"NaN {h.nan:,}  Inf {h.inf:,}")
+            body.append(_INDENT + f"zeros {percent(h.zeros)}  NaN {h.nan:,}  Inf {h.inf:,}")
     lines = _parts([head, *parts], width)
     lines += body
     for w in h.words:
@@ -220,8 +221,8 @@ def _flow_rows(f: Flow, width: int, max_rows: int) -> list[str]:
         w1 = max(6, w1 - (12 - span))
         span = width - (w1 + 1 + w2 + 1 + numbers + (1 + wm if wm else 0)) - 1
     positive = [b.mean_abs for b in bars if b.mean_abs] + [b.max_abs for b in bars if b.max_abs]
-    if positive:
-        lo = math.floor(math.log10(min(positive)))
+    if positive:  # the shortest bar at least half a power of ten long
+        lo = math.floor(math.log10(min(positive)) - 0.5)
         hi = max(lo + 1, math.ceil(math.log10(max(positive))))
     else:
         lo, hi = -1, 0

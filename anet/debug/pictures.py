@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -199,21 +199,19 @@ def histogram(
     if m.count == 0:
         return Histogram(title, shape, dtype, 0, words=("empty",))
     s = m.sample
-    mean = float(s.mean()) if s.size else None
-    std = float(s.std()) if s.size else None
+    with np.errstate(over="ignore"):  # values near ±1e308: an infinite std says so
+        mean = float(s.mean()) if s.size else None
+        std = float(s.std()) if s.size else None
     edges: tuple[float, ...] = ()
     counts: tuple[int, ...] = ()
     log = False
     if m.lo is not None and m.hi is not None and m.lo < m.hi:
-        span = m.hi - m.lo
-        if not math.isfinite(span):  # float64 overflow between ±1e308: halve the span
-            scaled = s / 2
-            counts = _bin_counts(scaled, m.lo / 2, m.hi / 2, bins)
-        else:
-            counts = _bin_counts(s, m.lo, m.hi, bins)
-        edges = tuple(float(e) for e in np.linspace(m.lo, m.hi, bins + 1))
-        occupied = sorted(c for c in counts if c)
-        log = max(occupied) > LOG_SPREAD * occupied[len(occupied) // 2]
+        # Halved when the span overflows float64 (values near ±1.8e308): same bins.
+        half = 1 if math.isfinite(m.hi - m.lo) else 2
+        counts = _bin_counts(s / half, m.lo / half, m.hi / half, bins)
+        edges = tuple(float(e) * half for e in np.linspace(m.lo / half, m.hi / half, bins + 1))
+        occupied = sorted(c for c in counts if c)  # none: the sample missed the few finite ones
+        log = bool(occupied) and occupied[-1] > LOG_SPREAD * occupied[len(occupied) // 2]
     elif m.lo is not None:  # every finite entry the same value: one bin
         edges, counts = (m.lo, m.hi), (int(s.size),)
     h = Histogram(
@@ -248,9 +246,10 @@ def _value_words(value: float, grad: bool) -> tuple[str, ...]:
         return (f"the value is {value}",)
     big = abs(value)
     if grad and 0 < big < TINY:
-        return (f"|grad| {_num(big)} < {TINY:g}: a vanishing gradient",)
+        return (f"|grad| {_num(big)} < {TINY:g} — a vanishing gradient",)
     if big > HUGE:
-        return (f"|{'grad' if grad else 'x'}| {_num(big)}: {'exploding?' if grad else 'huge'}",)
+        tail = "an exploding gradient?" if grad else "huge"
+        return (f"|{'grad' if grad else 'x'}| {_num(big)} — {tail}",)
     return ()
 
 
@@ -295,11 +294,7 @@ def _with_words(h: Histogram, grad: bool, relu: bool) -> Histogram:
             words.append(f"max |{what}| {_num(big)} — {tail}")
     if not words:
         return h
-    return Histogram(**{**_fields(h), "words": tuple(words)})
-
-
-def _fields(h: Histogram) -> dict[str, Any]:
-    return {name: getattr(h, name) for name in Histogram.__dataclass_fields__}
+    return replace(h, words=tuple(words))
 
 
 # ---- the pictures of one node ------------------------------------------------------------------
@@ -391,8 +386,9 @@ class Flow:
     grad (``by="node"``, in walk order: the root first), or one per parameter that has its grad
     from this walk (``by="param"``: grouped by the layer that owns it, layers in the order the
     walk reaches them). ``position`` is the walk's (k, n) (None for a graph no session walks),
-    ``waiting`` how many nodes or parameters have no grad yet, ``model`` the type name of the
-    model naming the parameters, ``words`` what is notable (a fall or rise of orders of
+    ``waiting`` how many nodes or parameters have no grad yet, ``model`` what names the
+    parameters (the model's type name; ``%flow`` puts its name in the namespace before it:
+    ``net (Deep)``), ``words`` what is notable (a fall or rise of orders of
     magnitude, all-zero grads, NaN/Inf)."""
 
     by: str

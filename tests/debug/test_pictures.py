@@ -107,7 +107,7 @@ def test_tiny_and_huge_values_are_called_out() -> None:
     assert huge.startswith("max |grad|") and huge.endswith("an exploding gradient?")
     assert histogram(a).words == () and histogram(a, grad=True).words == ()
     assert histogram(np.array([3e-9]), grad=True).words == (
-        "|grad| 3.0e-09 < 1e-07: a vanishing gradient",
+        "|grad| 3.0e-09 < 1e-07 — a vanishing gradient",
     )
 
 
