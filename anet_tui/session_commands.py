@@ -1,14 +1,16 @@
 """The ``%`` commands of a backward session: %debug opens one on a tensor; %step, %continue,
 %finish and %restart move its walk; %break sets where %continue stops; %check, %flags, %show
-and %tree look at it. Session work runs on the shell's worker thread (:meth:`CommandContext.call`),
+(with histograms of the node's values and grads), %tree and %flow (the grads' sizes along the
+walk) look at it. Session work runs on the shell's worker thread (:meth:`CommandContext.call`),
 so Ctrl+C stops a hanging backward and a user's backward may print.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from anet.debug import FLAG_KINDS, BackwardSession, NodeRecord, Stop, render
+from anet.debug import FLAG_KINDS, BackwardSession, NodeRecord, Stop, charts, pictures, render
 from anet.debug.records import node_id
 from anet.debug.views import where_text
 from anet.tensor import Tensor
@@ -273,9 +275,44 @@ def _show(ctx: CommandContext, arg: str) -> CommandResult:
     rec = ctx.node(session, arg)
     if as_json:
         return CommandResult("show", [Line(render.node_json(session, rec.id), "json")])
-    text = render.detail(session, rec.id)
+    text = render.detail(session, rec.id, pictures=True)
     lines = [Line(t, "flag" if t.lstrip().startswith("✗ ") else "info") for t in text.splitlines()]
     return CommandResult("show", lines, node=rec if isinstance(rec, NodeRecord) else None)
+
+
+def _flow(ctx: CommandContext, arg: str) -> CommandResult:
+    words = arg.split()
+    by = "param" if words[:1] == ["--params"] else "node"
+    if (by == "node" and words) or len(words) > 2:
+        raise CommandError("usage: %flow [--params [MODEL]]")
+    graph = ctx.commands.graph  # the session, or the graph a plain backward() walked
+    if graph is None:
+        graph = ctx.need_session()  # raises, saying how to open one
+    model: Any = None
+    name = None
+    if by == "param":
+        if len(words) == 2:
+            name = words[1]
+            value = ctx.evaluate(name)
+            if value.status != "ok":
+                error = (value.error or value.status).rstrip("\n").splitlines()[-1]
+                raise CommandError(f"%flow --params {name}: {error}")
+            model = value.obj
+        else:
+            found = pictures.find_model(graph, ctx.shell.namespace)
+            if found is not None:
+                name, model = found
+    made, run = ctx.call(lambda: pictures.flow(graph, by, model))
+    if run.status != "ok" or made is None:
+        error = (run.error or run.status).rstrip("\n").splitlines()[-1]
+        raise CommandError(f"%flow: {error}")
+    if name is not None and made.model is not None:
+        made = replace(made, model=f"{name} ({made.model})")
+    text = charts.flow(made, name=ctx.commands.graph_name)
+    lines = [Line(t) for t in text.splitlines()]
+    if by == "param" and model is None:
+        lines.append(Line("no nn.Module holds these parameters: %flow --params MODEL names one"))
+    return CommandResult("flow", lines, run.output)
 
 
 def _tree(ctx: CommandContext, arg: str) -> CommandResult:
@@ -318,6 +355,13 @@ SESSION_COMMANDS = (
         _show,
     ),
     Command("tree", "%tree [#ID]", "the session's graph as a text tree", _tree),
+    Command(
+        "flow",
+        "%flow [--params]",
+        "how big the grads are, node by node, as bars on a log scale "
+        "(--params: per parameter, by layer)",
+        _flow,
+    ),
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json as _json
 from typing import Any
 
+from anet.debug import charts
 from anet.debug.records import (
     CURRENT,
     UNREACHED,
@@ -29,6 +30,7 @@ from anet.debug.views import (
     to_ascii,
     where_text,
 )
+from anet.flags import KINDS
 from anet.tensor import Tensor
 from anet.words import counted, plural
 
@@ -229,6 +231,12 @@ def node_json(source: Source, key: int | str | Tensor, ascii: bool = False) -> s
     return _json.dumps(node_view(graph_of(source), key).to_dict(), ensure_ascii=ascii)
 
 
+def _pictures(g: Graph, key: int | str | Tensor) -> list[str]:
+    """The node's histograms, under a rule, indented to sit in a detail at 80 columns."""
+    text = charts.pictures(g, key, width=charts.WIDTH - 2)
+    return ["  ── pictures ──", *("  " + t if t else t for t in text.splitlines())]
+
+
 # ---- sentences the front-ends print ----------------------------------------------------------
 
 
@@ -248,15 +256,21 @@ def stop_line(session: BackwardSession, stop: Stop, ascii: bool = False) -> str:
     return f"done: {counted(n, 'node')}, {counted(flags, 'flag')}"
 
 
-def detail(source: Source, key: int | str | Tensor, ascii: bool = False) -> str:
+def detail(
+    source: Source, key: int | str | Tensor, ascii: bool = False, pictures: bool = False
+) -> str:
     """Everything a record holds, as text (the plain REPL's ``%show #id``), drawn from its
-    :class:`~anet.debug.views.NodeView` (a node's output by its shape: no statistics)."""
+    :class:`~anet.debug.views.NodeView` (a node's output by its shape: no statistics).
+    ``pictures``: with the histograms of its values and grads (:func:`charts.pictures`), before
+    the backward's source."""
     g = graph_of(source)
     v = node_view(g, key, out_values=g.node(key).is_leaf)
     lines = [f"{v.label}  out {v.shape} {v.dtype}"]
+    drawn = _pictures(g, key) if pictures else []
     if v.is_leaf:
         lines.append(f"  values  {v.out.stats}")
         lines.append(f"  grad    {'—' if v.grad is None else v.grad.text()}")
+        lines += drawn
         return to_ascii("\n".join(lines)) if ascii else "\n".join(lines)
     if v.mark.status is not None:
         lines[0] += f"  {v.mark.text()}"
@@ -288,7 +302,7 @@ def detail(source: Source, key: int | str | Tensor, ascii: bool = False) -> str:
         if v.returned_left:
             lines.append("    " + more_line(v.returned_left, "grads"))
     for f in v.flags:
-        lines.append(f"  {CROSS} {f.kind}: {f.message}")
+        lines.append(f"  {KINDS[f.kind].marker} {f.kind}: {f.message}")
         if f.traceback:
             lines += ["    " + t for t in f.traceback.rstrip().splitlines()]
     if v.flags_left:
@@ -301,6 +315,7 @@ def detail(source: Source, key: int | str | Tensor, ascii: bool = False) -> str:
             lines.append(f"    {w.text()}")
             if w.source:
                 lines.append(f"      {w.source}")
+    lines += drawn
     if v.source:
         lines.append("  ── backward ──")
         lines += ["    " + t for t in v.source.splitlines()]

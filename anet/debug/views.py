@@ -76,6 +76,15 @@ ASCII_TABLE = {
     "└": "`",
     "│": "|",
     "–": "-",
+    # block bars (anet.debug.charts): heights by their ASCII ramp, one character each
+    "▁": "_",
+    "▂": "_",
+    "▃": "-",
+    "▄": "-",
+    "▅": "=",
+    "▆": "=",
+    "▇": "#",
+    "█": "#",
 }
 _ASCII = str.maketrans(ASCII_TABLE)
 

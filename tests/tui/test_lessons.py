@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from textual.pilot import Pilot
 
 import anet.autograd
 from anet import Tensor
+from anet.debug import pictures
 from anet_tui import lessons
 from anet_tui.commands import CommandResult, Commands
 from anet_tui.lessons import Lesson, LessonError
@@ -289,9 +291,9 @@ def test_lesson_cells_run_as_the_lesson_file_at_their_own_lines(tmp_path: Path) 
 # ---- shipped lessons ----------------------------------------------------------------------------
 
 
-def test_three_lessons_ship_in_order() -> None:
+def test_four_lessons_ship_in_order() -> None:
     infos = lessons.shipped()
-    assert [i.number for i in infos] == [1, 2, 3]
+    assert [i.number for i in infos] == [1, 2, 3, 4]
     assert all(i.title.startswith(f"Lesson {i.number}:") for i in infos)
     assert lessons.find("2").name == lessons.find("backward").name == "02_the_backward_walk"
     assert (
@@ -430,6 +432,69 @@ def test_lesson_3_flags_appear_and_disappear_after_the_fix() -> None:
     gx, gw = numerical_grads(lambda a, b: float(((a @ b) ** 3).sum()), x.data, w.data)
     np.testing.assert_allclose(x.grad, gx, rtol=1e-4)
     np.testing.assert_allclose(w.grad, gw, rtol=1e-4)
+
+
+def layer_means(flow: pictures.Flow) -> list[float]:
+    """Each layer's mean |grad| over all its parameters' entries, layers in the flow's order."""
+    sums: dict[str, list[float]] = {}
+    for b in flow.bars:
+        total = sums.setdefault(b.group, [0.0, 0.0])
+        total[0] += b.mean_abs * b.size
+        total[1] += b.size
+    return [s / n for s, n in sums.values()]
+
+
+def test_lesson_4_shows_grads_vanish_explode_die_and_the_fix_keeps_them() -> None:
+    flows: list[tuple[str, pictures.Flow]] = []
+
+    def after(commands: Commands, cell: lessons.LessonCell) -> None:
+        net = commands.shell.namespace.get("net")
+        if "# %finish" in cell.source and net is not None:
+            flows.append((cell.source, pictures.flow(commands.session, "param", net)))
+
+    run_lesson("4", after)
+    assert len(flows) == 5  # sigmoid, ReLU, too big, dead ReLUs, He's initialisation
+    (_, sigmoid), (_, relu), (_, big), (_, dead), (fixed_source, fixed) = flows
+
+    # The sigmoid network: from the output layer to the input, each layer's mean |grad| is
+    # smaller than the one above, over far more than 3 orders of magnitude.
+    means = layer_means(sigmoid)
+    groups = list(dict.fromkeys(b.group for b in sigmoid.bars))
+    assert groups == [f"layers.{i}" for i in range(19, -1, -1)]
+    assert all(a > b for a, b in pairwise(means)), means
+    assert means[0] / means[-1] > 1e3
+    assert "vanishing gradients" in sigmoid.words[0]
+
+    assert "vanishing gradients" in relu.words[0]  # less steep: the weights are too small
+    assert (
+        1e3
+        < layer_means(relu)[0] / min(layer_means(relu))
+        < layer_means(sigmoid)[0] / min(layer_means(sigmoid))
+    )
+    assert "exploding gradients" in big.words[0]
+    assert all(b.max_abs == 0 for b in dead.bars)
+    assert "all-zero grads" in dead.words[-1] and dead.words[-1].endswith("dead ReLUs?")
+    assert "sqrt(2 / fan_in)" in fixed_source or "np.sqrt(2" in fixed_source
+    means = layer_means(fixed)
+    assert max(means) / min(means) < 10 and fixed.words == ()  # every layer alike: nothing to say
+
+
+def test_lesson_4_runs_with_next_in_the_plain_repl() -> None:
+    out = io.StringIO()
+    repl = PlainRepl(out=out)
+    assert repl.execute("%lesson 4").ok
+    lesson = repl.commands.lesson
+    while not lesson.done:
+        assert repl.execute("%next").ok, out.getvalue()[-3000:]
+    text = out.getvalue()
+    assert text.count("grad flow per node · loss (#") == 2
+    assert text.count("grad flow per parameter of net (Deep) · loss (#") == 4
+    assert "— vanishing gradients" in text and "— exploding gradients" in text
+    assert "— dead ReLUs?" in text and "% zeros" in text
+    assert "── pictures ──" in text and "a vanishing gradient" in text
+    for line in text.splitlines():
+        if line.startswith("grad flow") or ("█" in line and "`" not in line):  # not narration
+            assert len(line) <= 80, line
 
 
 # ---- %save round trips --------------------------------------------------------------------------
@@ -595,7 +660,7 @@ def test_save_never_overwrites_without_force(tmp_path: Path) -> None:
 # ---- both front-ends ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("number", [1, 2, 3])
+@pytest.mark.parametrize("number", [1, 2, 3, 4])
 def test_each_lesson_runs_in_the_plain_repl(number: int) -> None:
     out = io.StringIO()
     repl = PlainRepl(out=out)
@@ -608,7 +673,7 @@ def test_each_lesson_runs_in_the_plain_repl(number: int) -> None:
         assert "no flags" in text
 
 
-@pytest.mark.parametrize("number", [1, 2, 3])
+@pytest.mark.parametrize("number", [1, 2, 3, 4])
 def test_each_lesson_runs_in_the_app(number: int, tmp_path: Path) -> None:
     entries = lessons.load(str(number)).entries()
 
