@@ -71,3 +71,29 @@ _.__neg__
 # ---- read by the tests: state a front-end keeps for them to look at --------------------------
 _.running  # Shell: tests wait for code to start running
 _.prompt_session  # PlainRepl: tests check its lexer
+
+# ---- asyncssh: SSHServer and SSHServerSession callbacks (anet_tui/serve/server.py) -----------
+_.begin_auth
+_.public_key_auth_supported
+_.password_auth_supported
+_.kbdint_auth_supported
+_.host_based_auth_supported
+_.validate_public_key
+_.auth_completed
+_.session_requested
+_.connection_requested
+_.server_requested
+_.unix_connection_requested
+_.unix_server_requested
+_.pty_requested
+_.shell_requested
+_.exec_requested
+_.subsystem_requested
+_.session_started
+_.terminal_size_changed
+_.pause_writing
+_.resume_writing
+_.eof_received
+_.connection_made
+_.connection_lost
+_.data_received

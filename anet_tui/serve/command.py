@@ -45,27 +45,62 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="students: ssh -p PORT NAME@HOST  (or: ssh -t -p PORT NAME@HOST plain | "
         "lesson N | plain lesson N)",
     )
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on (default 127.0.0.1; 0.0.0.0 opens the class)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1; 0.0.0.0 opens the class)",
+    )
     parser.add_argument("--port", type=int, default=2222, help="default 2222; 0: any free port")
-    parser.add_argument("--keys", type=_folder, metavar="DIR",
-                        help="a folder of NAME.pub files: NAME logs in with that key")
-    parser.add_argument("--teacher", type=_file, metavar="KEY.pub",
-                        help="the teacher's public key (the user name is the file's name)")
-    parser.add_argument("--state", type=Path, metavar="DIR",
-                        help="host key and students' folders "
-                        "(default $XDG_STATE_HOME/anet-tui/serve)")
-    parser.add_argument("--memory", type=_size, default=2 << 30, metavar="SIZE",
-                        help="address-space limit per session (default 2G)")
-    parser.add_argument("--file-size", type=_size, default=256 << 20, metavar="SIZE",
-                        help="largest file a session may write (default 256M)")
+    parser.add_argument(
+        "--keys",
+        type=_folder,
+        metavar="DIR",
+        help="a folder of NAME.pub files: NAME logs in with that key",
+    )
+    parser.add_argument(
+        "--teacher",
+        type=_file,
+        metavar="KEY.pub",
+        help="the teacher's public key (the user name is the file's name)",
+    )
+    parser.add_argument(
+        "--state",
+        type=Path,
+        metavar="DIR",
+        help="host key and students' folders (default $XDG_STATE_HOME/anet-tui/serve)",
+    )
+    parser.add_argument(
+        "--memory",
+        type=_size,
+        default=2 << 30,
+        metavar="SIZE",
+        help="address-space limit per session (default 2G)",
+    )
+    parser.add_argument(
+        "--file-size",
+        type=_size,
+        default=256 << 20,
+        metavar="SIZE",
+        help="largest file a session may write (default 256M)",
+    )
     parser.add_argument("--nice", type=int, default=10, help="sessions' niceness (default 10)")
-    parser.add_argument("--grace", type=float, default=2.0, metavar="SECONDS",
-                        help="from hang-up to kill when a connection drops (default 2)")
-    parser.add_argument("--no-landlock", action="store_true",
-                        help="do not confine sessions with Landlock even where the kernel can")
-    parser.add_argument("--headless", action="store_true",
-                        help="log events as lines instead of showing the teacher's table")
+    parser.add_argument(
+        "--grace",
+        type=float,
+        default=2.0,
+        metavar="SECONDS",
+        help="from hang-up to kill when a connection drops (default 2)",
+    )
+    parser.add_argument(
+        "--no-landlock",
+        action="store_true",
+        help="do not confine sessions with Landlock even where the kernel can",
+    )
+    parser.add_argument(
+        "--headless",
+        action="store_true",
+        help="log events as lines instead of showing the teacher's table",
+    )
     return parser
 
 
@@ -80,11 +115,14 @@ def main(argv: Sequence[str]) -> int:
 
     args = build_parser().parse_args(list(argv))
     if args.keys is None and args.teacher is None:
-        print("anet-tui serve: no keys: give --keys DIR (NAME.pub files) and/or --teacher KEY",
-              file=sys.stderr)
+        print(
+            "anet-tui serve: no keys: give --keys DIR (NAME.pub files) and/or --teacher KEY",
+            file=sys.stderr,
+        )
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
-                        datefmt="%H:%M:%S", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr
+    )
     state = (args.state or state_dir()).expanduser()
     keys = KeyBook(args.keys, args.teacher)
     config = Config(
@@ -116,8 +154,10 @@ def confinement_problem(room) -> str | None:
 
     found = overlaps(room.config.state, room.students / "x")
     if found:
-        return (f"the state folder {room.config.state} is inside {found[0]}, which students "
-                "must read to run Python: choose another with --state")
+        return (
+            f"the state folder {room.config.state} is inside {found[0]}, which students "
+            "must read to run Python: choose another with --state"
+        )
     return None
 
 
@@ -132,8 +172,10 @@ def banner(room, key, port: int) -> str:
     elif not config.confine:
         confined = "Landlock: off (--no-landlock): students can read each other's files"
     else:
-        confined = ("Landlock: unavailable in this kernel: students can read each other's "
-                    "files (run the server in a VM or a container)")
+        confined = (
+            "Landlock: unavailable in this kernel: students can read each other's "
+            "files (run the server in a VM or a container)"
+        )
     lines = [
         f"anet-tui serve on {config.host}:{port} · host key {key.get_fingerprint()} · "
         f"{students} student{'s' if students != 1 else ''} known · {confined}",
@@ -155,8 +197,7 @@ async def _serve(room, key) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
-    logging.getLogger("anet_tui.serve").info("stopping: hanging up %d sessions",
-                                              len(room.sessions))
+    logging.getLogger("anet_tui.serve").info("stopping: hanging up %d sessions", len(room.sessions))
     acceptor.close()
     for session in list(room.sessions):
         if session.process is not None:

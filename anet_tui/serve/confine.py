@@ -18,8 +18,15 @@ import anet_tui
 from anet_tui.serve.landlock import READ, READ_DIR, READ_EXEC, READ_FILE, WRITE, WRITE_FILE
 
 SYSTEM = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")  # libc, ld.so, libstdc++ …
-ETC = ("/etc/ld.so.cache", "/etc/localtime", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf",
-       "/etc/mime.types", "/etc/os-release")
+ETC = (
+    "/etc/ld.so.cache",
+    "/etc/localtime",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/nsswitch.conf",
+    "/etc/mime.types",
+    "/etc/os-release",
+)
 DEVICES_RW = ("/dev/null", "/dev/zero", "/dev/tty", "/dev/full")
 DEVICES_R = ("/dev/urandom", "/dev/random")
 PROC = ("/proc", "/sys/devices/system/cpu", "/sys/fs/cgroup")  # other processes: ptrace rules
@@ -27,8 +34,13 @@ PROC = ("/proc", "/sys/devices/system/cpu", "/sys/fs/cgroup")  # other processes
 
 def python_paths() -> list[str]:
     """Where this Python's own files are."""
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-             str(Path(sys.executable).resolve().parent)}
+    paths = {
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        sys.base_exec_prefix,
+        str(Path(sys.executable).resolve().parent),
+    }
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
         if value := sysconfig.get_paths().get(key):
             paths.add(value)

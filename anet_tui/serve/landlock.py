@@ -21,8 +21,8 @@ RULE_PATH_BENEATH = 1
 PR_SET_NO_NEW_PRIVS = 38
 
 EXECUTE, WRITE_FILE, READ_FILE, READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
-REMOVE_DIR, REMOVE_FILE, MAKE_CHAR, MAKE_DIR = 1 << 4, 1 << 5, 1 << 6, 1 << 7
-MAKE_REG, MAKE_SOCK, MAKE_FIFO, MAKE_BLOCK, MAKE_SYM = 1 << 8, 1 << 9, 1 << 10, 1 << 11, 1 << 12
+REMOVE_DIR, REMOVE_FILE, MAKE_DIR = 1 << 4, 1 << 5, 1 << 7  # 1 << 6: MAKE_CHAR (never allowed)
+MAKE_REG, MAKE_SOCK, MAKE_FIFO, MAKE_SYM = 1 << 8, 1 << 9, 1 << 10, 1 << 12  # 11: MAKE_BLOCK
 REFER, TRUNCATE, IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15  # ABI 2, 3, 5
 NET_BIND_TCP, NET_CONNECT_TCP = 1 << 0, 1 << 1  # ABI 4
 SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL = 1 << 0, 1 << 1  # ABI 6
@@ -31,8 +31,17 @@ FILE_RIGHTS = EXECUTE | WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV  # the one
 READ = READ_FILE | READ_DIR
 READ_EXEC = READ | EXECUTE
 WRITE = (
-    READ_EXEC | WRITE_FILE | REMOVE_DIR | REMOVE_FILE | MAKE_DIR | MAKE_REG | MAKE_SOCK
-    | MAKE_FIFO | MAKE_SYM | REFER | TRUNCATE
+    READ_EXEC
+    | WRITE_FILE
+    | REMOVE_DIR
+    | REMOVE_FILE
+    | MAKE_DIR
+    | MAKE_REG
+    | MAKE_SOCK
+    | MAKE_FIFO
+    | MAKE_SYM
+    | REFER
+    | TRUNCATE
 )
 
 
@@ -56,8 +65,9 @@ def _libc() -> ctypes.CDLL:
 def abi() -> int:
     """The kernel's Landlock ABI version, 0 when Landlock is missing or disabled."""
     try:
-        version = _libc().syscall(SYS_CREATE_RULESET, None, ctypes.c_size_t(0),
-                                  ctypes.c_uint32(CREATE_RULESET_VERSION))
+        version = _libc().syscall(
+            SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(CREATE_RULESET_VERSION)
+        )
     except (OSError, AttributeError):
         return 0
     return max(int(version), 0)
@@ -85,11 +95,15 @@ def confine(paths: dict[str, int]) -> int:
         raise OSError("Landlock is not available in this kernel")
     libc = _libc()
     fs = handled_fs(version)
-    attr = _RulesetAttr(fs, NET_BIND_TCP | NET_CONNECT_TCP if version >= 4 else 0,
-                        SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if version >= 6 else 0)
+    attr = _RulesetAttr(
+        fs,
+        NET_BIND_TCP | NET_CONNECT_TCP if version >= 4 else 0,
+        SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if version >= 6 else 0,
+    )
     size = 24 if version >= 6 else 16 if version >= 4 else 8
-    ruleset = libc.syscall(SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size),
-                           ctypes.c_uint32(0))
+    ruleset = libc.syscall(
+        SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0)
+    )
     if ruleset < 0:
         raise OSError(ctypes.get_errno(), "landlock_create_ruleset failed")
     try:
@@ -103,9 +117,16 @@ def confine(paths: dict[str, int]) -> int:
                 if not os.path.isdir(path):
                     allowed &= FILE_RIGHTS
                 rule = _PathBeneathAttr(allowed, fd)
-                if libc.syscall(SYS_ADD_RULE, ctypes.c_int(ruleset),
-                                ctypes.c_int(RULE_PATH_BENEATH), ctypes.byref(rule),
-                                ctypes.c_uint32(0)) < 0:
+                if (
+                    libc.syscall(
+                        SYS_ADD_RULE,
+                        ctypes.c_int(ruleset),
+                        ctypes.c_int(RULE_PATH_BENEATH),
+                        ctypes.byref(rule),
+                        ctypes.c_uint32(0),
+                    )
+                    < 0
+                ):
                     raise OSError(ctypes.get_errno(), f"landlock_add_rule failed for {path}")
             finally:
                 os.close(fd)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -38,8 +37,12 @@ class Limits:
 
     def spec(self) -> dict:
         return {
-            "limits": {"as": self.memory, "fsize": self.file_size, "core": 0,
-                       "nofile": self.open_files},
+            "limits": {
+                "as": self.memory,
+                "fsize": self.file_size,
+                "core": 0,
+                "nofile": self.open_files,
+            },
             "nice": self.nice,
         }
 
@@ -84,13 +87,17 @@ class Gate:
         if time.monotonic() < until:
             count = self.shut_out[address] = self.shut_out.get(address, 0) + 1
             if count == 1:
-                log.warning("refused: %s is blocked after failed logins (for %.0f s more; "
-                            "further connections are not logged until then)", address,
-                            until - time.monotonic())
+                log.warning(
+                    "refused: %s is blocked after failed logins (for %.0f s more; "
+                    "further connections are not logged until then)",
+                    address,
+                    until - time.monotonic(),
+                )
             return True
         if address in self.blocked_until:
-            log.info("%s: block over (%d connections refused)", address,
-                     self.shut_out.pop(address, 0))
+            log.info(
+                "%s: block over (%d connections refused)", address, self.shut_out.pop(address, 0)
+            )
             del self.blocked_until[address]
         return False
 
@@ -103,8 +110,13 @@ class Gate:
         if len(times) >= self.config.max_failures:
             self.blocked_until[address] = now + self.config.block
             times.clear()
-            log.warning("%s: %d failed logins within %.0f s: blocked for %.0f s", address,
-                        self.config.max_failures, self.config.window, self.config.block)
+            log.warning(
+                "%s: %d failed logins within %.0f s: blocked for %.0f s",
+                address,
+                self.config.max_failures,
+                self.config.window,
+                self.config.block,
+            )
 
 
 class Classroom:
@@ -167,7 +179,7 @@ class StudentSession(asyncssh.SSHServerSession):
     def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:
         self.chan = chan
 
-    def pty_requested(self, term_type: str, term_size: tuple, term_modes: dict) -> bool:
+    def pty_requested(self, term_type: str, term_size: tuple, _modes: dict) -> bool:
         self.term = term_type if re.fullmatch(r"[A-Za-z0-9.+_-]{1,64}", term_type) else "xterm"
         self.size = (term_size[0] or 80, term_size[1] or 24)
         return True
@@ -180,22 +192,32 @@ class StudentSession(asyncssh.SSHServerSession):
         return True
 
     def subsystem_requested(self, subsystem: str) -> bool:
-        log.warning("refused: %s from %s asked for subsystem %r", self.name, self.address,
-                    subsystem[:MAX_COMMAND])
+        log.warning(
+            "refused: %s from %s asked for subsystem %r",
+            self.name,
+            self.address,
+            subsystem[:MAX_COMMAND],
+        )
         return False
 
     def session_started(self) -> None:
         assert self.chan is not None
         args = parse_command(self.command)
         if args is None:
-            log.warning("refused: %s from %s ran %r", self.name, self.address,
-                        self.command[:MAX_COMMAND])
-            self._refuse(f"anet-tui serve: {self.command[:60]!r} is not a command here. "
-                         f"Allowed: {ALLOWED}.")
+            log.warning(
+                "refused: %s from %s ran %r", self.name, self.address, self.command[:MAX_COMMAND]
+            )
+            self._refuse(
+                f"anet-tui serve: {self.command[:60]!r} is not a command here. Allowed: {ALLOWED}."
+            )
             return
         if self.term is None:
-            log.warning("refused: %s from %s asked for %r without a terminal", self.name,
-                        self.address, self.command)
+            log.warning(
+                "refused: %s from %s asked for %r without a terminal",
+                self.name,
+                self.address,
+                self.command,
+            )
             self._refuse("anet-tui serve: this needs a terminal: ssh -t ...")
             return
         home = self.room.home(self.name)
@@ -219,8 +241,15 @@ class StudentSession(asyncssh.SSHServerSession):
             self._refuse("anet-tui serve: the session could not start (the server logged why)")
             return
         self.room.sessions.add(self)
-        log.info("%s from %s: %s started (pid %d, %s, %dx%d)", self.name, self.address,
-                 " ".join(["anet-tui", *args]), self.process.pid, self.term, *self.size)
+        log.info(
+            "%s from %s: %s started (pid %d, %s, %dx%d)",
+            self.name,
+            self.address,
+            " ".join(["anet-tui", *args]),
+            self.process.pid,
+            self.term,
+            *self.size,
+        )
 
     def _refuse(self, message: str) -> None:
         assert self.chan is not None
@@ -234,12 +263,13 @@ class StudentSession(asyncssh.SSHServerSession):
             with contextlib.suppress(OSError, asyncssh.Error):
                 self.chan.exit(code)
 
-    def data_received(self, data: bytes, datatype: int | None) -> None:
+    def data_received(self, data: bytes, _datatype: int | None) -> None:
         if self.process is not None:
             self.process.write(data)
 
-    def terminal_size_changed(self, width: int, height: int, pixwidth: int,
-                              pixheight: int) -> None:
+    def terminal_size_changed(
+        self, width: int, height: int, _pixwidth: int, _pixheight: int
+    ) -> None:
         self.size = (width, height)
         if self.process is not None:
             self.process.resize(width, height)
@@ -257,8 +287,11 @@ class StudentSession(asyncssh.SSHServerSession):
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.process is not None and self.process.returncode is None:
-            log.info("%s: connection closed; hanging up the session (pid %d)", self.name,
-                     self.process.pid)
+            log.info(
+                "%s: connection closed; hanging up the session (pid %d)",
+                self.name,
+                self.process.pid,
+            )
             self.process.hang_up()
         self.room.sessions.discard(self)
 
@@ -313,32 +346,44 @@ class Door(asyncssh.SSHServer):
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.authenticated and self.user:
-            log.warning("refused: login as %r from %s: %s", self.user[:40], self.address,
-                        self.why)
+            log.warning("refused: login as %r from %s: %s", self.user[:40], self.address, self.why)
             self.room.gate.failed(self.address)
 
     def session_requested(self) -> StudentSession:
         return StudentSession(self.room, self.user, self.address)
 
-    def connection_requested(self, dest_host: str, dest_port: int, orig_host: str,
-                             orig_port: int) -> bool:
-        log.warning("refused: %s from %s asked to forward to %s:%s", self.user, self.address,
-                    dest_host[:100], dest_port)
+    def connection_requested(
+        self, dest_host: str, dest_port: int, _orig_host: str, _orig_port: int
+    ) -> bool:
+        log.warning(
+            "refused: %s from %s asked to forward to %s:%s",
+            self.user,
+            self.address,
+            dest_host[:100],
+            dest_port,
+        )
         return False
 
     def server_requested(self, listen_host: str, listen_port: int) -> bool:
-        log.warning("refused: %s from %s asked to listen on %s:%s", self.user, self.address,
-                    listen_host[:100], listen_port)
+        log.warning(
+            "refused: %s from %s asked to listen on %s:%s",
+            self.user,
+            self.address,
+            listen_host[:100],
+            listen_port,
+        )
         return False
 
     def unix_connection_requested(self, dest_path: str) -> bool:
-        log.warning("refused: %s from %s asked to forward to %r", self.user, self.address,
-                    dest_path[:100])
+        log.warning(
+            "refused: %s from %s asked to forward to %r", self.user, self.address, dest_path[:100]
+        )
         return False
 
     def unix_server_requested(self, listen_path: str) -> bool:
-        log.warning("refused: %s from %s asked to listen on %r", self.user, self.address,
-                    listen_path[:100])
+        log.warning(
+            "refused: %s from %s asked to listen on %r", self.user, self.address, listen_path[:100]
+        )
         return False
 
 
@@ -347,7 +392,7 @@ class _Denied(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
-        if "denied" in message or "not permitted" in message:
+        if "not permitted" in message:  # ("denied by application": logged by Door already)
             log.warning("refused: %s", message.strip())
 
 
