@@ -79,6 +79,7 @@ _.password_auth_supported
 _.kbdint_auth_supported
 _.host_based_auth_supported
 _.validate_public_key
+_.validate_password
 _.auth_completed
 _.session_requested
 _.connection_requested

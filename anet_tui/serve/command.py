@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the teacher's public key (the user name is the file's name)",
     )
     parser.add_argument(
+        "--enrol",
+        action="store_true",
+        help="print a class code: a new NAME logs in once with it as the password, and the "
+        "key they offer is saved as NAME.pub; after that, keys only",
+    )
+    parser.add_argument(
         "--state",
         type=Path,
         metavar="DIR",
@@ -114,6 +120,10 @@ def main(argv: Sequence[str]) -> int:
     from anet_tui.serve.server import Classroom, Config, Limits
 
     args = build_parser().parse_args(list(argv))
+    state = (args.state or state_dir()).expanduser()
+    if args.enrol and args.keys is None:
+        args.keys = state / "keys"
+        args.keys.mkdir(parents=True, exist_ok=True, mode=0o700)
     if args.keys is None and args.teacher is None:
         print(
             "anet-tui serve: no keys: give --keys DIR (NAME.pub files) and/or --teacher KEY",
@@ -123,7 +133,6 @@ def main(argv: Sequence[str]) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr
     )
-    state = (args.state or state_dir()).expanduser()
     keys = KeyBook(args.keys, args.teacher)
     config = Config(
         keys=keys,
@@ -133,6 +142,7 @@ def main(argv: Sequence[str]) -> int:
         limits=Limits(memory=args.memory, file_size=args.file_size, nice=args.nice),
         confine=not args.no_landlock,
         grace=args.grace,
+        code=class_code() if args.enrol else None,
     )
     try:
         key = host_key(state)
@@ -145,6 +155,15 @@ def main(argv: Sequence[str]) -> int:
         print(f"anet-tui serve: {problem}", file=sys.stderr)
         return 2
     return asyncio.run(_serve(room, key))
+
+
+def class_code() -> str:
+    """Twelve letters and digits that cannot be misread (no 0/O, 1/l/I), in groups of four."""
+    import secrets
+
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    text = "".join(secrets.choice(alphabet) for _ in range(12))
+    return "-".join(text[i : i + 4] for i in range(0, 12, 4))
 
 
 def confinement_problem(room) -> str | None:
@@ -182,6 +201,11 @@ def banner(room, key, port: int) -> str:
         f"students: ssh -p {port} NAME@{where}"
         + (f"        teacher: ssh -p {port} {teacher}@{where}" if teacher else ""),
     ]
+    if config.code is not None:
+        lines.append(
+            f"enrolment: class code {config.code} (a new NAME logs in once with it as the "
+            f"password; their key is saved in {config.keys.folder})"
+        )
     lines += [f"keys: {p}" for p in config.keys.problems]
     return "\n".join(lines)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hmac
 import logging
 import os
 import re
@@ -59,6 +60,7 @@ class Config:
     max_failures: int = 5  # failed logins from one address within `window` …
     window: float = 60.0
     block: float = 60.0  # … close its connections for this long
+    code: str | None = None  # --enrol: the class code a new name may log in with, once
 
 
 def parse_command(command: str) -> list[str] | None:
@@ -306,6 +308,7 @@ class Door(asyncssh.SSHServer):
         self.user = ""
         self.why = "no key offered"
         self.authenticated = False
+        self.offered: list[asyncssh.SSHKey] = []  # unknown keys: enrolment records the first
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
@@ -316,13 +319,49 @@ class Door(asyncssh.SSHServer):
 
     def begin_auth(self, username: str) -> bool:
         self.user = username
+        if self.room.config.code is not None and self.conn is not None:
+            self.conn.send_auth_banner(
+                "anet-tui class: new here? Log in with the class code as the password (make a "
+                "key first: ssh-keygen -t ed25519); after that, your key alone.\r\n"
+            )
         return True
 
     def public_key_auth_supported(self) -> bool:
         return True
 
     def password_auth_supported(self) -> bool:
-        return False
+        return self.room.config.code is not None  # enrolment only
+
+    def validate_password(self, username: str, password: str) -> bool:
+        """Enrolment: the class code, for a name with no key yet, records the key offered."""
+        code = self.room.config.code
+        keys = self.room.config.keys
+        if code is None:
+            self.why = "password"
+            return False
+        if not is_name(username) or username == keys.teacher or username in keys.load():
+            self.why = "password (the class code) for a name that has a key: keys only"
+            return False
+        if not hmac.compare_digest(password.encode(), code.encode()):
+            self.why = "wrong class code"
+            return False
+        if not self.offered:
+            self.why = "class code without a public key to record (ssh-keygen first)"
+            return False
+        key = self.offered[0]
+        try:
+            path = keys.add(username, key)
+        except OSError as e:
+            self.why = f"enrolment failed: {e}"
+            return False
+        log.info(
+            "enrolled %s from %s: key %s saved as %s",
+            username,
+            self.address,
+            key.get_fingerprint(),
+            path,
+        )
+        return True
 
     def kbdint_auth_supported(self) -> bool:
         return False
@@ -334,6 +373,8 @@ class Door(asyncssh.SSHServer):
         owner = self.room.config.keys.owner(key)
         if owner is None:
             self.why = f"unknown key {key.get_fingerprint()}"
+            if len(self.offered) < 8:
+                self.offered.append(key)
             return False
         if owner != username or not is_name(username):
             self.why = f"{owner}'s key {key.get_fingerprint()} offered as user {username!r}"
