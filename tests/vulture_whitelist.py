@@ -10,6 +10,7 @@ nothing calls is removed instead. Never imported or run.
 
 # ---- Textual: class attributes and methods it looks up by name -------------------------------
 _.CSS_PATH
+_.CSS  # inline stylesheet (anet_tui/serve/dashboard.py)
 _.TITLE
 _.get_system_commands  # the command palette's commands (SystemCommandsProvider)
 _.compose

@@ -154,7 +154,63 @@ def main(argv: Sequence[str]) -> int:
     if problem:
         print(f"anet-tui serve: {problem}", file=sys.stderr)
         return 2
-    return asyncio.run(_serve(room, key))
+    if args.headless or not (sys.stdout.isatty() and sys.stdin.isatty()):
+        room.board.listeners.append(_log_changes())
+        return asyncio.run(_serve(room, key))
+    return _dashboard(room, key)
+
+
+def _log_changes():
+    """Headless: a log line whenever a session's row reads differently."""
+    seen: dict[int, str] = {}
+    log = logging.getLogger("anet_tui.serve")
+
+    def changed(key: int, row) -> None:
+        line = row.line()
+        if seen.get(key) != line:
+            seen[key] = line
+            log.info("class: %s", line)
+
+    return changed
+
+
+def _dashboard(room, key) -> int:
+    from anet_tui.serve.dashboard import Dashboard, QueueHandler
+    from anet_tui.serve.server import start
+
+    handler = QueueHandler()
+    root = logging.getLogger()
+    for old in list(root.handlers):  # the log goes to the panel, not over the screen
+        root.removeHandler(old)
+    root.addHandler(handler)
+    acceptor = None
+
+    async def begin() -> None:
+        nonlocal acceptor
+        acceptor = await start(room, key)
+        port = acceptor.sockets[0].getsockname()[1] if acceptor.sockets else room.config.port
+        app.banner = banner(room, key, port)
+        app.query_one("#banner").update(app.banner)
+        print(app.banner, file=sys.stderr)
+
+    async def end() -> None:
+        if acceptor is not None:
+            acceptor.close()
+        await _hang_up_all(room)
+
+    app = Dashboard(room.board, "starting…", begin, end, handler)
+    app.run()
+    return 0
+
+
+async def _hang_up_all(room) -> None:
+    loop = asyncio.get_running_loop()
+    for session in list(room.sessions):
+        if session.process is not None:
+            session.process.hang_up()
+    deadline = loop.time() + room.config.grace + 2
+    while room.sessions and loop.time() < deadline:
+        await asyncio.sleep(0.1)
 
 
 def class_code() -> str:
@@ -223,12 +279,7 @@ async def _serve(room, key) -> int:
     await stop.wait()
     logging.getLogger("anet_tui.serve").info("stopping: hanging up %d sessions", len(room.sessions))
     acceptor.close()
-    for session in list(room.sessions):
-        if session.process is not None:
-            session.process.hang_up()
-    deadline = loop.time() + room.config.grace + 2
-    while room.sessions and loop.time() < deadline:
-        await asyncio.sleep(0.1)
+    await _hang_up_all(room)
     with contextlib.suppress(Exception):
         await acceptor.wait_closed()
     return 0

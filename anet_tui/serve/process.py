@@ -37,6 +37,7 @@ class PtyProcess:
         on_output: Callable[[bytes], None],
         on_exit: Callable[[int], None],
         grace: float = 2.0,
+        pass_fds: tuple[int, ...] = (),
     ) -> None:
         self.loop = asyncio.get_running_loop()
         self.on_output, self.on_exit, self.grace = on_output, on_exit, grace
@@ -54,6 +55,7 @@ class PtyProcess:
                 env=env,
                 start_new_session=True,
                 close_fds=True,
+                pass_fds=pass_fds,
             )
         except BaseException:
             os.close(self.master)

@@ -19,6 +19,7 @@ import anet_tui
 from anet_tui.serve import landlock
 from anet_tui.serve.keys import KeyBook, is_name
 from anet_tui.serve.process import PtyProcess
+from anet_tui.serve.reports import Board
 
 log = logging.getLogger("anet_tui.serve")
 
@@ -128,6 +129,7 @@ class Classroom:
         self.config = config
         self.gate = Gate(config)
         self.sessions: set[StudentSession] = set()
+        self.board = Board()
         self.landlock = landlock.abi() if config.confine else 0
         self.students = config.state / "students"
         self.students.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -177,6 +179,7 @@ class StudentSession(asyncssh.SSHServerSession):
         self.size = (80, 24)
         self.command = ""
         self.process: PtyProcess | None = None
+        self.row: int | None = None
 
     def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:
         self.chan = chan
@@ -224,24 +227,31 @@ class StudentSession(asyncssh.SSHServerSession):
             return
         home = self.room.home(self.name)
         spec = {
-            "argv": [sys.executable, "-m", "anet_tui.cli", *args],
+            "argv": [sys.executable, "-m", "anet_tui.serve.student", *args],
             **self.room.config.limits.spec(),
             "landlock": self.room.landlock_rules(home),
         }
+        self.row, theirs = self.room.board.open(self.name, self.command.strip() or "app")
+        env = self.room.env(self.name, home, self.term)
+        env["ANET_TUI_REPORT_FD"] = str(theirs.fileno())
         try:
             self.process = PtyProcess(
                 spec,
-                env=self.room.env(self.name, home, self.term),
+                env=env,
                 cwd=str(home),
                 size=self.size,
                 on_output=self.chan.write,
                 on_exit=self._exited,
                 grace=self.room.config.grace,
+                pass_fds=(theirs.fileno(),),
             )
         except OSError as e:
             log.error("%s: cannot start a session: %s", self.name, e)
             self._refuse("anet-tui serve: the session could not start (the server logged why)")
+            self._end_row()
             return
+        finally:
+            theirs.close()
         self.room.sessions.add(self)
         log.info(
             "%s from %s: %s started (pid %d, %s, %dx%d)",
@@ -258,8 +268,13 @@ class StudentSession(asyncssh.SSHServerSession):
         self.chan.write_stderr((message + "\r\n").encode())
         self.chan.exit(2)
 
+    def _end_row(self) -> None:
+        if self.row is not None:
+            self.room.board.close(self.row)
+
     def _exited(self, code: int) -> None:
         self.room.sessions.discard(self)
+        self._end_row()
         log.info("%s: session ended (exit status %d)", self.name, code)
         if self.chan is not None:
             with contextlib.suppress(OSError, asyncssh.Error):
@@ -296,6 +311,7 @@ class StudentSession(asyncssh.SSHServerSession):
             )
             self.process.hang_up()
         self.room.sessions.discard(self)
+        self._end_row()
 
 
 class Door(asyncssh.SSHServer):
