@@ -191,7 +191,6 @@ def _dashboard(room, key) -> int:
         port = acceptor.sockets[0].getsockname()[1] if acceptor.sockets else room.config.port
         app.banner = banner(room, key, port)
         app.query_one("#banner").update(app.banner)
-        print(app.banner, file=sys.stderr)
 
     async def end() -> None:
         if acceptor is not None:

@@ -80,7 +80,7 @@ class Dashboard(App):
             cells = row.cells()
             if str(key) in table.rows:
                 for column, value in zip(COLUMNS, cells):
-                    table.update_cell(str(key), column, value)
+                    table.update_cell(str(key), column, value, update_width=True)
             else:
                 table.add_row(*cells, key=str(key))
         log = self.query_one(RichLog)

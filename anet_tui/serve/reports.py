@@ -125,7 +125,12 @@ class Row:
             activity = "running"
         elif "idle" in r:
             idle = r["idle"] + max(int(time.monotonic() - self.received), 0)
-            activity = "now" if idle < 5 else f"{idle // 60}m{idle % 60:02d}s ago"
+            if idle < 5:
+                activity = "now"
+            elif idle < 60:
+                activity = f"{idle}s ago"
+            else:
+                activity = f"{idle // 60}m{idle % 60:02d}s ago"
         else:
             activity = "-"
         memory = f"{r['memory'] >> 20} MB" if "memory" in r else "-"
