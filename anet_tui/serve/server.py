@@ -20,11 +20,14 @@ from anet_tui.serve import landlock
 from anet_tui.serve.keys import KeyBook, is_name
 from anet_tui.serve.process import PtyProcess
 from anet_tui.serve.reports import Board
+from anet_tui.serve.watch import Watcher
 
 log = logging.getLogger("anet_tui.serve")
 
 LESSON = re.compile(r"lesson ([1-9][0-9]?)")
-ALLOWED = "the app (no command), plain, lesson N, plain lesson N"
+ALLOWED = "the app (no command), plain, lesson N, plain lesson N, follow"
+TEACHER_ALLOWED = ALLOWED.replace(", follow", ", watch NAME")
+ALT_SCREEN_ON, ALT_SCREEN_OFF = b"\x1b[?1049h", b"\x1b[?1049l"
 MAX_COMMAND = 200  # characters of a refused command that reach the log
 
 
@@ -180,6 +183,10 @@ class StudentSession(asyncssh.SSHServerSession):
         self.command = ""
         self.process: PtyProcess | None = None
         self.row: int | None = None
+        self.watchers: set[Watcher] = set()  # who watches this session
+        self.watching: Watcher | None = None  # or: this session watches another
+        self.alt_screen = False
+        self.teacher = name == room.config.keys.teacher
 
     def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:
         self.chan = chan
@@ -205,15 +212,23 @@ class StudentSession(asyncssh.SSHServerSession):
         )
         return False
 
+    def live(self) -> bool:
+        return self.process is not None and self.process.returncode is None
+
     def session_started(self) -> None:
         assert self.chan is not None
+        words = self.command.split()
+        if (words[:1] == ["watch"] and len(words) == 2 and self.teacher) or words == ["follow"]:
+            self._watch(words[1] if words[0] == "watch" else self.room.config.keys.teacher)
+            return
         args = parse_command(self.command)
         if args is None:
             log.warning(
                 "refused: %s from %s ran %r", self.name, self.address, self.command[:MAX_COMMAND]
             )
+            allowed = TEACHER_ALLOWED if self.teacher else ALLOWED
             self._refuse(
-                f"anet-tui serve: {self.command[:60]!r} is not a command here. Allowed: {ALLOWED}."
+                f"anet-tui serve: {self.command[:60]!r} is not a command here. Allowed: {allowed}."
             )
             return
         if self.term is None:
@@ -240,7 +255,7 @@ class StudentSession(asyncssh.SSHServerSession):
                 env=env,
                 cwd=str(home),
                 size=self.size,
-                on_output=self.chan.write,
+                on_output=self._output,
                 on_exit=self._exited,
                 grace=self.room.config.grace,
                 pass_fds=(theirs.fileno(),),
@@ -263,6 +278,28 @@ class StudentSession(asyncssh.SSHServerSession):
             *self.size,
         )
 
+    def _watch(self, name: str | None) -> None:
+        if self.term is None:
+            self._refuse("anet-tui serve: watching needs a terminal: ssh -t ...")
+            return
+        targets = [s for s in self.room.sessions if s.name == name and s.live()]
+        if not targets:
+            who = "the teacher" if name == self.room.config.keys.teacher else name
+            self._refuse(f"anet-tui serve: {who} has no session open now; try again later")
+            return
+        target = max(targets, key=lambda s: s.row or 0)  # the newest
+        self.watching = Watcher(self, target)
+        log.info("%s from %s watches %s (read-only)", self.name, self.address, target.name)
+        self.watching.start()
+
+    def _output(self, data: bytes) -> None:
+        assert self.chan is not None
+        self.chan.write(data)
+        if ALT_SCREEN_ON in data or ALT_SCREEN_OFF in data:
+            self.alt_screen = data.rfind(ALT_SCREEN_ON) > data.rfind(ALT_SCREEN_OFF)
+        for watcher in list(self.watchers):
+            watcher.send(data)
+
     def _refuse(self, message: str) -> None:
         assert self.chan is not None
         self.chan.write_stderr((message + "\r\n").encode())
@@ -275,13 +312,17 @@ class StudentSession(asyncssh.SSHServerSession):
     def _exited(self, code: int) -> None:
         self.room.sessions.discard(self)
         self._end_row()
+        for watcher in list(self.watchers):
+            watcher.stop(f"{self.name}'s session ended")
         log.info("%s: session ended (exit status %d)", self.name, code)
         if self.chan is not None:
             with contextlib.suppress(OSError, asyncssh.Error):
                 self.chan.exit(code)
 
     def data_received(self, data: bytes, _datatype: int | None) -> None:
-        if self.process is not None:
+        if self.watching is not None:
+            self.watching.keys(data)  # never forwarded: a watcher only looks
+        elif self.process is not None:
             self.process.write(data)
 
     def terminal_size_changed(
@@ -303,6 +344,10 @@ class StudentSession(asyncssh.SSHServerSession):
         return True  # a pty session ends when its process ends, not at the client's EOF
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self.watching is not None:
+            self.watching.stop("connection closed")
+        for watcher in list(self.watchers):
+            watcher.stop(f"{self.name} left")
         if self.process is not None and self.process.returncode is None:
             log.info(
                 "%s: connection closed; hanging up the session (pid %d)",
