@@ -99,3 +99,7 @@ _.eof_received
 _.connection_made
 _.connection_lost
 _.data_received
+
+# ---- Python: the original standard streams, read by Textual and prompt_toolkit ---------------
+_.__stdin__  # set anew in a forked session (anet_tui/serve/zygote.py)
+_.__stdout__

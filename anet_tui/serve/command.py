@@ -98,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="from hang-up to kill when a connection drops (default 2)",
     )
     parser.add_argument(
+        "--no-preload",
+        action="store_true",
+        help="start each session as a fresh Python (slower) instead of forking a preloaded one",
+    )
+    parser.add_argument(
         "--no-landlock",
         action="store_true",
         help="do not confine sessions with Landlock even where the kernel can",
@@ -143,6 +148,7 @@ def main(argv: Sequence[str]) -> int:
         confine=not args.no_landlock,
         grace=args.grace,
         code=class_code() if args.enrol else None,
+        preload=not args.no_preload,
     )
     try:
         key = host_key(state)
@@ -210,6 +216,8 @@ async def _hang_up_all(room) -> None:
     deadline = loop.time() + room.config.grace + 2
     while room.sessions and loop.time() < deadline:
         await asyncio.sleep(0.1)
+    if room.zygote is not None:
+        room.zygote.close()
 
 
 def class_code() -> str:

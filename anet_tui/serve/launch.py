@@ -28,9 +28,10 @@ LIMITS = {
 FAILED = 126  # the exit status when the session could not be set up
 
 
-def apply(spec: dict) -> None:
+def apply(spec: dict, controlling_terminal: bool = True) -> None:
     """Everything but the exec; raises on the first thing that cannot be done."""
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    if controlling_terminal:
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
     os.nice(int(spec.get("nice", 0)))
     for name, value in spec.get("limits", {}).items():
         if value is not None:

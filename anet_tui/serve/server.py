@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import logging
@@ -18,7 +19,7 @@ import asyncssh
 import anet_tui
 from anet_tui.serve import landlock
 from anet_tui.serve.keys import KeyBook, is_name
-from anet_tui.serve.process import PtyProcess
+from anet_tui.serve.process import PtyProcess, ZygoteClient
 from anet_tui.serve.reports import Board
 from anet_tui.serve.watch import Watcher
 
@@ -65,6 +66,7 @@ class Config:
     window: float = 60.0
     block: float = 60.0  # … close its connections for this long
     code: str | None = None  # --enrol: the class code a new name may log in with, once
+    preload: bool = True  # start sessions by forking a preloaded process (zygote.py)
 
 
 def parse_command(command: str) -> list[str] | None:
@@ -133,6 +135,7 @@ class Classroom:
         self.gate = Gate(config)
         self.sessions: set[StudentSession] = set()
         self.board = Board()
+        self.zygote: ZygoteClient | None = None
         self.landlock = landlock.abi() if config.confine else 0
         self.students = config.state / "students"
         self.students.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -243,12 +246,12 @@ class StudentSession(asyncssh.SSHServerSession):
         home = self.room.home(self.name)
         spec = {
             "argv": [sys.executable, "-m", "anet_tui.serve.student", *args],
+            "args": args,
             **self.room.config.limits.spec(),
             "landlock": self.room.landlock_rules(home),
         }
         self.row, theirs = self.room.board.open(self.name, self.command.strip() or "app")
         env = self.room.env(self.name, home, self.term)
-        env["ANET_TUI_REPORT_FD"] = str(theirs.fileno())
         try:
             self.process = PtyProcess(
                 spec,
@@ -258,7 +261,8 @@ class StudentSession(asyncssh.SSHServerSession):
                 on_output=self._output,
                 on_exit=self._exited,
                 grace=self.room.config.grace,
-                pass_fds=(theirs.fileno(),),
+                report_fd=theirs.fileno(),
+                zygote=self.room.zygote,
             )
         except OSError as e:
             log.error("%s: cannot start a session: %s", self.name, e)
@@ -498,7 +502,21 @@ class _Denied(logging.Handler):
             log.warning("refused: %s", message.strip())
 
 
+def start_zygote(room: Classroom) -> None:
+    """The preloaded session starter, when asked for; on failure sessions start the slow way."""
+    if not room.config.preload:
+        return
+    env = room.env("anet-tui", room.students, "xterm")
+    try:
+        room.zygote = ZygoteClient(env)
+    except OSError as e:
+        log.error("%s: sessions start the slow way (a fresh Python each)", e)
+        return
+    room.zygote.attach(asyncio.get_running_loop())
+
+
 async def start(room: Classroom, host_key: asyncssh.SSHKey) -> asyncssh.SSHAcceptor:
+    start_zygote(room)
     ssh_log = logging.getLogger("asyncssh")
     ssh_log.setLevel(logging.INFO)
     ssh_log.propagate = False

@@ -186,4 +186,40 @@ def test_commands_parse() -> None:
         assert parse_command(bad) is None, bad
 
 
-del asyncio
+def test_forked_sessions_draw_different_random_numbers(server: Server) -> None:
+    # Sessions are forked from one preloaded process: numpy's generator is reseeded in each.
+    async def draw(user: str) -> str:
+        async with await server.connect(user) as conn:
+            term = await Terminal.open(conn, "plain")
+            await term.wait_for(lambda s: ">>>" in s)
+            term.type("print('draw', np.random.randint(10**9))\r")
+            screen = await term.wait_for(lambda s: "\ndraw " in s)
+            return re.search(r"\ndraw (\d+)", screen).group(1)
+
+    async def go() -> list[str]:
+        return list(await asyncio.gather(draw("student1"), draw("student2")))
+
+    one, two = run(go())
+    assert one != two
+
+
+def test_without_preload_each_session_is_a_fresh_python(tmp_path) -> None:
+    srv = Server(tmp_path, "--no-preload")
+
+    async def go() -> str:
+        async with await srv.connect("student1") as conn:
+            term = await Terminal.open(conn, "plain")
+            await term.wait_for(lambda s: ">>>" in s)
+            term.type("import sys; sys.argv\r")
+            return await term.wait_for(lambda s: "anet_tui" in s or "anet-tui'" in s)
+
+    try:
+        screen = run(go())
+        pgid = int(srv.wait_log(r"student1 from .*\(pid (\d+),").group(1))
+        deadline = time.monotonic() + WAIT
+        while not gone(pgid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert gone(pgid)
+    finally:
+        srv.stop()
+    assert "anet_tui/serve/student.py" in screen.replace("\n", "")  # run by path: exec'd
