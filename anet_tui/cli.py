@@ -32,6 +32,9 @@ commands:
       exit 0 when there are none, 1 when there are flags, 2 when the script fails, 3 when it
       takes longer than --timeout (default 60 s)
 
+  anet-tui serve --keys DIR [--host HOST] [--port PORT] [--teacher KEY.pub] ...
+      serve the app to a class over SSH (pip install "anet[serve]"); see docs/teaching.md
+
 keys and %commands: press F1 in the app, or type %help.
 NO_COLOR=1 turns colour off; TEXTUAL_COLOR_SYSTEM=256 when colours are wrong over ssh.
 """
@@ -151,6 +154,10 @@ def _seconds(text: str) -> float:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["serve"]:
+        from anet_tui.serve.command import main as serve
+
+        return serve(args_list[1:])
     if args_list[:1] == ["check"]:
         check_args = parse_check_args(args_list[1:])
         return _guarded(

@@ -10,6 +10,7 @@ nothing calls is removed instead. Never imported or run.
 
 # ---- Textual: class attributes and methods it looks up by name -------------------------------
 _.CSS_PATH
+_.CSS  # inline stylesheet (anet_tui/serve/dashboard.py)
 _.TITLE
 _.get_system_commands  # the command palette's commands (SystemCommandsProvider)
 _.compose
@@ -75,3 +76,34 @@ _.__neg__
 # ---- read by the tests: state a front-end keeps for them to look at --------------------------
 _.running  # Shell: tests wait for code to start running
 _.prompt_session  # PlainRepl: tests check its lexer
+
+# ---- asyncssh: SSHServer and SSHServerSession callbacks (anet_tui/serve/server.py) -----------
+_.begin_auth
+_.public_key_auth_supported
+_.password_auth_supported
+_.kbdint_auth_supported
+_.host_based_auth_supported
+_.validate_public_key
+_.validate_password
+_.auth_completed
+_.session_requested
+_.connection_requested
+_.server_requested
+_.unix_connection_requested
+_.unix_server_requested
+_.pty_requested
+_.shell_requested
+_.exec_requested
+_.subsystem_requested
+_.session_started
+_.terminal_size_changed
+_.pause_writing
+_.resume_writing
+_.eof_received
+_.connection_made
+_.connection_lost
+_.data_received
+
+# ---- Python: the original standard streams, read by Textual and prompt_toolkit ---------------
+_.__stdin__  # set anew in a forked session (anet_tui/serve/zygote.py)
+_.__stdout__
