@@ -29,6 +29,7 @@ from anet_tui.messages import Echo, Finished, Outcome, Output
 from anet_tui.shell import RunResult, Shell
 from anet_tui.text import ascii_only, internal_error
 from anet_tui.widgets.detail_pane import DetailPane
+from anet_tui.widgets.flow_view import FlowView
 from anet_tui.widgets.graph_tree import GraphTree
 from anet_tui.widgets.help_screen import HelpScreen
 from anet_tui.widgets.key_footer import KeyFooter
@@ -145,6 +146,15 @@ class AnetApp(App[int]):
             priority=True,
             tooltip="run the lesson's next cell",
         ),
+        Binding(
+            "f8",
+            "flow",
+            "flow",
+            id="flow",
+            priority=True,
+            show=False,
+            tooltip="the grads' flow chart in the graph's place (again, or Esc: the tree)",
+        ),
         Binding("s,n", "session('step')", "step (pdb)", id="pdb_step", show=False),
         Binding("c", "session('continue')", "continue (pdb)", id="pdb_continue", show=False),
         Binding("f2", "focus_pane('graph')", "graph pane", id="focus_graph", show=False),
@@ -193,6 +203,8 @@ class AnetApp(App[int]):
         self.status_line = StatusLine(id="status")
         self.graph_view = GraphTree(id="graph")
         self.graph_view.border_title = "graph"
+        self.flow_view = FlowView(id="flow")
+        self.flow_view.border_title = "grad flow"
         self.detail = DetailPane(id="detail")
         self.detail.border_title = "detail"
         self.lesson_pane = LessonPane(id="lesson")
@@ -204,6 +216,7 @@ class AnetApp(App[int]):
         with Vertical(id="main"):
             with Horizontal(id="top"):
                 yield self.graph_view
+                yield self.flow_view
                 yield self.detail
                 yield self.lesson_pane
             with Vertical(id="repl") as repl:
@@ -366,6 +379,8 @@ class AnetApp(App[int]):
                 self._lesson_hidden = False  # a lesson command: the lesson comes back
             elif outcome.changed and not transcript.capturing:
                 self._lesson_hidden = True  # a walk typed by hand: its graph stays in view
+            if outcome.name == "flow":  # the chart in the graph's place too (F8)
+                self.call_after_refresh(self.action_flow, True)
             if outcome.after:  # %next: what its cell prints goes to the lesson pane too
                 transcript.capture()
         elif isinstance(outcome, RunResult):
@@ -446,6 +461,8 @@ class AnetApp(App[int]):
         if focus is not None:
             self.graph_view.reveal(focus)
         self.show_detail(self.graph_view.selected_id)
+        if self.screen.has_class("-flow"):
+            self.flow_view.show(self.shown, self.graph_name)
         self.sync_keys()
         self.show_lesson()
         self.update_status()
@@ -621,6 +638,27 @@ class AnetApp(App[int]):
                 target = self.lesson_pane
             self.update_status()
         target.focus()
+
+    def action_flow(self, on: bool | None = None) -> None:
+        """F8 (and ``%flow``): the flow chart in the graph pane's place; again: the tree."""
+        on = not self.screen.has_class("-flow") if on is None else on
+        self.screen.set_class(on, "-flow")
+        if on:
+            self._lesson_hidden = True
+            self.show_lesson()
+            self.flow_view.show(self.shown, self.graph_name)
+            self.flow_view.rows.focus()
+        else:
+            self.graph_view.focus()
+
+    def on_flow_view_picked(self, message: FlowView.Picked) -> None:
+        """A bar moved to: its node selected in the tree (the detail follows); Enter: the tree."""
+        self.graph_view.reveal(message.id)
+        if message.go:
+            self.action_flow(False)
+
+    def on_flow_view_leave(self) -> None:
+        self.action_flow(False)
 
     def action_interrupt(self) -> None:
         """Ctrl+C: stop running code (KeyboardInterrupt in it, namespace kept); with nothing

@@ -215,11 +215,18 @@ def _flow_rows(f: Flow, width: int, max_rows: int) -> list[str]:
     w2 = min(max(len(t) for t in (*seconds, heads[1])), 16)
     wm = min(max(len(m) for m in marks), 22)
     numbers = 8 + 8  # " 3.1e-02" twice
-    fixed = w1 + 1 + w2 + 1 + numbers + (1 + wm if wm else 0)
-    span = width - fixed - 1
-    if span < 12:  # narrow: the labels give way to the bar
+    extra = numbers + (1 + wm if wm else 0)
+    span = width - (w1 + 1 + w2 + 1 + extra) - 1
+    if span < 12 and by_node:  # narrow: the user's line gives way (the detail says it)
+        w2 = -1
+        span = width - (w1 + 1 + extra) - 1
+    if span < 12:  # narrow: the labels give way to the bar, the second then the first
+        w2 = max(6, w2 - (12 - span)) if w2 >= 0 else w2
+        span = width - (w1 + 1 + w2 + 1 + extra) - 1
+    if span < 12:
         w1 = max(6, w1 - (12 - span))
-        span = width - (w1 + 1 + w2 + 1 + numbers + (1 + wm if wm else 0)) - 1
+        span = width - (w1 + 1 + w2 + 1 + extra) - 1
+    span = max(span, 8)  # narrower still: the rows run past the width rather than lose the bar
     positive = [b.mean_abs for b in bars if b.mean_abs] + [b.max_abs for b in bars if b.max_abs]
     if positive:  # the shortest bar at least half a power of ten long
         lo = math.floor(math.log10(min(positive)) - 0.5)
@@ -227,7 +234,8 @@ def _flow_rows(f: Flow, width: int, max_rows: int) -> list[str]:
     else:
         lo, hi = -1, 0
     axis = _axis(lo, hi, span)
-    rows = [f"{heads[0]:<{w1}} {heads[1]:<{w2}} {axis} {'mean':>7} {'max':>7}"]
+    second = (lambda text: "") if w2 < 0 else (lambda text: f"{text:<{w2}} ")
+    rows = [f"{heads[0]:<{w1}} {second(heads[1])}{axis} {'mean':>7} {'max':>7}"]
 
     def place(x: float) -> int:
         return 1 + round((math.log10(x) - lo) / (hi - lo) * (span - 1))
@@ -252,7 +260,7 @@ def _flow_rows(f: Flow, width: int, max_rows: int) -> list[str]:
         reach = place(b.max_abs) if b.max_abs else 0
         bar = _FULL * min(fill, span) + _REACH * max(0, min(reach, span) - fill)
         rows.append(
-            f"{_cut(cols[0], w1, left=not by_node):<{w1}} {_cut(cols[1], w2, left=by_node):<{w2}} "
+            f"{_cut(cols[0], w1, left=not by_node):<{w1}} {second(_cut(cols[1], w2, by_node))}"
             f"{bar:<{span}} {_sci(b.mean_abs):>7} {_sci(b.max_abs):>7} {_cut(marks[i], wm)}"
         )
     return rows
