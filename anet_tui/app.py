@@ -204,7 +204,7 @@ class AnetApp(App[int]):
         self.graph_view = GraphTree(id="graph")
         self.graph_view.border_title = "graph"
         self.flow_view = FlowView(id="flow")
-        self.flow_view.border_title = "grad flow"
+        self.flow_view.border_title = "grad flow per node"
         self.detail = DetailPane(id="detail")
         self.detail.border_title = "detail"
         self.lesson_pane = LessonPane(id="lesson")

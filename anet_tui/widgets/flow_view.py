@@ -22,16 +22,17 @@ from anet_tui.ascii import in_ascii
 def chart_parts(
     flow: pictures.Flow, name: str | None, width: int, ascii: bool
 ) -> tuple[list[str], list[str], list[str]]:
-    """(head lines, one line per bar, tail lines) of ``flow`` drawn ``width`` wide: the lines
-    of :func:`anet.debug.charts.flow`, every bar drawn, the bars' rows cut out."""
+    """(the column heads, one line per bar, the notes) of ``flow`` drawn ``width`` wide: the
+    lines of :func:`anet.debug.charts.flow`, every bar drawn; the notes are the legend, how
+    many nodes wait for their grads and the words (the title goes in the border)."""
     lines = charts.flow(
         flow, name=name, ascii=ascii, width=width, max_rows=len(flow.bars) + 1
     ).split("\n")
     if not flow.bars:
-        return lines, [], []
-    at = next(i for i, line in enumerate(lines) if "mean |grad|" in line) + 2  # legend, heads
-    end = at + len(flow.bars)
-    return lines[:at], lines[at:end], lines[end:]
+        return [], [], lines[-1:]
+    legend = next(i for i, line in enumerate(lines) if "mean |grad|" in line)
+    end = legend + 2 + len(flow.bars)
+    return [lines[legend + 1]], lines[legend + 2 : end], [*lines[end:], lines[legend]]
 
 
 class FlowView(Vertical, can_focus=False):
@@ -61,10 +62,8 @@ class FlowView(Vertical, can_focus=False):
     def compose(self) -> ComposeResult:
         self.head = Static(id="flow-head")
         self.rows = OptionList(id="flow-rows")
-        self.tail = Static(id="flow-tail")
         yield self.head
         yield self.rows
-        yield self.tail
 
     def show(self, graph: Graph | None, name: str | None) -> None:
         """Draw the flow of ``graph``'s grads as they stand now; the row under the cursor stays
@@ -73,7 +72,6 @@ class FlowView(Vertical, can_focus=False):
         if graph is None:
             self.head.update(Text("No graph yet: %debug loss opens a walk.", "dim"))
             self.rows.clear_options()
-            self.tail.update("")
             self._ids = []
             return
         try:
@@ -82,10 +80,10 @@ class FlowView(Vertical, can_focus=False):
             self.head.update(Text(f"no flow chart: {e}", "red"))
             return
         width = max(40, (self.rows.scrollable_content_region.width or self.size.width) - 1)
-        head, rows, tail = chart_parts(flow, name, width, in_ascii(self))
+        head, rows, notes = chart_parts(flow, name, width, in_ascii(self))
+        title = "grad flow per node"  # (the root and the step: in the status line)
+        self.border_title = title
         self.head.update(Text("\n".join(head), no_wrap=True, overflow="crop"))
-        self.tail.update(Text("\n".join(tail), no_wrap=True, overflow="crop"))
-        self.tail.display = bool(tail)
         keep = self.rows.highlighted
         kept = self._ids[keep] if keep is not None and keep < len(self._ids) else None
         self._ids = [b.id for b in flow.bars]
@@ -94,6 +92,9 @@ class FlowView(Vertical, can_focus=False):
             self.rows.add_options(
                 Option(Text(row, no_wrap=True, overflow="crop"), id=str(b.id))
                 for row, b in zip(rows, flow.bars, strict=True)
+            )
+            self.rows.add_options(  # after the bars: read by scrolling on
+                Option(Text(note, style="dim"), disabled=True) for note in notes
             )
             if kept in self._ids:
                 self.rows.highlighted = self._ids.index(kept)

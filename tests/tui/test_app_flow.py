@@ -19,10 +19,12 @@ from anet_tui.app import AnetApp
 LESSON = "4"
 
 
-def rows(app: AnetApp) -> list[str]:
-    """The flow view's rows as drawn."""
-    options = app.flow_view.rows
-    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+def rows(app: AnetApp, notes: bool = False) -> list[str]:
+    """The flow view's rows as drawn: its bars (``notes``: the lines after them instead)."""
+    options = [
+        app.flow_view.rows.get_option_at_index(i) for i in range(app.flow_view.rows.option_count)
+    ]
+    return [str(o.prompt) for o in options if o.disabled == notes]
 
 
 def detail_text(app: AnetApp, width: int = 200) -> str:
@@ -74,6 +76,7 @@ def test_flow_view_follows_the_walk_and_shows_the_grad_falling(tmp_path: Path) -
         seen["early"] = rows(app)
         await press(pilot, "f6")  # the rest of the walk: the chart is redrawn
         seen["rows"] = rows(app)
+        seen["notes"] = "\n".join(rows(app, notes=True))
         seen["screen"] = screen_text(app)
         app.flow_view.rows.highlighted = 5  # a bar moved to: its node in the tree and detail
         await press(pilot)
@@ -90,6 +93,7 @@ def test_flow_view_follows_the_walk_and_shows_the_grad_falling(tmp_path: Path) -
     means = [float(re.findall(r"\d\.\de[+-]\d\d", row)[-2]) for row in final]
     assert means[0] > 1e6 * means[-1]  # from the loss down to the first layer
     assert "grad flow per node" in str(seen["screen"])
+    assert "falls 17 orders of" in str(seen["notes"]) and "vanishing" in str(seen["notes"])
     selected = seen["selected"]
     assert selected is not None and str(seen["title"]).startswith(f"#{selected} ")
     assert final[5].startswith(f"#{selected} ")
@@ -108,12 +112,14 @@ def test_flow_view_reads_without_colour_and_in_ascii(
         assert isinstance(app, AnetApp) and app.ascii
         await sigmoid_walk(pilot)
         seen["flow"] = screen_text(app)
+        seen["notes"] = "\n".join(rows(app, notes=True))
         await press(pilot, "f8")
         seen["detail"] = detail_text(app)
 
     drive(script, tmp_path, lesson=LESSON)
     flow = seen["flow"]
-    assert "grad flow per node" in flow and "# mean |grad|, - on to max |grad|" in flow
+    assert "grad flow per node" in flow
+    assert "# mean |grad|, - on to max |grad|" in seen["notes"]
     assert "#105 Mean" in flow and "####" in flow
     assert flow.isascii()
     detail = seen["detail"]
