@@ -68,6 +68,7 @@ BAD: dict[str, list[str]] = {
     "tree": ["#999", "abc", "#"],
     "run": ["", "/nonexistent/x.py", "'unterminated", "/dev/null/x", "/"],
     "edit": ["-p", "/nonexistent/folder/x.py", "'unterminated", "/", "-z"],
+    "flow": ["", "--params", "--params nope", "--bogus", "#999"],
     "save": ["", "/nonexistent/dir/x.py", "'unterminated", "a b", "/"],
     "lesson": ["99", "nonexistent", "'unterminated", "/", "/dev/null"],
     "next": ["extra"],
