@@ -49,16 +49,21 @@ def detail(graph: Graph, ident: int, stats: Stats) -> tuple[str, RenderableType]
     return v.label, Group(*node_lines(v))
 
 
+MAX_PICTURES = 8  # a node with more parents gets a line pointing to %show instead
+
+
 def picture_lines(graph: Graph, ident: int, width: int, ascii: bool) -> list[Text]:
     """The histograms of node or leaf ``ident`` (its values, the grad it received, each grad it
     returned), drawn ``width`` columns wide; a line saying ``%show`` draws them when its arrays
     are too big to look at on the UI thread."""
     rec = graph.node(ident)
-    sizes = [rec.tensor.data.size]
-    if isinstance(rec, NodeRecord):
-        sizes += [p.data.size for p in rec.tensor._ctx.parents]
-    if max(sizes) > BIG:
-        return [Text(f"pictures: %show #{ident} draws them (big arrays)", style="dim")]
+    parents = rec.tensor.parents if isinstance(rec, NodeRecord) else ()
+    if (
+        len(parents) > MAX_PICTURES
+        or max((t.data.size for t in (rec.tensor, *parents)), default=0) > BIG
+    ):
+        why = f"{len(parents)} parents" if len(parents) > MAX_PICTURES else "big arrays"
+        return [Text(f"pictures: %show #{ident} draws them ({why})", style="dim")]
     lines = [Text("── pictures ──", style="bold")]
     for h in node_pictures(graph, ident):
         drawn = charts.histogram(h, ascii=ascii, width=width, height=PICTURE_ROWS)
