@@ -16,6 +16,7 @@ from anet.arrays import fingerprint
 from anet.errors import AnetError
 from anet.flags import COUNT, DTYPE, INPLACE, NONE, SHAPE, TYPE, WARNING_KINDS
 from anet.tensor import Tensor
+from anet.words import a_or_an, counted
 
 
 class Problem(NamedTuple):
@@ -368,8 +369,8 @@ def _check_all(
     problems: list[Problem] = []
     if len(grads) != len(parents):
         n = len(grads)
-        what = "None (a missing return?)" if raw is None else f"{n} grad{'s' * (n != 1)}"
-        of = f"{len(parents)} parent{'s' * (len(parents) != 1)}"
+        what = "None (a missing return?)" if raw is None else counted(n, "grad")
+        of = counted(len(parents), "parent")
         problems.append(
             Problem(
                 COUNT.name,
@@ -409,7 +410,7 @@ def _check_one(t: Tensor, i: int, p: Tensor, g: Any) -> tuple[np.ndarray | None,
         return None, Problem(
             TYPE.name,
             i,
-            f"{at}: returned a {type(g).__name__} for parent {i}; "
+            f"{at}: returned {a_or_an(type(g).__name__)} for parent {i}; "
             f"backward must return numpy arrays{hint}",
             f"parent {i}: returned {_shape_of(given)}, expected a numpy array",
         )
@@ -428,14 +429,15 @@ def _check_one(t: Tensor, i: int, p: Tensor, g: Any) -> tuple[np.ndarray | None,
     if g.dtype != p.dtype:
         if p.dtype == np.float16 and t._ctx.narrowed:
             return g.astype(p.dtype), None  # computed in float32 on purpose (see _WideConstant)
-        message = f"{at}: returned a {g.dtype} grad for parent {i} (#{p.id}), which is {p.dtype}"
+        got = a_or_an(str(g.dtype))
+        message = f"{at}: returned {got} grad for parent {i} (#{p.id}), which is {p.dtype}"
         short = f"parent {i}: returned {g.dtype}, expected {p.dtype}"
         return g.astype(p.dtype), Problem(DTYPE.name, i, message, short)
     return g, None
 
 
 def _shape_of(g: Any) -> str:
-    return str(g.shape) if isinstance(g, np.ndarray) else f"a {type(g).__name__}"
+    return str(g.shape) if isinstance(g, np.ndarray) else a_or_an(type(g).__name__)
 
 
 def _shape_message(at: str, i: int, p: Tensor, g: np.ndarray) -> str:

@@ -44,6 +44,34 @@ def get_parameters(obj: Any) -> list[Tensor]:
     return params
 
 
+def named_parameters(obj: Any, prefix: str = "") -> list[tuple[str, Tensor]]:
+    """``get_parameters(obj)`` with the path to each: ``layers.0.weight`` (attributes by name,
+    list and tuple items by index, dict values by key), in the same order, each Tensor once
+    (under the first path that reaches it)."""
+    params: list[tuple[str, Tensor]] = []
+    seen: set[int] = set()
+    stack: list[tuple[str, Any]] = [(prefix, obj)]
+    while stack:
+        path, o = stack.pop()
+        if id(o) in seen:
+            continue
+        seen.add(id(o))
+        if isinstance(o, Tensor):
+            if o.requires_grad:
+                params.append((path, o))
+            continue
+        if isinstance(o, (list, tuple)):
+            items: list[tuple[Any, Any]] = list(enumerate(o))
+        elif isinstance(o, dict):
+            items = list(o.items())
+        elif hasattr(o, "__dict__") and not isinstance(o, _OPAQUE):
+            items = list(vars(o).items())
+        else:
+            continue
+        stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in reversed(items))
+    return params
+
+
 class Module:
     """Base class for models, PyTorch style: define ``forward``; ``model(x)`` calls it."""
 
@@ -56,6 +84,10 @@ class Module:
     def parameters(self) -> list[Tensor]:
         """The Tensors an optimizer should update (see get_parameters)."""
         return get_parameters(self)
+
+    def named_parameters(self) -> list[tuple[str, Tensor]]:
+        """``(path, tensor)`` of each parameter: ``[("l1.weight", …), ("l1.bias", …), …]``."""
+        return named_parameters(self)
 
 
 class Linear(Module):

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from anet.errors import AnetError
+from anet.words import a_or_an
 
 _ids = itertools.count(1)
 
@@ -84,7 +85,9 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
     elif isinstance(data, Tensor):
         arr = data.data if dtype is None else data.data.astype(dtype, copy=False)
     elif isinstance(data, (str, bytes)):
-        raise TypeError(f"Tensor: cannot make a Tensor from a {type(data).__name__} ({data!r:.40})")
+        raise TypeError(
+            f"Tensor: cannot make a Tensor from {a_or_an(type(data).__name__)} ({data!r:.40})"
+        )
     elif isinstance(data, (np.ndarray, np.generic)):
         arr = np.asarray(data, dtype=dtype)
     elif data is None:
@@ -516,7 +519,7 @@ def _forward_result(arg: type[Function], out: Any) -> np.ndarray:
         out = np.asarray(out)
     elif type(out) is not np.ndarray:  # a subclass too: a matrix or mask would leak into grads
         raise OpError(
-            f"{arg.__name__}.forward returned a {type(out).__name__}; "
+            f"{arg.__name__}.forward returned {a_or_an(type(out).__name__)}; "
             "forward must return a numpy array"
         )
     if out.dtype.kind not in "fiub":

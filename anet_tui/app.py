@@ -12,26 +12,33 @@ from typing import Any, ClassVar
 
 from textual import events, work
 from textual.actions import parse as parse_action
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
 from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.driver import Driver
 from textual.events import Resize
+from textual.filter import LineFilter
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from anet.debug.records import Graph, NodeRecord
 from anet.debug.session import BackwardSession
+from anet_tui.ascii import AsciiFilter
 from anet_tui.commands import CommandResult, Commands
 from anet_tui.driver import crash_of
+from anet_tui.editor import EditorUnavailable, run_in_terminal
 from anet_tui.history import HistoryFile
 from anet_tui.messages import Echo, Finished, Outcome, Output
 from anet_tui.shell import RunResult, Shell
+from anet_tui.text import ascii_only, internal_error
 from anet_tui.widgets.detail_pane import DetailPane
+from anet_tui.widgets.flow_view import FlowView
 from anet_tui.widgets.graph_tree import GraphTree
 from anet_tui.widgets.help_screen import HelpScreen
+from anet_tui.widgets.key_footer import KeyFooter
+from anet_tui.widgets.lesson_pane import LessonPane
 from anet_tui.widgets.repl_input import ReplInput
 from anet_tui.widgets.status_line import StatusLine
 from anet_tui.widgets.transcript import Transcript
@@ -59,6 +66,7 @@ TOGETHER = {
     "finish_ctrl": "finish",
     "restart_ctrl": "restart",
     "next_cell_ctrl": "next_cell",
+    "flow_ctrl": "flow",
     "pane_help": "help",
     "focus_graph": "leave_input",
     "previous_flag": "next_flag",
@@ -79,12 +87,16 @@ PALETTE = {
     "focus_graph": "Graph pane",
     "focus_detail": "Detail pane",
     "focus_repl": "REPL input",
+    "flow": "Flow",
     "interrupt": "Stop",
     "help": "Help",
 }
 
 # The session's own keys: ``session('step')`` runs ``%step``.
 SESSION_COMMANDS = ("step", "continue", "finish", "restart")
+
+LESSON_COMMANDS = ("lesson", "next", "prev", "goto")  # they bring the lesson pane back
+LESSON_KINDS = ("narration", "code")  # lines of a lesson's next step (the lesson pane's)
 
 # What waits in the run queue: the entry (or, for a key whose command depends on the model, a
 # function giving it when its turn comes; None: nothing to run) and the key that asked for it.
@@ -237,7 +249,7 @@ class AnetApp(App[int]):
             "detail pane",
             id="focus_detail",
             show=False,
-            tooltip="to the detail pane (Tab from the graph)",
+            tooltip="to the detail pane (Tab from the graph; over a lesson, graph and detail)",
         ),
         Binding(
             "f4",
@@ -247,6 +259,16 @@ class AnetApp(App[int]):
             show=False,
             tooltip="to the REPL input (Tab from the detail pane; or just type)",
         ),
+        Binding(
+            "f8",
+            "flow",
+            "flow",
+            id="flow",
+            priority=True,
+            show=False,
+            tooltip="the grads' flow chart in the graph's place (again, or Esc: the tree)",
+        ),
+        Binding("ctrl+l", "flow", "flow", id="flow_ctrl", show=False, priority=True),
         Binding("escape", "leave_input", "leave the input", id="leave_input", show=False),
         Binding(
             "ctrl+c",
@@ -264,7 +286,8 @@ class AnetApp(App[int]):
             id="help",
             tooltip="this list of keys and commands (? in the graph)",
         ),
-        Binding("question_mark", "pane('help')", "help", id="pane_help", show=False),
+        # In the graph the footer shows ? help in F1's place (the footer always has a help key).
+        Binding("question_mark", "pane('help')", "help", id="pane_help"),
     ]
     # The % command each key runs (F1 help lists it beside the key).
     COMMAND_OF: ClassVar[dict[str, str]] = {
@@ -273,6 +296,7 @@ class AnetApp(App[int]):
         "finish": "%finish",
         "restart": "%restart",
         "next_cell": "%next",
+        "flow": "%flow",
         "help": "%help",
         "pane_step": "%step",
         "pane_continue": "%continue",
@@ -293,10 +317,14 @@ class AnetApp(App[int]):
         super().__init__()
         self.shell = Shell() if shell is None else shell
         self.commands = Commands(self.shell)
+        self.commands.run_editor = self._run_editor  # %edit: the terminal handed over
         self.history = HistoryFile(warn=self._history_warning) if history is None else history
         self.script, self.demo, self.lesson = script, demo, lesson
         self.script_args = list(script_args)  # the SCRIPT's sys.argv[1:]
+        self.ascii = ascii_only(sys.__stdout__)  # TERM=linux, a locale not UTF-8: anet_tui.ascii
+        self._ascii_filter = AsciiFilter()
         self._show_detail = False  # narrow terminals: detail in the graph's place
+        self._lesson_hidden = False  # graph and detail chosen over the lesson (show_lesson)
         self._focus: int | None = None  # the node the latest command is about
         self._queue: deque[Entry] = deque()  # entries waiting for the one running
         self._pressed: str | None = None  # the key being handled (an action's echo names it)
@@ -310,8 +338,11 @@ class AnetApp(App[int]):
         self.status_line = StatusLine(id="status")
         self.graph_view = GraphTree(id="graph")
         self.graph_view.border_title = "graph"
+        self.flow_view = FlowView(id="flow")
+        self.flow_view.border_title = "grad flow per node"
         self.detail = DetailPane(id="detail")
         self.detail.border_title = "detail"
+        self.lesson_pane = LessonPane(id="lesson")
         self.transcript = Transcript(id="transcript")
         self.prompt = Static(">>>", id="prompt")
         self.repl_input = ReplInput(self.history.entries, self.complete, id="input")
@@ -320,7 +351,9 @@ class AnetApp(App[int]):
         with Vertical(id="main"):
             with Horizontal(id="top"):
                 yield self.graph_view
+                yield self.flow_view
                 yield self.detail
+                yield self.lesson_pane
             with Vertical(id="repl") as repl:
                 repl.border_title = "repl"
                 yield self.transcript
@@ -328,7 +361,7 @@ class AnetApp(App[int]):
                     yield self.prompt
                     yield self.repl_input
         yield self.too_small
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.repl_input.focus()
@@ -356,6 +389,7 @@ class AnetApp(App[int]):
         screen.set_class(width < NARROW, "-narrow")
         screen.set_class(height < SHORT, "-short")
         screen.set_class(self._show_detail, "-show-detail")
+        screen.set_class(self.ascii, "-ascii")
         if too_small:
             self.too_small.update(
                 f"The terminal is too small for anet-tui: it needs at least "
@@ -435,7 +469,7 @@ class AnetApp(App[int]):
         try:
             self.commands.submit(source, on_output=self._post_output, echo=echo, show=show)
         except Exception as e:  # the command layer failed: say so, keep the app alive
-            show(RunResult("error", error=f"internal error in {source!r:.40}: {e!r}\n"))
+            show(RunResult("error", error=internal_error(f"{source:.40}", e) + "\n"))
         self.post_message(Finished())
 
     @work(thread=True, group="run")
@@ -451,7 +485,7 @@ class AnetApp(App[int]):
                 script_args=self.script_args,
             )
         except Exception as e:
-            outcomes = [RunResult("error", error=f"internal error at start-up: {e!r}\n")]
+            outcomes = [RunResult("error", error=internal_error("start-up", e) + "\n")]
         for outcome in outcomes:
             self.post_message(Outcome("", outcome))
         self.post_message(Finished())
@@ -472,14 +506,30 @@ class AnetApp(App[int]):
         transcript.flush()
         if isinstance(outcome, CommandResult):
             lines = outcome.lines
+            step = any(line.kind in LESSON_KINDS for line in lines)  # the lesson's next step
+            if step:
+                self.lesson_ran()
+                if self.show_lesson():  # the lesson pane shows it: not the transcript
+                    lines = [line for line in lines if line.kind not in LESSON_KINDS]
+            start = transcript.end
             for line in lines[:MAX_RESULT_LINES]:
                 self.show_line(line.text, line.kind)
             if len(lines) > MAX_RESULT_LINES:
                 left = len(lines) - MAX_RESULT_LINES
                 self.show_line(f"… {left:,} more lines not shown (%flags lists flags)", "info")
+            if step:  # its narration is read from the start
+                transcript.keep_in_view(start)
             node = outcome.node
             if node is not None and (outcome.name in ("show", "check") or node.flags):
                 self._focus = node.id
+            if outcome.name in LESSON_COMMANDS:
+                self._lesson_hidden = False  # a lesson command: the lesson comes back
+            elif outcome.changed and not transcript.capturing:
+                self._lesson_hidden = True  # a walk typed by hand: its graph stays in view
+            if outcome.name == "flow":  # the chart in the graph's place too (F8)
+                self.call_after_refresh(self.action_flow, True)
+            if outcome.after:  # %next: what its cell prints goes to the lesson pane too
+                transcript.capture()
         elif isinstance(outcome, RunResult):
             if outcome.value is not None:
                 transcript.value(outcome.value)
@@ -496,6 +546,7 @@ class AnetApp(App[int]):
         the next step starts at once, and stepping keeps up with the key."""
         self.busy = False
         self.transcript.flush()
+        self.lesson_ran()  # before the next entry's echo: a lesson cell's output ends here
         now = time.monotonic()
         if self._queue and isinstance(self._queue[0][0], str) and now - self._drawn < REDRAW:
             self.run_next()
@@ -510,6 +561,38 @@ class AnetApp(App[int]):
         styles = {"error": "red", "flag": "bold red", "info": "dim", "json": "dim", "value": "bold"}
         style = styles.get(kind, "")
         self.transcript.note(text, style)
+
+    def on_repl_input_page_transcript(self, event: ReplInput.PageTranscript) -> None:
+        """PageUp / PageDown in the input: the transcript scrolls, the input keeps focus."""
+        if event.direction < 0:
+            self.transcript.scroll_page_up()
+        else:
+            self.transcript.scroll_page_down()
+
+    # ---- the lesson ------------------------------------------------------------------------------
+    def lesson_ran(self) -> None:
+        """A lesson cell has run (%next): what it printed goes to the lesson pane."""
+        lines = self.transcript.captured()
+        lesson = self.commands.lesson
+        if lines is not None and lesson is not None:
+            self.lesson_pane.ran(lesson.ran, lines)
+
+    def show_lesson(self) -> bool:
+        """Show the lesson pane in the graph's place while a lesson is open and no walk is going
+        on (none is open, or it has finished without a flag: flags keep their graph in view),
+        unless graph and detail were chosen (F3, or a walk typed by hand) since the last lesson
+        command. Returns whether it shows."""
+        lesson, session = self.commands.lesson, self.session
+        walking = session is not None and not (session.done and not session.flags)
+        shown = lesson is not None and not self._lesson_hidden and not walking
+        self.lesson_pane.screen.set_class(shown, "-lesson")  # (the main screen, under F1's)
+        if lesson is not None and shown:
+            self.lesson_pane.show(lesson, self.key_for("next_cell"))
+            if self.focused in (self.graph_view, self.detail):
+                self.lesson_pane.focus()
+        elif self.focused is self.lesson_pane:
+            self.graph_view.focus()
+        return shown
 
     # ---- drawing the model ---------------------------------------------------------------------
     @property
@@ -535,7 +618,11 @@ class AnetApp(App[int]):
         if focus is not None:
             self.graph_view.reveal(focus)
         self.show_detail(self.graph_view.selected_id)
+        if self.screen.has_class("-flow"):
+            self.flow_view.show(self.shown, self.graph_name)
         self.sync_keys()
+        self.show_lesson()
+        self.update_status()
 
     def watch_busy(self) -> None:
         self.update_status()
@@ -569,8 +656,13 @@ class AnetApp(App[int]):
         graph = self.shown
         status = self.status_line
         queued = len(self._queue)
-        if graph is None:
-            status.show(None, None, 0, self.busy, queued)
+        lesson = self.commands.lesson
+        where = None
+        if lesson is not None:
+            k, n = lesson.steps
+            where = f"{lesson.label} · step {k}/{n}"
+        if graph is None or self.lesson_pane.screen.has_class("-lesson"):
+            status.show(None, None, 0, self.busy, lesson=where, queued=queued)
             return
         root = f"#{graph.root.id} {graph.root.op}"
         if self.graph_name and self.graph_name != f"#{graph.root.id}":
@@ -581,7 +673,8 @@ class AnetApp(App[int]):
             session.position if session is not None else None,
             len(session.flags) if session is not None else 0,
             self.busy,
-            queued,
+            lesson=where,
+            queued=queued,
         )
 
     # ---- keys ------------------------------------------------------------------------------------
@@ -592,6 +685,11 @@ class AnetApp(App[int]):
         self.has_flags = session is not None and bool(session.flags)
         self.has_lesson = self.commands.lesson is not None
         self.node_selected = self._selected_node() is not None
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters (NO_COLOR's among them), and in ASCII, Textual's own glyphs too."""
+        filters = super().get_line_filters()
+        return [*filters, self._ascii_filter] if self.ascii else filters
 
     def get_key_display(self, binding: Binding) -> str:
         """``F10`` rather than ``f10``: as keyboards print it."""
@@ -643,8 +741,11 @@ class AnetApp(App[int]):
 
     def footer_shows(self, binding: Binding) -> bool:
         """Whether the footer lists ``binding`` now: the model's keys once there is a model
-        (not during every run), the letters instead of the F-keys they stand for."""
+        (not during every run), the letters instead of the F-keys they stand for (? help in
+        F1's place)."""
         action = binding.action
+        if action == "pane('help')":
+            return binding.show
         if action.startswith(("session(", "pane(")) and not self.has_session:
             return False
         if action == "next_cell" and not self.has_lesson:
@@ -697,11 +798,13 @@ class AnetApp(App[int]):
             self._pressed = None
 
     def _route(self, event: events.Key | events.Paste) -> None:
-        """Typed text never turns into commands by surprise: in the graph or the detail pane, a
-        printable key that is not one of the pane's keys, any key right after Esc, and a paste
-        go to the input, which takes the focus (and the rest of what is typed)."""
+        """Typed text never turns into commands by surprise: in the graph or the detail pane (or
+        the lesson or the flow chart in their place), a printable key that is not one of the
+        pane's keys, any key right after Esc, and a paste go to the input, which takes the focus
+        (and the rest of what is typed)."""
         graph = self.graph_view
-        if self.screen is not graph.screen or self.focused not in (graph, self.detail):
+        panes = (graph, self.detail, self.lesson_pane, self.flow_view.rows)
+        if self.screen is not graph.screen or self.focused not in panes:
             return
         if isinstance(event, events.Key):
             if not event.is_printable:
@@ -715,6 +818,15 @@ class AnetApp(App[int]):
         self.typing_after_esc = False
         self._pane = "input"
         self.screen.set_focus(self.repl_input)
+
+    def key_for(self, action: str) -> str:
+        """How the key bound to ``action`` is shown now (after any remapping); its own key
+        while it is off (F9 before the lesson has opened). The first of the keys that run it:
+        F9 for ``next_cell``, not Ctrl+O."""
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding) and binding.action == action:
+                return self.bound_key(binding.id or "")
+        return action
 
     def action_session(self, command: str) -> None:
         """F10, F5, F6, F7 (and Ctrl+N, Ctrl+G, Ctrl+F, Ctrl+T): the session's ``%step``,
@@ -790,23 +902,37 @@ class AnetApp(App[int]):
         self.graph_view.focus()
 
     def action_focus_pane(self, pane: str) -> None:
+        """F2 (and Esc): the graph pane, or the lesson in its place; F3: the detail pane (and
+        the graph, over a lesson); F4: the input."""
         self._show_detail = pane == "detail"
         self.typing_after_esc = False
         self.apply_size(self.size.width, self.size.height)
-        self._pane = pane
-        self.screen.set_focus(self._pane_widget(pane))
+        target = self._pane_widget(pane)
+        if pane != "input":
+            self._lesson_hidden = pane == "detail"
+            if self.show_lesson():
+                target = self.lesson_pane
+            self.update_status()
+        self.screen.set_focus(target)
 
     def action_leave_input(self) -> None:
-        """Esc: to the graph pane; leaving the input, what is typed next still goes to it."""
+        """Esc: to the graph pane (or the lesson in its place); leaving the input, what is
+        typed next still goes to it."""
         leaving = self.focused is self.repl_input
         self.action_focus_pane("graph")
         self.typing_after_esc = leaving
 
     def _pane_widget(self, pane: str) -> Widget:
-        return {"graph": self.graph_view, "detail": self.detail, "input": self.repl_input}[pane]
+        return {
+            "graph": self.graph_view,
+            "detail": self.detail,
+            "input": self.repl_input,
+            "lesson": self.lesson_pane,
+            "flow": self.flow_view.rows,
+        }[pane]
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        for pane in ("graph", "detail", "input"):
+        for pane in ("graph", "detail", "input", "lesson", "flow"):
             if event.widget is self._pane_widget(pane):
                 self._pane = pane
 
@@ -815,14 +941,46 @@ class AnetApp(App[int]):
         pane, or the one shown in its place, or the input."""
         main = self.graph_view.screen
         focused = main.focused
-        if focused is not None and all(w.display for w in focused.ancestors_with_self):
+        if focused is not None and self._drawn_now(focused):
             return
-        pane = self._pane
-        if pane != "input" and not self._pane_widget(pane).display:
-            pane = "detail" if pane == "graph" else "graph"
-            if not self._pane_widget(pane).display:
-                pane = "input"
-        main.set_focus(self._pane_widget(pane))
+        instead = {
+            "graph": ("flow", "lesson", "detail"),
+            "detail": ("graph", "flow", "lesson"),
+            "lesson": ("graph", "detail"),
+            "flow": ("graph", "detail"),
+        }
+        for pane in (self._pane, *instead.get(self._pane, ()), "input"):
+            widget = self._pane_widget(pane)
+            if self._drawn_now(widget):
+                main.set_focus(widget)
+                return
+
+    @staticmethod
+    def _drawn_now(widget: Widget) -> bool:
+        """Whether ``widget`` is on the screen: neither it nor a container of it is hidden."""
+        return all(w.display for w in widget.ancestors_with_self)
+
+    def action_flow(self, on: bool | None = None) -> None:
+        """F8 or Ctrl+L (and ``%flow``): the flow chart in the graph pane's place; again: the
+        tree."""
+        on = not self.screen.has_class("-flow") if on is None else on
+        self.screen.set_class(on, "-flow")
+        if on:
+            self._lesson_hidden = True
+            self.show_lesson()
+            self.flow_view.show(self.shown, self.graph_name)
+            self.flow_view.rows.focus()
+        else:
+            self.graph_view.focus()
+
+    def on_flow_view_picked(self, message: FlowView.Picked) -> None:
+        """A bar moved to: its node selected in the tree (the detail follows); Enter: the tree."""
+        self.graph_view.reveal(message.id)
+        if message.go:
+            self.action_flow(False)
+
+    def on_flow_view_leave(self) -> None:
+        self.action_flow(False)
 
     def action_interrupt(self) -> None:
         """Ctrl+C: stop running code (KeyboardInterrupt in it, namespace kept) and drop what is
@@ -893,6 +1051,12 @@ class AnetApp(App[int]):
             result.append(("in the REPL input", key, description))
         for key, description in GraphTree.KEYS.items():
             result.append(("in the graph", key, description))
+        for key, description in LessonPane.KEYS.items():
+            result.append(("in the lesson", key, description))
+        result.append(("in the lesson", "F3", "graph and detail instead, until F2 or the next F9"))
+        result.append(
+            ("in the lesson", "a–z …", "what is typed (or pasted) goes to the REPL input")
+        )
         return result
 
     def _needs(self, action: str) -> str | None:
@@ -935,6 +1099,21 @@ class AnetApp(App[int]):
         the graph has focus is for keys typed)."""
         _, name, parameters = parse_action(action)
         getattr(self, f"action_{name}")(*parameters)
+
+    def _run_editor(self, argv: Sequence[str]) -> int:
+        """%edit's editor, called from the worker: it runs with the app suspended (the terminal
+        as it was before the app started), on the UI thread; its exit status."""
+        return self.call_from_thread(self._edit_suspended, argv)
+
+    def _edit_suspended(self, argv: Sequence[str]) -> int:
+        try:
+            with self.suspend():
+                return run_in_terminal(argv)
+        except SuspendNotSupported:  # a headless or web driver
+            raise EditorUnavailable(
+                "this terminal cannot be handed to an editor (the app cannot suspend here); "
+                "edit the file elsewhere and %run it"
+            ) from None
 
     def _history_warning(self, message: str) -> None:
         # Before mount there is no transcript yet: on_mount shows ``history.warning``.

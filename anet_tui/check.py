@@ -23,6 +23,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
+from anet.words import counted
+
 if TYPE_CHECKING:
     from anet.debug import BackwardSession, Flag, Graph
     from anet.tensor import Tensor
@@ -136,21 +138,15 @@ class Checker:
         lines = []
         for site in self.sites.values():
             source = f" {site.source}" if site.source else ""
-            checked = (
-                f", your Functions checked on {_count(site.checked, 'call')}"
-                if site.checked
-                else ""
-            )
+            checked = ""
+            if site.checked:
+                checked = f", your Functions checked on {counted(site.checked, 'call')}"
             lines.append(
-                f"{site.where}{source}: {_count(site.calls, 'call')} walked "
-                f"({_count(site.nodes, 'node')} each){checked}, {_count(site.flags, 'flag')}"
-                + (f", {_count(site.notes, 'note')}" if site.notes else "")
+                f"{site.where}{source}: {counted(site.calls, 'call')} walked "
+                f"({counted(site.nodes, 'node')} each){checked}, {counted(site.flags, 'flag')}"
+                + (f", {counted(site.notes, 'note')}" if site.notes else "")
             )
         return lines
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'s' * (n != 1)}"
 
 
 def check(
@@ -298,8 +294,14 @@ def _check(
         if root not in namespace:
             return failed(f"{script} defines no {root!r}")
         roots = [(root, namespace[root])]
-        if not isinstance(roots[0][1], Tensor) or roots[0][1].is_leaf:
+        tensor = roots[0][1]
+        if not isinstance(tensor, Tensor) or tensor.is_leaf:
             return failed(f"{root} is not a tensor with a graph")
+        if tensor.data.size != 1:
+            return failed(
+                f"{root} has shape {tensor.data.shape}, and check walks one-element tensors, as "
+                f"backward() does: name one with --root (the script could keep {root}.sum())"
+            )
     else:
         roots = [
             (name, value)
@@ -332,6 +334,7 @@ def _walk_left(
     """Walk each root no backward() call walked; None when done, else why it failed ("" when
     it timed out)."""
     from anet.debug import BackwardSession
+    from anet_tui.command_base import error_line
 
     seen: set[int] = set()
     for name, tensor in roots:
@@ -355,14 +358,14 @@ def _walk_left(
                 f"(in a backward from {name})"
             )
         if not result.ok:
-            return f"{name}: {(result.error or '').rstrip()}"
+            return f"{name}: {error_line(result.error or result.status)}"
         session = result.obj
         errors, notes = checker.report(session)
         n = len(session.nodes)
-        extra = f", {_count(notes, 'note')}" if notes else ""
+        extra = f", {counted(notes, 'note')}" if notes else ""
         print(
-            f"{name} (#{tensor.id} {tensor.op}): {n} nodes checked, {_count(errors, 'flag')}"
-            f"{extra}",
+            f"{name} (#{tensor.id} {tensor.op}): {counted(n, 'node')} checked, "
+            + f"{counted(errors, 'flag')}{extra}",
             file=out,
         )
     return None

@@ -21,7 +21,8 @@ DESCRIPTION = "Step through anet's backward() one node at a time, in a terminal.
 EPILOG = """\
 SCRIPT.py ARGS runs as `python SCRIPT.py ARGS` would (sys.argv, __name__ == "__main__", its
 folder on sys.path); every word after SCRIPT.py is the script's, so anet-tui's own options
-go before it: anet-tui --plain train.py --epochs 5
+go before it: anet-tui --plain train.py --epochs 5. A file cut into `# %%` cells runs as a
+script too; --lesson FILE steps through its cells instead (%next runs each).
 
 commands:
   anet-tui check SCRIPT.py [--every N] [--root NAME] [--timeout SECONDS] [-- ARGS...]
@@ -30,6 +31,9 @@ commands:
       one-element tensor with a graph it left unwalked (or NAME); print each flag on one line;
       exit 0 when there are none, 1 when there are flags, 2 when the script fails, 3 when it
       takes longer than --timeout (default 60 s)
+
+  anet-tui serve --keys DIR [--host HOST] [--port PORT] [--teacher KEY.pub] ...
+      serve the app to a class over SSH (pip install "anet[serve]"); see docs/teaching.md
 
 keys and %commands: press F1 in the app, or type %help.
 NO_COLOR=1 turns colour off; TEXTUAL_COLOR_SYSTEM=256 when colours are wrong over ssh.
@@ -68,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         const="",
         metavar="N|FILE",
-        help="open a lesson (alone: list the lessons that ship); a # %%%% SCRIPT.py is one too",
+        help="open a lesson: a shipped one by number or name, or a # %%%% FILE (alone: list "
+        "the lessons that ship)",
     )
     parser.add_argument(
         "--plain", action="store_true", help="a line-by-line REPL instead of the full-screen app"
@@ -149,6 +154,10 @@ def _seconds(text: str) -> float:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["serve"]:
+        from anet_tui.serve.command import main as serve
+
+        return serve(args_list[1:])
     if args_list[:1] == ["check"]:
         check_args = parse_check_args(args_list[1:])
         return _guarded(
@@ -185,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("anet-tui --lesson N opens one (add --plain for the line-by-line REPL)")
         return 0
     lesson = args.lesson or None
-    if args.script is not None and (args.lesson == "" or _is_lesson_file(args.script)):
+    if args.script is not None and args.lesson == "":  # `--lesson --plain FILE`: FILE is it
         if args.args:
             print(f"anet-tui: {args.script} is a lesson: it takes no ARGS", file=sys.stderr)
             return 2
@@ -194,16 +203,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.plain:
         return _guarded(lambda: _run_plain(**start))
     return _guarded(lambda: _run_app(start, args_list))
-
-
-def _is_lesson_file(path: str) -> bool:
-    """Whether SCRIPT.py is a lesson (``# %%`` cells) rather than a script to run first."""
-    from anet_tui import lessons
-
-    try:
-        return lessons.is_lesson(lessons.read_text(Path(path)))
-    except lessons.LessonError:
-        return False  # binary or unreadable: running it as a script reports the problem
 
 
 def _run_plain(

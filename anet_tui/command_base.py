@@ -10,6 +10,7 @@ handler raises :class:`CommandError` for a command used wrongly.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -17,11 +18,12 @@ from typing import TYPE_CHECKING, Any, Literal
 from anet.debug import BackwardSession, Flag, Graph, NodeRecord, Stop
 from anet.debug.records import Record
 from anet_tui.shell import RunResult, Shell
+from anet_tui.text import internal_error
 
 if TYPE_CHECKING:
     from anet_tui.commands import Commands
 
-Kind = Literal["info", "flag", "error", "tree", "json"]
+Kind = Literal["info", "flag", "error", "tree", "json", "narration", "code"]
 MAX_STEP_LINES = 20  # %step N prints at most this many step lines (%check all: results)
 MAX_FLAG_LINES = 200  # %flags lists at most this many
 MAX_TREE_LINES = 1_000  # %tree draws at most this many lines
@@ -32,7 +34,9 @@ class Line:
     """One line of a command's answer, in Unicode (a front-end that must write ASCII turns it
     so at output). ``kind``: ``info`` (plain text), ``flag`` (a flag found), ``error`` (the
     command could not do what was asked), ``tree`` (a row of a text tree of the graph: the
-    result's ``tree`` says which), ``json`` (JSON text)."""
+    result's ``tree`` says which), ``json`` (JSON text), ``narration`` (a paragraph, heading or
+    list item of a lesson's narration, unwrapped: a front-end wraps it to its width), ``code``
+    (a line of the lesson cell ``%next`` runs next, or the line that introduces it)."""
 
     text: str
     kind: Kind = "info"
@@ -45,6 +49,17 @@ class TreeAt:
 
     start: int | None = None
     max_lines: int = MAX_TREE_LINES
+
+
+@dataclass(frozen=True)
+class Typed:
+    """An entry a command hands back to run as if typed (``%next``: a lesson cell's), and where
+    its text comes from: compiled as ``filename`` from ``line`` on, tracebacks and flags point
+    into that file (None: an entry of its own, ``<repl-N>``)."""
+
+    source: str
+    filename: str | None = None
+    line: int = 1
 
 
 @dataclass
@@ -70,7 +85,7 @@ class CommandResult:
     stop: Stop | None = None
     changed: bool = False
     tree: TreeAt | None = None
-    then: list[str] = field(default_factory=list)  # entries to run next, as if typed (%next)
+    then: list[Typed] = field(default_factory=list)  # entries to run next, as if typed (%next)
     after: list[Line] = field(default_factory=list)  # lines to show once they have run
 
     @property
@@ -104,6 +119,17 @@ class Command:
 
 class CommandError(Exception):
     """A command was used wrongly: the message is shown as an error line."""
+
+
+_ANET_ERROR = re.compile(r"^anet(?:_tui)?(?:\.\w+)+\.\w+: ")
+
+
+def error_line(error: str) -> str:
+    """The last line of a traceback, the exception, as a sentence: ``ZeroDivisionError:
+    division by zero``; anet's own errors by their message alone (they are sentences; the
+    module path of their class, ``anet.autograd.GradientError``, is no news to anyone)."""
+    lines = error.rstrip("\n").splitlines() or [""]
+    return _ANET_ERROR.sub("", lines[-1])
 
 
 @dataclass(frozen=True)
@@ -195,4 +221,7 @@ __all__ = [
     "Kind",
     "Line",
     "TreeAt",
+    "Typed",
+    "error_line",
+    "internal_error",
 ]

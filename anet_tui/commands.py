@@ -21,6 +21,7 @@ command table, ``%help``). The handlers live with their kind: the session's in
 from __future__ import annotations
 
 import ast
+import contextlib
 import difflib
 import inspect
 import shlex
@@ -32,7 +33,7 @@ from typing import Any
 from anet.debug import BackwardSession, Graph, record
 from anet.debug.views import LEGEND
 from anet.tensor import Tensor
-from anet_tui import demos, lessons
+from anet_tui import demos, files, lessons
 from anet_tui.command_base import (
     Command,
     CommandContext,
@@ -40,8 +41,10 @@ from anet_tui.command_base import (
     CommandResult,
     Handler,
     Line,
+    internal_error,
 )
-from anet_tui.lesson_commands import LESSON_COMMANDS
+from anet_tui.editor import run_in_terminal
+from anet_tui.lesson_commands import LESSON_COMMANDS, cells_note
 from anet_tui.session_commands import SESSION_COMMANDS
 from anet_tui.shell import Cell, RunResult, Shell
 from anet_tui.source import read_script
@@ -64,6 +67,9 @@ class Commands:
         self._last_tensor: tuple[str, Tensor] | None = None
         self._last_graph: Graph | None = None
         self.lesson: lessons.Lesson | None = None
+        self.last_script: tuple[str, list[str]] | None = None  # what %edit -p opens: FILE, ARGS
+        # How %edit hands the terminal to an editor: the app suspends itself around it.
+        self.run_editor: Callable[[Sequence[str]], int] = run_in_terminal
         # name -> row; %help lists it in this order. Add a row to add a command.
         self.table: dict[str, Command] = {c.name: c for c in BUILTIN_COMMANDS}
 
@@ -89,13 +95,19 @@ class Commands:
         return text.lstrip().startswith("%")
 
     def execute(
-        self, text: str, on_output: Callable[[str], None] | None = None
+        self,
+        text: str,
+        on_output: Callable[[str], None] | None = None,
+        *,
+        filename: str | None = None,
+        line: int = 1,
     ) -> RunResult | CommandResult:
-        """Run one entry: a ``%`` line as a command, anything else as Python in the shell."""
+        """Run one entry: a ``%`` line as a command, anything else as Python in the shell
+        (compiled as ``filename`` from ``line`` on, when given: a lesson cell's)."""
         if self.is_command(text):
             return self.run(text, on_output=on_output)
         with self.recording():
-            result = self.shell.run(text, on_output=on_output)
+            result = self.shell.run(text, filename=filename, line=line, on_output=on_output)
         if result.ok and isinstance(result.obj, Tensor) and not result.obj.is_leaf:
             source = text.strip()
             name = source if "\n" not in source and len(source) <= 40 else None
@@ -120,8 +132,10 @@ class Commands:
         show(outcome)
         if isinstance(outcome, CommandResult) and (outcome.then or outcome.after):
             for entry in outcome.then:
-                echo(entry)
-                step = self.execute(entry, on_output=on_output)
+                echo(entry.source)
+                step = self.execute(
+                    entry.source, on_output=on_output, filename=entry.filename, line=entry.line
+                )
                 show(step)
                 if not step.ok or (isinstance(step, RunResult) and step.status == "exit"):
                     break
@@ -148,7 +162,7 @@ class Commands:
                 result = CommandResult(command.name, [Line(str(e), "error")])
             except Exception as e:  # a bug here must not take the front-end down
                 result = CommandResult(
-                    command.name, [Line(f"%{command.name} failed: {inert(repr(e))}", "error")]
+                    command.name, [Line(internal_error(f"%{command.name}", e), "error")]
                 )
         result.session = self.session
         # Messages quote user text (exception messages, op names, source lines): show it inert.
@@ -219,6 +233,10 @@ class Commands:
             line = "%run " + shlex.join([str(script), *script_args])
             self.shell.cells.append(Cell(line, "%", ran.status, kind="command"))
             outcomes.append(ran)
+            with contextlib.suppress(files.FileProblem):  # run_file said what was wrong
+                note = cells_note(str(script), files.read_text_file(script))
+                if note is not None:
+                    outcomes.append(CommandResult("run", [Line(note)]))
         if demo is not None:
             try:
                 d = demos.load(demo)
@@ -239,7 +257,9 @@ class Commands:
         args: Sequence[str] = (),
         on_output: Callable[[str], None] | None = None,
     ) -> RunResult:
-        """Run a script as ``python PATH ARGS`` would (:meth:`Shell.run_file`), recording."""
+        """Run a script as ``python PATH ARGS`` would (:meth:`Shell.run_file`), recording.
+        ``%edit -p`` opens it next."""
+        self.last_script = (str(path), list(args))
         with self.recording():
             return self.shell.run_file(path, argv=args, on_output=on_output)
 

@@ -20,6 +20,7 @@ string) is read as a command or a cell break. No UI here: ``%lesson`` and ``%nex
 from __future__ import annotations
 
 import contextlib
+import linecache
 import os
 import re
 import stat
@@ -302,18 +303,31 @@ class Lesson:
 
     A step is the narration cells before a code cell plus that code cell: ``next()`` returns the
     cells of the next step and moves past them, ``prev()`` moves back one step, ``goto(n)`` puts
-    the cursor at cell ``n``. Moving never undoes what already ran: the namespace keeps it.
+    the cursor at cell ``n``. Narration after the last code cell closes the lesson: it is shown
+    with the last step, no ``next()`` of its own. Moving never undoes what already ran: the
+    namespace keeps it. ``path`` is the file its cells are compiled as (so tracebacks and flags
+    point into it); ``number`` is a shipped lesson's number.
     """
 
-    def __init__(self, cells: list[LessonCell], name: str = "lesson", path: str = "") -> None:
+    def __init__(
+        self,
+        cells: list[LessonCell],
+        name: str = "lesson",
+        path: str = "",
+        number: int | None = None,
+    ) -> None:
         self.cells = cells
         self.name = name
         self.path = path
+        self.number = number
         self.cursor = 0
+        self.ran: LessonCell | None = None  # the code cell the latest next() returned
 
     @classmethod
-    def from_text(cls, text: str, name: str = "lesson", path: str = "") -> Lesson:
-        return cls(parse(text), name, path)
+    def from_text(
+        cls, text: str, name: str = "lesson", path: str = "", number: int | None = None
+    ) -> Lesson:
+        return cls(parse(text), name, path, number)
 
     @property
     def title(self) -> str:
@@ -321,21 +335,34 @@ class Lesson:
         return next((c.title for c in self.cells if c.title), self.name)
 
     @property
+    def label(self) -> str:
+        """How a status line names it: ``lesson 3``, or the file's name."""
+        return f"lesson {self.number}" if self.number is not None else f"lesson {self.name}"
+
+    @property
     def current(self) -> LessonCell | None:
-        """The cell at the cursor (None at the end)."""
+        """The cell at the cursor (None past the last cell)."""
         return self.cells[self.cursor] if self.cursor < len(self.cells) else None
 
     @property
     def done(self) -> bool:
-        return self.cursor >= len(self.cells)
+        """No code cell is left to run (closing narration may be)."""
+        return all(cell.kind != "code" for cell in self.cells[self.cursor :])
 
     @property
     def position(self) -> tuple[int, int]:
         """(cells behind the cursor, cells in the lesson)."""
         return self.cursor, len(self.cells)
 
+    @property
+    def steps(self) -> tuple[int, int]:
+        """(steps run: code cells behind the cursor, steps in the lesson)."""
+        code = [i for i, cell in enumerate(self.cells) if cell.kind == "code"]
+        return sum(1 for i in code if i < self.cursor), len(code)
+
     def upcoming(self) -> list[LessonCell]:
-        """The cells of the next step: narration from the cursor up to the next code cell."""
+        """The cells of the next step: narration from the cursor up to the next code cell (at
+        the end, the closing narration)."""
         step: list[LessonCell] = []
         for cell in self.cells[self.cursor :]:
             step.append(cell)
@@ -344,9 +371,12 @@ class Lesson:
         return step
 
     def next(self) -> list[LessonCell]:
-        """The next step's cells (empty at the end); the cursor moves past them."""
+        """The next step's cells, the cursor moved past them; empty when no code is left."""
+        if self.done:
+            return []
         step = self.upcoming()
         self.cursor += len(step)
+        self.ran = step[-1]
         return step
 
     def prev(self) -> list[LessonCell]:
@@ -360,7 +390,9 @@ class Lesson:
     def goto(self, n: int) -> list[LessonCell]:
         """Put the cursor at cell ``n`` (from 1; ``len + 1`` is the end); returns ``upcoming()``."""
         if not 1 <= n <= len(self.cells) + 1:
-            raise LessonError(f"{self.name} has cells 1 to {len(self.cells)}, not {n}")
+            n_cells = len(self.cells)
+            cells = "only cell 1" if n_cells == 1 else f"cells 1 to {n_cells}"
+            raise LessonError(f"{self.name} has {cells}, not {n}")
         self.cursor = n - 1
         return self.upcoming()
 
@@ -394,10 +426,19 @@ def load(spec: str | Path) -> Lesson:
         lesson = Lesson.from_text(text, path.stem, str(path))
     else:
         info = find(str(spec))
-        lesson = Lesson.from_text(read_text(info.resource), info.name, info.path)
+        text = read_text(info.resource)
+        lesson = Lesson.from_text(text, info.name, info.path, info.number)
     if not lesson.cells:
         raise LessonError(f"{lesson.path or lesson.name} is empty: a lesson needs # %% cells")
+    # Its cells run compiled as this file: tracebacks, flags and inspect.getsource read the
+    # lines that ran from here, even if the file changes on disk (no mtime: kept as it is).
+    linecache.cache[lesson.path] = (len(text), None, _split_keep_ends(text), lesson.path)
     return lesson
+
+
+def _split_keep_ends(text: str) -> list[str]:
+    """The lines of ``text`` as linecache keeps them: each ends with a newline."""
+    return [line + "\n" for line in _split(text)]
 
 
 # ---- the lessons that ship with anet-tui --------------------------------------------------------
@@ -461,7 +502,8 @@ def to_script(sources: Iterable[str], note: str | None = None) -> str:
     if note is None:
         stamp = datetime.now().strftime("%Y-%m-%d %H:%M")
         note = (
-            f"anet-tui session saved {stamp}: replay it with `anet-tui FILE`\n"
+            f"anet-tui session saved {stamp}: `anet-tui --lesson FILE` replays it (its %\n"
+            "commands too), `python FILE` runs its Python\n"
             "(a `# %% lines=N` cell is exactly the N lines that ran: edit one, change its N)"
         )
     out = ["# %% [markdown]\n" + "".join(_comment(line) for line in note.split("\n"))]

@@ -7,10 +7,16 @@ completion of names and attribute paths in it.
 
 from __future__ import annotations
 
+import ast
 import builtins
 import inspect
+import io
 import keyword
 import re
+import textwrap
+import tokenize
+from collections.abc import Iterable
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -66,6 +72,83 @@ def default_namespace() -> dict[str, Any]:
     return ns
 
 
+def _provided() -> dict[str, tuple[str, str | None]]:
+    """What :func:`default_namespace` provides beyond Python's own, as imports: name →
+    ``(module, None)`` for ``import module as name``, ``(module, attribute)`` for ``from module
+    import attribute as name``; in the namespace's order."""
+    found: dict[str, tuple[str, str | None]] = {}
+    for name, obj in default_namespace().items():
+        if name.startswith("__"):
+            continue
+        if isinstance(obj, ModuleType):
+            found[name] = (obj.__name__, None)
+        else:
+            found[name] = (obj.__module__, obj.__qualname__)
+    return found
+
+
+def imports_for(sources: Iterable[str]) -> str:
+    """The import lines a script needs for the names of the REPL's namespace that ``sources``
+    (Python) use, so that ``python saved.py`` runs what ran in the REPL; "" when they use none.
+
+        imports_for(["x = Tensor(np.ones(3))"])
+        # "import numpy as np\nfrom anet.tensor import Tensor"
+    """
+    used: set[str] = set()
+    for source in sources:
+        used |= _names(source)
+    modules: list[str] = []
+    attributes: dict[str, list[str]] = {}
+    for name, (module, attribute) in _provided().items():
+        if name not in used:
+            continue
+        if attribute is None:
+            modules.append(f"import {module}" + (f" as {name}" if name != module else ""))
+        else:
+            alias = f" as {name}" if name != attribute else ""
+            attributes.setdefault(module, []).append(attribute + alias)
+    froms = []
+    for module, names in attributes.items():
+        line = f"from {module} import {', '.join(names)}"
+        if len(line) > 79:  # wrapped as a formatter would
+            wrapped = textwrap.fill(", ".join(names) + ",", 75)
+            line = f"from {module} import (\n{textwrap.indent(wrapped, '    ')}\n)"
+        froms.append(line)
+    return "\n".join(modules + froms)
+
+
+def only_provided_imports(source: str) -> bool:
+    """Whether ``source`` does nothing but import names the REPL's namespace already has, as
+    :func:`imports_for` writes them (so ``%save`` need not keep it: its own imports come first)."""
+    try:
+        body = ast.parse(source).body
+    except (SyntaxError, ValueError):
+        return False
+    provided = _provided()
+    for node in body:
+        if isinstance(node, ast.Import):
+            pairs = [(a.asname or a.name, (a.name, None)) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            pairs = [(a.asname or a.name, (node.module, a.name)) for a in node.names]
+        else:
+            return False
+        if any(provided.get(name) != what for name, what in pairs):
+            return False
+    return bool(body)
+
+
+def _names(source: str) -> set[str]:
+    """Every name token in ``source`` (what it may look up; strings and comments are not)."""
+    names: set[str] = set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.NAME:
+                names.add(token.string)
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return names
+
+
 def complete(namespace: dict[str, Any], text: str) -> tuple[str, list[str]]:
     """Completions for the name or ``a.b.c`` attribute path that ``text`` ends with.
 
@@ -118,4 +201,10 @@ def _lookup(namespace: dict[str, Any], path: str) -> Any:
 _MISSING = object()
 
 
-__all__ = ["InputNotAvailable", "complete", "default_namespace"]
+__all__ = [
+    "InputNotAvailable",
+    "complete",
+    "default_namespace",
+    "imports_for",
+    "only_provided_imports",
+]

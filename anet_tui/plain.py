@@ -6,7 +6,9 @@ own), and on a terminal that cannot show ``✗`` it writes ASCII."""
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import textwrap
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
@@ -23,6 +25,7 @@ from prompt_toolkit.output import Output
 from pygments.lexers.python import PythonLexer
 
 from anet.debug import render
+from anet_tui import indent
 from anet_tui.command_base import TreeAt
 from anet_tui.commands import CommandResult, Commands
 from anet_tui.history import HistoryFile
@@ -116,7 +119,15 @@ def _key_bindings() -> KeyBindings:
     @kb.add("tab", filter=Condition(_at_indent))
     def _indent(event: KeyPressEvent) -> None:
         """Tab at the start of a line indents (elsewhere it completes)."""
-        event.current_buffer.insert_text("    ")
+        line = event.current_buffer.document.current_line_before_cursor
+        event.current_buffer.insert_text(" " * indent.tab_width(line))
+
+    @kb.add("backspace", filter=Condition(_in_indent))
+    def _dedent(event: KeyPressEvent) -> None:
+        """Backspace in a line's leading spaces: back one indent level."""
+        buffer = event.current_buffer
+        line = buffer.document.current_line_before_cursor
+        buffer.delete_before_cursor(indent.backspace_width(line))
 
     @kb.add("escape", "enter")
     def _force_newline(event: KeyPressEvent) -> None:
@@ -131,18 +142,24 @@ def _at_indent() -> bool:
     return not line.strip()
 
 
+def _in_indent() -> bool:
+    """Whether Backspace would take back more than one character (no text selected)."""
+    buffer = get_app().current_buffer
+    line = buffer.document.current_line_before_cursor
+    return buffer.selection_state is None and indent.backspace_width(line) > 1
+
+
 def _newline(buffer: Any) -> None:
     line = buffer.document.current_line_before_cursor
-    indent = line[: len(line) - len(line.lstrip())]
-    if line.rstrip().endswith(":"):
-        indent += "    "
-    buffer.insert_text("\n" + indent)
+    buffer.insert_text("\n" + indent.next_indent(line))
 
 
 class PlainRepl:
     """The plain REPL. ``input``/``output`` are prompt_toolkit's (a pipe input and DummyOutput in
     tests); ``out`` is where results are printed (the terminal by default), in ASCII only when
-    ``ascii``."""
+    ``ascii``. Our messages are wrapped at word boundaries to ``width`` (by default the
+    terminal's width when ``out`` is a terminal; into a pipe or file, lines stay whole), each
+    continuation indented under its line; code, output, values and tree rows never are."""
 
     def __init__(
         self,
@@ -154,12 +171,14 @@ class PlainRepl:
         output: Output | None = None,
         out: TextIO | None = None,
         ascii: bool = False,
+        width: int | None = None,
     ) -> None:
         self.shell = Shell() if shell is None else shell
         self.commands = Commands(self.shell) if commands is None else commands
         self.out = sys.stdout if out is None else out
         self.ascii = ascii
         self.colour = colour_allowed(self.out)
+        self.width = width
         self._history = history
         self._pt_input, self._pt_output = input, output
 
@@ -189,8 +208,13 @@ class PlainRepl:
         if isinstance(outcome, CommandResult):
             tree = outcome.tree or (TreeAt(None, TREE_LINES) if outcome.changed else None)
             for line in outcome.lines:
-                if not (tree and line.kind == "tree"):
+                if line.kind == "narration":  # a whole paragraph: wrapped here, at our width
+                    text = to_ascii(line.text) if self.ascii else line.text
+                    self.write(_wrap(text) + "\n", "info")
+                elif line.kind in ("json", "code"):
                     self.write(line.text + "\n", line.kind)
+                elif not (tree and line.kind == "tree"):
+                    self.write(self.wrapped(line.text) + "\n", line.kind)
             if tree is not None and outcome.session is not None:
                 text = render.tree(
                     outcome.session, node=tree.start, ascii=self.ascii, max_lines=tree.max_lines
@@ -202,6 +226,26 @@ class PlainRepl:
             self.write(outcome.value + "\n", "value")
         if outcome.error:
             self.write(outcome.error.rstrip("\n") + "\n", "error")
+
+    def wrapped(self, text: str) -> str:
+        """A one-line message wrapped at word boundaries to the terminal's width (see the
+        class), its continuation lines indented two more than it; in ASCII first where that is
+        written (the ASCII forms are longer: ``✓`` is ``ok``). Text of several lines (a
+        script's traceback) is left as it is."""
+        width = self.width if self.width is not None else terminal_width(self.out)
+        if self.ascii:
+            text = to_ascii(text)
+        if width is None or len(text) <= width or "\n" in text:
+            return text
+        indent = text[: len(text) - len(text.lstrip(" "))]
+        wrapper = textwrap.TextWrapper(
+            width=max(width, len(indent) + 20),
+            subsequent_indent=indent + "  ",
+            break_long_words=False,  # a long path or number stays whole: the terminal cuts it
+            break_on_hyphens=False,
+            drop_whitespace=True,
+        )
+        return wrapper.fill(text)
 
     # ---- running -----------------------------------------------------------------------------
     def echo(self, cell: str) -> None:
@@ -278,6 +322,24 @@ class PlainRepl:
             outcome = self.execute(text)
             if isinstance(outcome, RunResult) and outcome.status == "exit":
                 return outcome.exit_code or 0
+
+
+def _wrap(paragraph: str) -> str:
+    """A narration paragraph wrapped at the terminal's width (a list item's lines under its
+    text)."""
+    width = max(20, shutil.get_terminal_size().columns - 1)
+    item = len(paragraph) - len(paragraph.lstrip(" -*+0123456789.)"))
+    return textwrap.fill(paragraph, width, subsequent_indent=" " * item, break_on_hyphens=False)
+
+
+def terminal_width(stream: TextIO) -> int | None:
+    """The width of the terminal ``stream`` writes to; None when it is no terminal."""
+    try:
+        if not stream.isatty():
+            return None
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 def _split_keep(text: str) -> Iterable[tuple[str, str]]:

@@ -1,17 +1,20 @@
 """The ``%`` commands of a backward session: %debug opens one on a tensor; %step, %continue,
 %finish and %restart move its walk; %break sets where %continue stops; %check, %flags, %show
-and %tree look at it. Session work runs on the shell's worker thread (:meth:`CommandContext.call`),
+(with histograms of the node's values and grads), %tree and %flow (the grads' sizes along the
+walk) look at it. Session work runs on the shell's worker thread (:meth:`CommandContext.call`),
 so Ctrl+C stops a hanging backward and a user's backward may print.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from anet.debug import FLAG_KINDS, BackwardSession, NodeRecord, Stop, render
+from anet.debug import FLAG_KINDS, BackwardSession, NodeRecord, Stop, charts, pictures, render
 from anet.debug.records import node_id
 from anet.debug.views import where_text
 from anet.tensor import Tensor
+from anet.words import a_or_an, counted
 from anet_tui.command_base import (
     MAX_FLAG_LINES,
     MAX_STEP_LINES,
@@ -23,6 +26,7 @@ from anet_tui.command_base import (
     Kind,
     Line,
     TreeAt,
+    error_line,
 )
 
 
@@ -45,11 +49,11 @@ def _debug(ctx: CommandContext, arg: str) -> CommandResult:
     if value.status != "ok":
         error = (value.error or value.status).rstrip("\n")
         if error.count('  File "') <= 1:  # only the expression's own line: the message says it
-            error = error.splitlines()[-1]
+            error = error_line(error)
         raise CommandError(f"%debug {arg}: {error}")
     root = value.obj
     if not isinstance(root, Tensor):
-        raise CommandError(f"%debug needs a Tensor; {arg} is a {type(root).__name__}")
+        raise CommandError(f"%debug needs a Tensor; {arg} is {a_or_an(type(root).__name__)}")
     if root.is_leaf and not root.requires_grad:
         why = (
             f"it is {root.dtype}: integer and boolean tensors never need grad"
@@ -63,16 +67,20 @@ def _debug(ctx: CommandContext, arg: str) -> CommandResult:
         raise CommandError(
             f"{arg} is #{root.id}, a leaf: it has no graph to walk (debug a tensor made by ops)"
         )
+    if root.data.size != 1:
+        raise CommandError(
+            f"%debug {arg}: #{root.id} {root.op} has shape {root.data.shape}, and a session starts "
+            f"only from a one-element output, as backward() does: debug its sum, "
+            f"%debug ({arg}).sum()"
+        )
     session, made = ctx.call(lambda: BackwardSession(root))
     if made.status != "ok":
-        error = (made.error or "").rstrip("\n").splitlines()[-1]
-        hint = " (debug a one-element tensor, e.g. its .sum())" if root.data.size != 1 else ""
-        raise CommandError(f"%debug {arg}: {error}{hint}")
+        raise CommandError(f"%debug {arg}: {error_line(made.error or made.status)}")
     ctx.commands.session, ctx.commands.root_name = session, arg
     n = len(session.nodes)
     lines = [
         Line(
-            f"session on #{root.id} {root.op} ({arg}): {n} node{'s' * (n != 1)}, nothing run yet;"
+            f"session on #{root.id} {root.op} ({arg}): {counted(n, 'node')}, nothing run yet;"
             " %step runs one node, %continue runs to the next flag"
         )
     ]
@@ -104,15 +112,18 @@ def _step(ctx: CommandContext, arg: str) -> CommandResult:
     lines: list[Line] = []
     for i, rec in enumerate(ran):
         if i == MAX_STEP_LINES and len(ran) > MAX_STEP_LINES + 1:
-            lines.append(Line(f"… {len(ran) - MAX_STEP_LINES - 1} more steps"))
+            lines.append(Line(f"… {counted(len(ran) - MAX_STEP_LINES - 1, 'more step')}"))
         if MAX_STEP_LINES <= i < len(ran) - 1:
             continue
         mark = render.marks(rec)
-        lines.append(Line(f"ran {rec.label} {rec.shape}  {mark}", "flag" if rec.flags else "info"))
+        warned = sum(w.count for w in rec.warned)
+        said = f"  ({counted(warned, 'warning')}: %show #{rec.id})" if warned else ""
+        kind: Kind = "flag" if rec.flags else "info"
+        lines.append(Line(f"ran {rec.label} {rec.shape}  {mark}{said}", kind))
         lines += [ctx.flag_line(f) for f in rec.flags]
     tail = f"{ctx.position(session)}"
     if session.done:
-        tail = f"done: {tail}, {len(session.flags)} flag{'s' * (len(session.flags) != 1)}"
+        tail = f"done: {tail}, {counted(len(session.flags), 'flag')}"
     elif session.current is not None:
         tail += f", next {session.current.label}"
     lines.append(Line(tail))
@@ -167,12 +178,12 @@ def _break(ctx: CommandContext, arg: str) -> CommandResult:
         else:
             kind, value = _break_target(words[1:])
             n = session.clear_breaks(**{kind: value})
-        return CommandResult("break", [Line(f"cleared {n} breakpoint{'s' * (n != 1)}")])
+        return CommandResult("break", [Line(f"cleared {counted(n, 'breakpoint')}")])
     kind, value = _break_target(words)
     try:
         bp = session.break_on(**{kind: value})
-    except ValueError as e:
-        raise CommandError(str(e)) from None
+    except (KeyError, ValueError) as e:  # KeyError: no such node (its message says so)
+        raise CommandError(str(e.args[0])) from None
     when = "after a node raising" if bp.kind == "flag" else "before"
     return CommandResult("break", [Line(f"breakpoint {bp}: %continue stops {when} it")])
 
@@ -217,7 +228,8 @@ def _check(ctx: CommandContext, arg: str) -> CommandResult:
             lines.append(
                 Line(f"… {len(results) - len(shown)} more not listed (%flags lists flags)")
             )
-        lines.append(Line(f"checked {len(results)} nodes: {bad} disagree"))
+        agree = "disagrees" if bad == 1 else "disagree"
+        lines.append(Line(f"checked {counted(len(results), 'node')}: {bad} {agree}"))
         return CommandResult("check", lines, run.output)
     target = arg or (session.current or session.last or session.nodes[0]).id
     rec = ctx.node(session, str(target))
@@ -246,7 +258,7 @@ def _flags(ctx: CommandContext, arg: str) -> CommandResult:
     n = len(session.flags)
     if n > MAX_FLAG_LINES:
         lines.append(Line(f"… {n - MAX_FLAG_LINES} more (%show #ID shows a node's flags)"))
-    lines.append(Line(f"{n} flag{'s' * (n != 1)} ({ctx.position(session)})"))
+    lines.append(Line(f"{counted(n, 'flag')} ({ctx.position(session)})"))
     return CommandResult("flags", lines)
 
 
@@ -263,9 +275,44 @@ def _show(ctx: CommandContext, arg: str) -> CommandResult:
     rec = ctx.node(session, arg)
     if as_json:
         return CommandResult("show", [Line(render.node_json(session, rec.id), "json")])
-    text = render.detail(session, rec.id)
+    text = render.detail(session, rec.id, pictures=True)
     lines = [Line(t, "flag" if t.lstrip().startswith("✗ ") else "info") for t in text.splitlines()]
     return CommandResult("show", lines, node=rec if isinstance(rec, NodeRecord) else None)
+
+
+def _flow(ctx: CommandContext, arg: str) -> CommandResult:
+    words = arg.split()
+    by = "param" if words[:1] == ["--params"] else "node"
+    if (by == "node" and words) or len(words) > 2:
+        raise CommandError("usage: %flow [--params [MODEL]]")
+    graph = ctx.commands.graph  # the session, or the graph a plain backward() walked
+    if graph is None:
+        graph = ctx.need_session()  # raises, saying how to open one
+    model: Any = None
+    name = None
+    if by == "param":
+        if len(words) == 2:
+            name = words[1]
+            value = ctx.evaluate(name)
+            if value.status != "ok":
+                error = (value.error or value.status).rstrip("\n").splitlines()[-1]
+                raise CommandError(f"%flow --params {name}: {error}")
+            model = value.obj
+        else:
+            found = pictures.find_model(graph, ctx.shell.namespace)
+            if found is not None:
+                name, model = found
+    made, run = ctx.call(lambda: pictures.flow(graph, by, model))
+    if run.status != "ok" or made is None:
+        error = (run.error or run.status).rstrip("\n").splitlines()[-1]
+        raise CommandError(f"%flow: {error}")
+    if name is not None and made.model is not None:
+        made = replace(made, model=f"{name} ({made.model})")
+    text = charts.flow(made, name=ctx.commands.graph_name)
+    lines = [Line(t) for t in text.splitlines()]
+    if by == "param" and model is None:
+        lines.append(Line("no nn.Module holds these parameters: %flow --params MODEL names one"))
+    return CommandResult("flow", lines, run.output)
 
 
 def _tree(ctx: CommandContext, arg: str) -> CommandResult:
@@ -308,6 +355,13 @@ SESSION_COMMANDS = (
         _show,
     ),
     Command("tree", "%tree [#ID]", "the session's graph as a text tree", _tree),
+    Command(
+        "flow",
+        "%flow [--params]",
+        "how big the grads are, node by node, as bars on a log scale "
+        "(--params: per parameter, by layer)",
+        _flow,
+    ),
 )
 
 

@@ -26,6 +26,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import anet
+from anet.words import exception_text
 from anet_tui.capture import Capture, Routing
 from anet_tui.namespace import complete, default_namespace
 from anet_tui.results import Cell, RunResult
@@ -37,6 +39,7 @@ from anet_tui.text import (
     cap,
     display,
     inert,
+    internal_error,
     utf8,
 )
 
@@ -94,14 +97,16 @@ class Shell:
         source: str,
         *,
         filename: str | None = None,
+        line: int = 1,
         on_output: Callable[[str], None] | None = None,
     ) -> RunResult:
         """Run Python ``source`` in the namespace. If its last statement is an expression, its
         compact repr is the result's ``value`` and the value itself becomes ``_``.
 
         ``filename`` defaults to ``<repl-N>``; the source is kept in linecache under it so
-        tracebacks and ``inspect.getsource`` show the user's lines. ``on_output`` receives printed
-        text as it arrives, on the worker thread.
+        tracebacks and ``inspect.getsource`` show the user's lines. A ``filename`` of a file
+        (a lesson's) is the caller's to put in linecache; ``line`` is where ``source`` starts
+        in it. ``on_output`` receives printed text as it arrives, on the worker thread.
         """
         source = utf8(source)
         if filename is None:
@@ -112,8 +117,9 @@ class Shell:
             if lines and not lines[-1].endswith("\n"):
                 lines[-1] += "\n"
             linecache.cache[filename] = (len(source), None, lines, filename)
+        code = "\n" * (line - 1) + source  # compiled where it stands in its file
         result = self._submit(
-            lambda: self._echo(self._execute(source, filename)), on_output, filename
+            lambda: self._echo(self._execute(code, filename)), on_output, filename
         )
         self.cells.append(Cell(source, filename, result.status))
         return result
@@ -276,7 +282,7 @@ class Shell:
         except KeyboardInterrupt:  # arrived after the user code had finished
             box["result"] = RunResult("interrupted", error="KeyboardInterrupt\n")
         except BaseException as e:  # never let the worker die without a result
-            box["result"] = RunResult("error", error=f"internal error: {e!r}\n")
+            box["result"] = RunResult("error", error=internal_error("running it", e) + "\n")
         box["result"].output = capture.finish()
         box["result"].filename = filename
         done.set()
@@ -319,7 +325,7 @@ class Shell:
         try:
             text = display(value)
         except Exception as e:  # a broken __repr__ is the user's to fix, not ours to crash on
-            text = f"<{type(value).__name__} object: repr failed: {inert(repr(e))}>"
+            text = f"<{type(value).__name__} object: repr failed: {inert(exception_text(e))}>"
         return _Echo(value, text)
 
     def _stop_interrupts(self) -> None:
@@ -335,32 +341,65 @@ class Shell:
                 continue
 
     def _traceback(self, exc: BaseException) -> str:
-        """The traceback without the shell's own frames: it starts at the user's code."""
+        """The traceback of the user's code, trimmed to the user's frames (see
+        :func:`_user_frames`)."""
         try:
             te = traceback.TracebackException.from_exception(exc)
-            _drop_shell_frames(te)
+            _user_frames(te)
             text = "".join(te.format())
         except Exception as e:  # an exception whose str() raises
-            text = f"{type(exc).__name__}: <str() failed: {e!r}>\n"
+            text = f"{type(exc).__name__}: <str() failed: {exception_text(e)}>\n"
         if isinstance(exc, KeyboardInterrupt) and not exc.__traceback__:
             text = "KeyboardInterrupt\n"
         return cap(inert(text), max_chars=20_000, max_lines=200)
 
 
-def _drop_shell_frames(te: traceback.TracebackException) -> None:
+def _user_frames(te: traceback.TracebackException) -> None:
+    """Trim a traceback to the user's frames: anet's and anet-tui's own frames go (the shell's,
+    and anet's between the user's call and the error it raised about it). An exception chained
+    to another that was raised in anet's code alone, and that the other's message repeats (an
+    ``OpError`` saying what numpy said), goes too."""
     seen = set()
     while te is not None and id(te) not in seen:
         seen.add(id(te))
-        frames = [f for f in te.stack if f.filename not in _OWN_FILES]
-        te.stack = traceback.StackSummary.from_list(frames)
+        te.stack = _trimmed(te.stack)
+        cause = te.__cause__
+        if cause is not None and _repeated(cause, te):
+            te.__cause__ = None
+        context = te.__context__
+        if context is not None and _repeated(context, te):
+            te.__context__ = None
         if te.__cause__ is not None:
-            _drop_shell_frames(te.__cause__)
+            _user_frames(te.__cause__)
         te = te.__context__
 
 
-# The shell's own modules: their frames are no part of the user's traceback.
+def _trimmed(stack: traceback.StackSummary) -> traceback.StackSummary:
+    return traceback.StackSummary.from_list([f for f in stack if not _ours(f.filename)])
+
+
+def _repeated(inner: traceback.TracebackException, outer: traceback.TracebackException) -> bool:
+    """Whether ``inner`` happened in our code alone and ``outer``'s message says it again."""
+    if _trimmed(inner.stack):
+        return False
+    said = "".join(inner.format_exception_only()).strip().partition(": ")[2]
+    return bool(said) and said in "".join(outer.format_exception_only())
+
+
+def _ours(filename: str) -> bool:
+    """Whether a frame is anet's or anet-tui's own code (the demos are scripts: the user's)."""
+    return filename in _OWN_FILES or (
+        filename.startswith(_OWN_DIRS) and not filename.startswith(_SCRIPT_DIRS)
+    )
+
+
+# The shell's own modules: their frames are no part of the user's traceback; nor are anet's and
+# anet-tui's (the demos and lessons excepted: they are the user's scripts).
 _OWN = (__name__, "anet_tui.capture", "anet_tui.namespace", "anet_tui.source", "anet_tui.text")
 _OWN_FILES = frozenset(sys.modules[name].__file__ for name in _OWN)
+_TUI_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_OWN_DIRS = (os.path.dirname(os.path.abspath(anet.__file__)) + os.sep, _TUI_DIR)
+_SCRIPT_DIRS = (_TUI_DIR + "demos" + os.sep, _TUI_DIR + "lessons" + os.sep)
 _NO_VALUE = object()
 
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from anet.debug.views import to_ascii  # the one table of ASCII stand-ins
+from anet.words import exception_text
 
 MAX_OUTPUT_CHARS = 50_000
 MAX_OUTPUT_LINES = 1_000
@@ -67,20 +69,41 @@ def _json_escape(match: re.Match[str]) -> str:
     return f"\\u{n:04x}"
 
 
-def ascii_only(stream: Any) -> bool:
-    """Whether to write ASCII only to ``stream``: it cannot encode ``✗``, or the locale is
-    ``C``/``POSIX`` (Python then writes UTF-8 anyway, which such a terminal may not show)."""
+# Terminals whose font lacks ✓ ✗ ▶ ▾ and the box corners: the Linux console, and the VTs.
+ASCII_TERMS = frozenset({"linux", "vt100", "vt102", "vt220"})
+
+
+def ascii_only(stream: Any, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether to write ASCII only to ``stream`` (both front-ends ask this): it cannot encode
+    ``✗``; or ``TERM`` is the Linux console (``linux``) or another terminal whose font lacks our
+    symbols; or the locale (``LC_ALL``, else ``LC_CTYPE``, else ``LANG``) is not UTF-8 (``C``,
+    ``POSIX``, ``en_US.ISO-8859-1``: Python writes UTF-8 anyway, which such a terminal shows
+    as mojibake). With no locale set at all, the stream's encoding decides."""
+    env = os.environ if environ is None else environ
     encoding = getattr(stream, "encoding", None)  # None: a text buffer, it holds anything
     try:
         "✗▶✓└─│…".encode(encoding or "utf-8")
     except (UnicodeEncodeError, LookupError):
         return True
+    if env.get("TERM", "") in ASCII_TERMS:
+        return True
     for name in ("LC_ALL", "LC_CTYPE", "LANG"):
-        value = os.environ.get(name, "")
+        value = env.get(name, "")
         # Python's locale coercion (PEP 538) sets LC_CTYPE=C.UTF-8 itself: look past it.
         if value and not (name == "LC_CTYPE" and value.lower() in ("c.utf-8", "c.utf8")):
-            return value in ("C", "POSIX")
+            codeset = value.partition(".")[2].partition("@")[0].lower().replace("-", "")
+            return codeset != "utf8"
     return False
+
+
+def internal_error(what: str, e: BaseException) -> str:
+    """What to say when anet-tui itself failed (a bug): in words, never as a repr."""
+    if len(e.args) == 1 and isinstance(e.args[0], str):
+        message = e.args[0]  # a KeyError's own, unquoted
+    else:
+        message = exception_text(e).partition(": ")[2]
+    message = message or "no message"
+    return f"{what} failed inside anet-tui: {message} ({type(e).__name__}; a bug: please report it)"
 
 
 def utf8(text: str) -> str:
@@ -136,6 +159,7 @@ def display(value: Any) -> str:
 
 
 __all__ = [
+    "ASCII_TERMS",
     "MAX_LINE_CHARS",
     "MAX_OUTPUT_CHARS",
     "MAX_OUTPUT_LINES",
@@ -146,6 +170,7 @@ __all__ = [
     "escape",
     "inert",
     "inert_json",
+    "internal_error",
     "json_ascii",
     "to_ascii",
     "utf8",

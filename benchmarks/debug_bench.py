@@ -11,7 +11,8 @@
 - anet.debug.record() on vs off: forward of a small-op chain, per op;
 - drawing: render.tree / render.json of a 10k-node session;
 - summaries: the statistics %show prints for 10⁸ float32 (10⁷ with --quick), against one numpy
-  pass (min) over the same array.
+  pass (min) over the same array;
+- the histogram %show draws of 10⁸ float32 (10⁷ with --quick), against the same numpy pass.
 Times are medians of interleaved runs, in CPU time of this process (the machine may be shared:
 other processes then slow both sides alike); ratios are the point.
 """
@@ -36,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from anet import Function, Tensor  # noqa: E402
 from anet.autograd import topo_order  # noqa: E402
-from anet.debug import BackwardSession, record, render  # noqa: E402
+from anet.debug import BackwardSession, pictures, record, render  # noqa: E402
 from anet.debug.summary import Summary  # noqa: E402
 
 
@@ -226,6 +227,22 @@ def big_summaries(n: int, repeat: int) -> None:
     )
 
 
+def big_histogram(n: int, repeat: int) -> None:
+    """The histogram %show draws of a big grad: the exact extremes and NaN/Inf counts in one
+    chunked pass, the rest from a bounded sample (anet.debug.pictures)."""
+    data = np.random.default_rng(0).standard_normal(n, dtype=np.float32)
+    data[5], data[7] = np.nan, np.inf
+    t = medians(
+        {"numpy": lambda: np.min(data), "histogram": lambda: pictures.histogram(data)},
+        repeat,
+    )
+    print(
+        f"histogram of {n:.0e} float32 (sampled {pictures.SAMPLE:,}): "
+        f"{t['histogram'] * 1e3:.0f} ms, one np.min pass {t['numpy'] * 1e3:.0f} ms, "
+        f"ratio {t['histogram'] / t['numpy']:.1f}x"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
@@ -238,6 +255,7 @@ def main() -> None:
     record_cost(300 if args.quick else 3000, repeat)
     drawing(600 if args.quick else 6000, 3)
     big_summaries(10**7 if args.quick else 10**8, 3)
+    big_histogram(10**7 if args.quick else 10**8, 3 if args.quick else 5)
 
 
 if __name__ == "__main__":

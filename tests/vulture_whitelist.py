@@ -10,16 +10,20 @@ nothing calls is removed instead. Never imported or run.
 
 # ---- Textual: class attributes and methods it looks up by name -------------------------------
 _.CSS_PATH
+_.CSS  # inline stylesheet (anet_tui/serve/dashboard.py)
 _.TITLE
 _.get_system_commands  # the command palette's commands (SystemCommandsProvider)
 _.compose
 _.get_default_screen
 _.check_action  # whether a key works now (asked before a binding runs, and by the footer)
 _.border_title
+_.border_subtitle
 _._on_key  # Widget key hook (ReplInput)
 _.run_input_thread  # LinuxDriver's input loop (AppDriver)
 _.ICON_NODE  # Tree class attributes
 _.ICON_NODE_EXPANDED
+_.LINES  # Tree's guide characters (GraphTree sets ASCII ones)
+_.background  # LineFilter.apply(segments, background): AsciiFilter's signature
 _.show_root  # Tree reactives
 _.guide_depth
 _.auto_expand
@@ -34,6 +38,7 @@ _.line_number  # prompt_continuation(width, line_number, wrap_count)
 _.wrap_count
 _._enter  # @kb.add key bindings: registered by the decorator
 _._indent
+_._dedent
 _._force_newline
 
 # ---- Python: the file protocol of the worker's sys.stdout/stderr/stdin, reprlib.Repr ----------
@@ -72,3 +77,34 @@ _.__neg__
 # ---- read by the tests: state a front-end keeps for them to look at --------------------------
 _.running  # Shell: tests wait for code to start running
 _.prompt_session  # PlainRepl: tests check its lexer
+
+# ---- asyncssh: SSHServer and SSHServerSession callbacks (anet_tui/serve/server.py) -----------
+_.begin_auth
+_.public_key_auth_supported
+_.password_auth_supported
+_.kbdint_auth_supported
+_.host_based_auth_supported
+_.validate_public_key
+_.validate_password
+_.auth_completed
+_.session_requested
+_.connection_requested
+_.server_requested
+_.unix_connection_requested
+_.unix_server_requested
+_.pty_requested
+_.shell_requested
+_.exec_requested
+_.subsystem_requested
+_.session_started
+_.terminal_size_changed
+_.pause_writing
+_.resume_writing
+_.eof_received
+_.connection_made
+_.connection_lost
+_.data_received
+
+# ---- Python: the original standard streams, read by Textual and prompt_toolkit ---------------
+_.__stdin__  # set anew in a forked session (anet_tui/serve/zygote.py)
+_.__stdout__

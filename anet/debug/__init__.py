@@ -6,9 +6,10 @@ with record():                 # where each op was applied, fingerprints for `in
 s = BackwardSession(loss)      # plans the walk, runs nothing
 s.step(); s.run(); s.finish(); s.restart()
 print(render.tree(s))
+print(charts.flow(pictures.flow(s)))   # the grads' sizes along the walk, on a log scale
 """
 
-from anet.debug import render
+from anet.debug import charts, pictures, render
 from anet.debug.checks import (
     FLAG_KINDS,
     KINDS,
@@ -49,7 +50,9 @@ __all__ = [
     "Stop",
     "Summary",
     "Where",
+    "charts",
     "is_recording",
+    "pictures",
     "record",
     "render",
     "vjp_check",

@@ -23,6 +23,7 @@ from anet.debug.summary import all_finite
 from anet.flags import ERROR, EXCEPTION, FLAG_KINDS, INPLACE, KINDS, NONFINITE, VJP, FlagKind
 from anet.gradcheck import compare
 from anet.tensor import Context, Tensor
+from anet.words import exception_text
 
 __all__ = [
     "FLAG_KINDS",
@@ -226,7 +227,8 @@ def vjp_check(
         with np.errstate(all="ignore"):
             return _vjp_check(t, rng, entries, eps, atol, rtol)
     except Exception as e:
-        return CheckResult(t.id, None, (), f"{label(t)}: could not run the check: {e!r}")
+        why = exception_text(e)
+        return CheckResult(t.id, None, (), f"{label(t)}: could not run the check: {why}")
 
 
 _SMALL = 1 << 16  # inputs up to this size are copied for every forward call of the check

@@ -18,6 +18,7 @@ import numpy as np
 from anet.autograd import label, topo_order
 from anet.debug.checks import KINDS, CheckResult, Flag
 from anet.debug.summary import Summary
+from anet.debug.warned import Warned
 from anet.tensor import Context, Tensor
 
 PENDING, CURRENT, DONE, ERROR, UNREACHED = "pending", "current", "done", "error", "unreached"
@@ -90,7 +91,8 @@ class NodeRecord:
     ``status`` is one of pending / current / done / checked / error / unreached (``checked``:
     done, and a user Function's backward agreed with finite differences); ``flags`` the flags raised
     at this node. After the node runs, ``grad_output`` is the grad it received and ``returned``
-    the grads it gave each parent.
+    the grads it gave each parent; ``warned`` the warnings its backward (or a check of it)
+    raised, kept here rather than printed.
     """
 
     __slots__ = (
@@ -105,6 +107,7 @@ class NodeRecord:
         "received",
         "status",
         "tensor",
+        "warned",
     )
     is_leaf = False
 
@@ -118,6 +121,7 @@ class NodeRecord:
         self.raw: Any = None  # what backward returned, as returned
         self.grads: Sequence[np.ndarray | None] | None = None  # the usable grads, one per parent
         self.check: CheckResult | None = None  # the latest numerical check
+        self.warned: tuple[Warned, ...] = ()  # warnings raised while it ran (a new tuple each)
         self._saved: tuple[Summary, ...] | None = None
         self._parents: tuple[ParentInfo, ...] | None = None
         # ``returned`` and the (raw, grads, flags) it was computed from: kept until one changes.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json as _json
 from typing import Any
 
+from anet.debug import charts
 from anet.debug.records import (
     CURRENT,
     UNREACHED,
@@ -29,7 +30,9 @@ from anet.debug.views import (
     to_ascii,
     where_text,
 )
+from anet.flags import KINDS
 from anet.tensor import Tensor
+from anet.words import counted, plural
 
 Source = BackwardSession | Graph | Tensor
 
@@ -39,8 +42,14 @@ _TEE, _LAST, _BAR, _BLANK = "├─ ", "└─ ", "│  ", "   "
 
 def more_line(left: int, what: str, ascii: bool = False) -> str:
     """``… 19,900 more parents`` (what a capped list says it left out)."""
-    text = f"… {left:,} more {what}"
+    text = f"… {left:,} more {what if left != 1 else _one(what)}"
     return to_ascii(text) if ascii else text
+
+
+def _one(what: str) -> str:
+    """``parent`` for ``parents``, ``flag (%flags …)`` for ``flags (%flags …)``."""
+    word, space, rest = what.partition(" ")
+    return word.removesuffix("s") + space + rest
 
 
 def graph_of(source: Source) -> Graph:
@@ -176,6 +185,7 @@ def _node_dict(g: Graph, rec: NodeRecord, walking: bool) -> dict[str, Any]:
     if walking:
         received = v.grad_output
         d["status"] = None if v.mark.status is None else v.mark.status.value
+        d["warned"] = [w._asdict() for w in v.warned]
         d["grad_output"] = None if received is None else _value_dict(received)
         d["returned"] = (
             None
@@ -221,6 +231,12 @@ def node_json(source: Source, key: int | str | Tensor, ascii: bool = False) -> s
     return _json.dumps(node_view(graph_of(source), key).to_dict(), ensure_ascii=ascii)
 
 
+def _pictures(g: Graph, key: int | str | Tensor) -> list[str]:
+    """The node's histograms, under a rule, indented to sit in a detail at 80 columns."""
+    text = charts.pictures(g, key, width=charts.WIDTH - 2)
+    return ["  ── pictures ──", *("  " + t if t else t for t in text.splitlines())]
+
+
 # ---- sentences the front-ends print ----------------------------------------------------------
 
 
@@ -232,23 +248,29 @@ def stop_line(session: BackwardSession, stop: Stop, ascii: bool = False) -> str:
     if stop.reason == "flag":
         flag = next(f for f in reversed(stop.flags) if f.node == stop.node.id)
         more = len(stop.flags) - 1
-        extra = f", {more} more flag{'s' * (more != 1)}" if more else ""
+        extra = f", {more} more {plural(more, 'flag')}" if more else ""
         return f"{flag.line(ascii)}   (stopped, step {k}/{n}{extra})"
     if stop.reason == "break":
         return f"breakpoint {stop.breakpoint}: stopped before {stop.node.label}   (step {k}/{n})"
     flags = len(session.flags)
-    return f"done: {n} node{'s' * (n != 1)}, {flags} flag{'s' * (flags != 1)}"
+    return f"done: {counted(n, 'node')}, {counted(flags, 'flag')}"
 
 
-def detail(source: Source, key: int | str | Tensor, ascii: bool = False) -> str:
+def detail(
+    source: Source, key: int | str | Tensor, ascii: bool = False, pictures: bool = False
+) -> str:
     """Everything a record holds, as text (the plain REPL's ``%show #id``), drawn from its
-    :class:`~anet.debug.views.NodeView` (a node's output by its shape: no statistics)."""
+    :class:`~anet.debug.views.NodeView` (a node's output by its shape: no statistics).
+    ``pictures``: with the histograms of its values and grads (:func:`charts.pictures`), before
+    the backward's source."""
     g = graph_of(source)
     v = node_view(g, key, out_values=g.node(key).is_leaf)
     lines = [f"{v.label}  out {v.shape} {v.dtype}"]
+    drawn = _pictures(g, key) if pictures else []
     if v.is_leaf:
         lines.append(f"  values  {v.out.stats}")
         lines.append(f"  grad    {'—' if v.grad is None else v.grad.text()}")
+        lines += drawn
         return to_ascii("\n".join(lines)) if ascii else "\n".join(lines)
     if v.mark.status is not None:
         lines[0] += f"  {v.mark.text()}"
@@ -280,13 +302,20 @@ def detail(source: Source, key: int | str | Tensor, ascii: bool = False) -> str:
         if v.returned_left:
             lines.append("    " + more_line(v.returned_left, "grads"))
     for f in v.flags:
-        lines.append(f"  {CROSS} {f.kind}: {f.message}")
+        lines.append(f"  {KINDS[f.kind].marker} {f.kind}: {f.message}")
         if f.traceback:
             lines += ["    " + t for t in f.traceback.rstrip().splitlines()]
     if v.flags_left:
         lines.append("  " + more_line(v.flags_left, "flags (%flags lists them)"))
     if v.check is not None:
         lines.append(f"  check: {v.check[1]}")
+    if v.warned:
+        lines.append("  warnings while it ran (kept here, not printed)")
+        for w in v.warned:
+            lines.append(f"    {w.text()}")
+            if w.source:
+                lines.append(f"      {w.source}")
+    lines += drawn
     if v.source:
         lines.append("  ── backward ──")
         lines += ["    " + t for t in v.source.splitlines()]

@@ -37,10 +37,12 @@ from anet.debug.records import (
     node_id,
 )
 from anet.debug.verify import Directions, verify
+from anet.debug.warned import Catcher, merged
 from anet.errors import AnetError
 from anet.flags import ERROR as SEVERE
 from anet.flags import NOTE
 from anet.tensor import Tensor
+from anet.words import counted
 
 # Sum of squares, the finiteness test of every returned grad: the C function itself where numpy
 # exposes it (the public np.vdot adds a dispatch layer costing as much as the product itself).
@@ -92,6 +94,8 @@ class BackwardSession(Graph):
     numerical check (``check()``) on every node, anet's own too, as it runs.
     ``stop_on_flags`` is the default of ``run()``: stop after the first node that raises an
     error flag (notes, e.g. a grad converted to its parent's dtype, are shown, never stop).
+    Warnings raised while a node runs (numpy's ``divide by zero``, a ``warnings.warn`` in a
+    backward) are kept on its record (``NodeRecord.warned``), not printed: see anet.debug.warned.
     When another walk (a plain ``backward()``, another session) changed the grads of nodes still
     to run between two calls, ``step``/``run``/``finish`` raise StaleSessionError until
     ``restart()``: going on would count that walk twice or lose this one's grads.
@@ -124,6 +128,7 @@ class BackwardSession(Graph):
         # last call left them
         self._left: tuple[int, dict[int, Any], list[Any]] | None = None
         self._stale: str | None = None  # why the walk cannot go on (until restart)
+        self._warnings = Catcher()  # the warnings of the node running, on the walking thread
         if self.nodes:
             self.nodes[0].status = CURRENT
 
@@ -160,7 +165,7 @@ class BackwardSession(Graph):
         flags = len(self.flags)
         return (
             f"<BackwardSession on #{self.root.id} {self.root.op}: step {k}/{n}"
-            f"{', done' if self.done else ''}, {flags} flag{'s' * (flags != 1)}>"
+            f"{', done' if self.done else ''}, {counted(flags, 'flag')}>"
         )
 
     # ---- walking ---------------------------------------------------------------------------
@@ -178,10 +183,11 @@ class BackwardSession(Graph):
             return None
         rec, start = self.nodes[k], k
         try:
-            self._run(rec)
-            k += 1
-            if self._check_each:
-                self.check(rec)
+            with self._warnings:
+                self._run(rec)
+                k += 1
+                if self._check_each:
+                    self.check(rec)
         finally:
             self._advance(k)
             self._stopped_at = self._k  # the user has seen the cursor here: run() goes on
@@ -213,6 +219,7 @@ class BackwardSession(Graph):
         start_flags = len(self.flags)
         first = True
         try:
+            self._warnings.__enter__()
             while k < n:
                 rec = nodes[k]
                 if rec.tensor.grad is None:
@@ -241,6 +248,7 @@ class BackwardSession(Graph):
         finally:
             self._advance(k)
             self._leave(start)
+            self._warnings.__exit__()
 
     def _leave(self, start: int) -> None:
         """Remember what the next call checks (``_stale_reason``): the grads of the leaves and of
@@ -321,6 +329,7 @@ class BackwardSession(Graph):
             if rec.flags:
                 rec.flags = tuple(f for f in rec.flags if KINDS[f.kind].survives_restart)
             rec.received = rec.raw = rec.grads = None
+            rec.warned = ()
         self.flags = [f for f in self.flags if KINDS[f.kind].survives_restart]
         self._k, self._started, self._stopped_at = 0, False, None
         self._snapshot = None
@@ -412,6 +421,8 @@ class BackwardSession(Graph):
         if found:
             rec.flags += tuple(found)
             self.flags += found
+        if self._warnings.caught:
+            rec.warned = merged(rec.warned, self._warnings.take())
         return found
 
     # ---- breakpoints -------------------------------------------------------------------------
@@ -483,7 +494,10 @@ class BackwardSession(Graph):
         rec = key if isinstance(key, NodeRecord) else self.node(key)
         if not isinstance(rec, NodeRecord):
             raise ValueError(f"{rec.label} is a leaf: it has no backward to check")
-        result = checks.vjp_check(rec.tensor, **options)
+        with self._warnings:
+            result = checks.vjp_check(rec.tensor, **options)
+            if self._warnings.caught:
+                rec.warned = merged(rec.warned, self._warnings.take())
         flag = self._set_check(rec, result)
         if flag is not None:
             rec.flags += (flag,)

@@ -21,6 +21,7 @@ import numpy as np
 
 from anet.debug.checks import CheckResult, shadow, vjp_check
 from anet.tensor import Context, Tensor
+from anet.words import exception_text
 
 EPS = 1e-6  # relative step of the central differences (float64 forward)
 RTOL = 1e-5  # screen tolerance, relative to the size of the terms compared
@@ -55,7 +56,7 @@ def verify(
             agrees = _screen(t, received, grads, directions)
     except Exception as e:  # forward cannot run on float64 copies: a full check says more
         agrees = None
-        why = f"{e!r}"
+        why = exception_text(e)
     else:
         why = ""
     if agrees is True:

@@ -22,8 +22,10 @@ import numpy as np
 from anet.autograd import short_path
 from anet.debug.records import GradInfo, Graph, LeafRecord, Record, Where
 from anet.debug.summary import Summary
+from anet.debug.warned import Warned
 from anet.flags import DTYPE, KINDS
 from anet.tensor import Tensor
+from anet.words import a_or_an
 
 
 class Status(StrEnum):
@@ -68,10 +70,21 @@ ASCII_TABLE = {
     "✓": "ok",
     "▶": ">",
     "↑": "^",
+    "→": "->",
+    "×": "x",
     "├": "|",
     "└": "`",
     "│": "|",
     "–": "-",
+    # block bars (anet.debug.charts): heights by their ASCII ramp, one character each
+    "▁": "_",
+    "▂": "_",
+    "▃": "-",
+    "▄": "-",
+    "▅": "=",
+    "▆": "=",
+    "▇": "#",
+    "█": "#",
 }
 _ASCII = str.maketrans(ASCII_TABLE)
 
@@ -275,15 +288,22 @@ class ValueView:
     def is_array(self) -> bool:
         return self.kind == "array"
 
+    @property
+    def what(self) -> str:
+        """What stands in place of an array: ``list``, ``int``, ``float32 scalar`` (a numpy
+        scalar)."""
+        return f"{self.kind} scalar" if self.dtype is not None else self.kind
+
     def text(self) -> str:
         """``(2, 3) float32  min 0 max 5 mean 2.5``, or ``list [1, 2]``."""
         if not self.is_array:
-            return f"{self.kind} {self.stats}"
+            return f"{self.what} {self.stats}"
         return f"{self.shape} {self.dtype}  {self.stats}"
 
     def short(self) -> str:
-        """``(2,3) float32``, or ``a list``: compact, for a row."""
-        return f"{shape_text(self.shape)} {self.dtype}" if self.is_array else f"a {self.kind}"
+        """``(2,3) float32``, or ``a list``, ``an int``, ``a float32 scalar``: compact, for a
+        row."""
+        return f"{shape_text(self.shape)} {self.dtype}" if self.is_array else a_or_an(self.what)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ValueView:
@@ -393,7 +413,7 @@ def got_expected(g: GradView, compact: bool = False) -> tuple[str, str]:
     elif v.is_array:
         got = f"{v.shape} {v.dtype}"
     else:
-        got = f"a {v.kind}"
+        got = a_or_an(v.what)
     if not compact:
         return got, f"{g.expected_shape} {g.expected_dtype}"
     expected = shape_text(g.expected_shape)
@@ -445,6 +465,7 @@ class NodeView:
     ``mark.status`` is None for a leaf and when no walk is shown. Lists are capped: the first
     ``LIST_LIMIT`` parents and grads (then flagged grads), ``FLAG_LIMIT`` flags; ``*_left`` says
     how many are left out. ``check``: (ok, message) of a numerical check that raised no flag.
+    ``warned``: the warnings the node's backward (or a check of it) raised, each once, counted.
     """
 
     id: int
@@ -469,6 +490,7 @@ class NodeView:
     flags_left: int = 0
     check: tuple[bool | None, str] | None = None
     source: str | None = None
+    warned: tuple[Warned, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for ``json.dumps`` (:meth:`from_dict` makes the view back)."""
@@ -500,6 +522,7 @@ class NodeView:
             d["flags_left"],
             None if check is None else (check[0], check[1]),
             d["source"],
+            tuple(Warned(*w) for w in d.get("warned", ())),
         )
 
 
@@ -602,4 +625,5 @@ def node_view(
         flags_left=len(rec.flags) - len(flags),
         check=None if check is None or check.flag is not None else (check.ok, check.message),
         source=rec.source,
+        warned=rec.warned,
     )

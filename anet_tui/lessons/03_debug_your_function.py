@@ -64,11 +64,12 @@ except anet.GradientError as e:
     print("backward refused:", e)
 
 # %% [markdown]
-# ## Find it with the debugger
+# ## Find them with the debugger
 #
-# `%debug loss` opens a session; `%continue` runs the walk until a node raises a *flag*
-# and stops there. Look for `✗ shape`: which op, which parent, which two shapes?
-# `%show` then prints that node, with the source of its backward at the bottom.
+# `%debug loss` opens a session; `%continue` runs the walk to the next *flag*. Cube
+# comes first. Its shapes are right, but the debugger checks every Function *you* wrote
+# as it runs it: your forward in float64, a tiny step either side, against your
+# backward. Look for `✗ vjp`; `%show` prints the node and its backward.
 
 # %%
 # %debug loss
@@ -76,20 +77,15 @@ except anet.GradientError as e:
 # %show
 
 # %% [markdown]
-# The walk stopped at MyDot: parent 1 (`w`, 3×2) got a 2×3 grad.
-#
-# But Cube already ran without a flag: its shapes are right, so the walk cannot tell.
-# Only numbers can. `%check all` runs every node's forward again in float64 and compares
-# its backward with finite differences. A disagreement is a `vjp` flag.
-# `%flags` lists every flag found so far.
+# Cube's backward is wrong by a factor of x. `%continue` again goes on to the next
+# flag, `✗ shape` at MyDot: which parent, which two shapes? `%flags` lists them all.
 
 # %%
-# %check all
+# %continue
 # %flags
 
 # %% [markdown]
-# Two flags: `shape` at MyDot, `vjp` at Cube. (The check could not compare MyDot's
-# numbers while its shape is wrong; it says so.)
+# Two flags: `vjp` at Cube, `shape` at MyDot (parent 1, `w`, is 3×2; it got a 2×3 grad).
 #
 # ## Fix both
 #
@@ -133,12 +129,13 @@ loss = x.mydot(w).cube().sum()
 # %% [markdown]
 # ## Check again
 #
-# A new session on the new `loss`: the numerical check agrees everywhere, the walk
-# runs to the end, and `%flags` has nothing to say.
+# A new session on the new `loss`: the walk runs to the end, your two Functions read
+# `✓ checked` (their backward agreed with the finite differences), anet's own Sum reads
+# `✓ done`, and `%flags` has nothing to say. `%check all` compares every node entry by
+# entry, anet's own too, if you want to see the numbers.
 
 # %%
 # %debug loss
-# %check all
 # %continue
 # %flags
 
@@ -156,7 +153,8 @@ print("w.grad matches anet:", np.allclose(w.grad, w2.grad))
 #
 # - a plain `backward()` stops at a wrong *shape* and names the op;
 # - `%debug` + `%continue` stop at the node that raised a flag, `%show` shows it;
-# - `%check` finds wrong *values* that no shape test can see.
+# - your own Functions are checked numerically as they run: wrong *values* that no
+#   shape test can see are a `vjp` flag, and a right one reads `✓ checked`.
 #
 # Try it on your own Functions: `anet-tui check my_script.py` runs the same checks
 # from the command line, and fails (exit status 1) when there is a flag.

@@ -10,13 +10,18 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from anet.debug.records import Graph
+from anet.debug import charts
+from anet.debug.pictures import node_pictures
+from anet.debug.records import Graph, NodeRecord
 from anet.debug.render import more_line
 from anet.debug.summary import Summary
 from anet.debug.views import NodeView, Stats, ValueView, got_expected, node_view, where_text
+from anet.words import a_or_an
+from anet_tui.ascii import ascii_text, in_ascii
 from anet_tui.widgets.graph_tree import marker_style
 
 BIG = 1_000_000  # arrays with more elements get their statistics on a worker thread
+PICTURE_ROWS = 3  # rows of a histogram's bars in the pane (a picture: 6 or 7 lines)
 
 
 def summary_lines(name: str, v: ValueView | None, preview: bool = True) -> list[Text]:
@@ -24,7 +29,7 @@ def summary_lines(name: str, v: ValueView | None, preview: bool = True) -> list[
     if v is None:
         return [Text.assemble((name, "bold"), "  —")]
     if not v.is_array:
-        return [Text.assemble((name, "bold"), f"  a {v.kind}: {v.stats}")]
+        return [Text.assemble((name, "bold"), f"  {a_or_an(v.what)}: {v.stats}")]
     lines = [Text.assemble((name, "bold"), f"  {v.shape} {v.dtype}  {v.stats}")]
     if preview and v.preview is not None:
         lines.append(Text(f"  {v.preview}", style="dim"))
@@ -42,6 +47,28 @@ def detail(graph: Graph, ident: int, stats: Stats) -> tuple[str, RenderableType]
         body += summary_lines("grad", v.grad)
         return v.label, Group(*body)
     return v.label, Group(*node_lines(v))
+
+
+MAX_PICTURES = 8  # a node with more parents gets a line pointing to %show instead
+
+
+def picture_lines(graph: Graph, ident: int, width: int, ascii: bool) -> list[Text]:
+    """The histograms of node or leaf ``ident`` (its values, the grad it received, each grad it
+    returned), drawn ``width`` columns wide; a line saying ``%show`` draws them when its arrays
+    are too big to look at on the UI thread."""
+    rec = graph.node(ident)
+    parents = rec.tensor.parents if isinstance(rec, NodeRecord) else ()
+    if (
+        len(parents) > MAX_PICTURES
+        or max((t.data.size for t in (rec.tensor, *parents)), default=0) > BIG
+    ):
+        why = f"{len(parents)} parents" if len(parents) > MAX_PICTURES else "big arrays"
+        return [Text(f"pictures: %show #{ident} draws them ({why})", style="dim")]
+    lines = [Text("── pictures ──", style="bold")]
+    for h in node_pictures(graph, ident):
+        drawn = charts.histogram(h, ascii=ascii, width=width, height=PICTURE_ROWS)
+        lines += [Text(line, no_wrap=True, overflow="crop") for line in drawn.split("\n")]
+    return lines
 
 
 def node_lines(v: NodeView) -> list[RenderableType]:
@@ -92,6 +119,12 @@ def node_lines(v: NodeView) -> list[RenderableType]:
     if v.check is not None:
         ok, message = v.check
         lines.append(Text(f"{ {True: '✓', False: '✗', None: '?'}[ok] } check: {message}"))
+    if v.warned:
+        lines.append(Text("warnings while it ran", style="bold"))
+        for w in v.warned:
+            lines.append(Text(f"  {w.text()}", style="yellow"))
+            if w.source:
+                lines.append(Text(f"    {w.source}", style="italic"))
     lines.append(Text(f"── {v.op}.backward ──", style="bold"))
     if v.source:
         lines.append(
@@ -134,6 +167,12 @@ class DetailPane(VerticalScroll):
         """Drop the kept statistics: code ran and may have changed any array in place."""
         self._known.clear()
 
+    def on_resize(self) -> None:
+        """The pictures are drawn to the pane's width: drawn again at the new one."""
+        graph, ident = self._showing
+        if graph is not None and ident is not None:
+            self.show(graph, ident)
+
     def show(self, graph: Graph | None, ident: int | None) -> None:
         body = self.body
         self._showing = (graph, ident)
@@ -144,6 +183,23 @@ class DetailPane(VerticalScroll):
         self._pending = []
         title, renderable = detail(graph, ident, self._stats)
         self.border_title = title
+        if isinstance(renderable, Group):
+            width = self.scrollable_content_region.width or 40
+            pictures = picture_lines(graph, ident, max(24, width - 1), in_ascii(self))
+            parts = list(renderable.renderables)
+            at = next(  # before the backward's source (a long read), else at the end
+                (
+                    i
+                    for i, r in enumerate(parts)
+                    if isinstance(r, Text) and r.plain.startswith("── ")
+                ),
+                len(parts),
+            )
+            renderable = Group(*parts[:at], *pictures, *parts[at:])
+        if in_ascii(self) and isinstance(renderable, Group):
+            renderable = Group(
+                *(ascii_text(r) if isinstance(r, Text) else r for r in renderable.renderables)
+            )
         body.update(renderable)
         if self._pending:
             self._compute(graph, ident, self._pending)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
@@ -33,6 +34,8 @@ from anet.debug.views import (
     shape_text,
 )
 from anet.flags import ERROR, KINDS
+from anet.words import counted, plural
+from anet_tui.ascii import TREE_ICONS, TREE_LINES, ascii_text, in_ascii
 
 MAX_DEPTH = 12  # deepest nesting shown before the view re-roots
 OPEN_LEVELS, OPEN_ROWS = 3, 20  # a new graph opens this many levels, while rows stay this few
@@ -98,7 +101,8 @@ def grad_label(info: GradInfo) -> Text:
 
 def more_label(left: int) -> Text:
     """``… 19,900 more parents (Enter: 100 more)``."""
-    return Text(f"… {left:,} more parents (Enter: {min(left, PAGE)} more)", style="dim")
+    more = plural(left, "more parent")
+    return Text(f"… {left:,} {more} (Enter: {min(left, PAGE)} more)", style="dim")
 
 
 def saved_label(saved: Sequence[ValueView]) -> Text:
@@ -120,7 +124,8 @@ class GraphTree(Tree[Row]):
     ]
     KEYS: ClassVar[dict[str, str]] = {  # for the help screen
         "↑ ↓": "move between rows (the detail pane follows)",
-        "→ ←": "open / close a node (← on a closed one goes to its parent)",
+        "→ ←": "open / close a node (← on a closed one, or on one holding the current node, "
+        "goes to its parent: the current node stays in sight)",
         "Enter": "open or close; on ↑ #id jump to the shared node; on ↑ N levels go up",
         "Space": "open or close",
     }
@@ -133,6 +138,7 @@ class GraphTree(Tree[Row]):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("graph", id=id)
+        self._ascii = False
         self.show_root = False
         self.guide_depth = 2
         self.auto_expand = False
@@ -145,6 +151,17 @@ class GraphTree(Tree[Row]):
         self._ran: dict[int, bool] = {}  # node id → whether its grad rows reflect a run
         self._shown: dict[int, int] = {}  # node id → how many of its parents have rows
         self._more: dict[int, TreeNode[Row]] = {}  # node id → its "… N more parents" row
+
+    def on_mount(self) -> None:
+        if in_ascii(self):  # guides, icons and every label in ASCII (anet_tui.ascii)
+            self._ascii = True
+            self.LINES = TREE_LINES
+            self.ICON_NODE, self.ICON_NODE_EXPANDED = TREE_ICONS
+            self._invalidate()
+
+    def render_label(self, node: TreeNode[Row], base_style: Style, style: Style) -> Text:
+        label = super().render_label(node, base_style, style)
+        return ascii_text(label) if self._ascii else label
 
     # ---- what is shown -------------------------------------------------------------------------
     @property
@@ -174,7 +191,7 @@ class GraphTree(Tree[Row]):
         if above:
             top = self._ancestor(self.view_root, 1)
             self.root.add_leaf(
-                Text(f"↑ {above} level{'s' * (above != 1)} above: #{top} (Enter goes up)"),
+                Text(f"↑ {counted(above, 'level')} above: #{top} (Enter goes up)"),
                 Row("up", top),
             )
         rec = graph.node(self.view_root)
@@ -376,6 +393,37 @@ class GraphTree(Tree[Row]):
             return
         self._populate(node)
 
+    def on_tree_node_collapsed(self, event: Tree.NodeCollapsed[Row]) -> None:
+        """The current node stays in sight: a row holding it opens again, and says why."""
+        event.stop()
+        held = [row for row in self._above_current() if not row.is_expanded]
+        if not held:
+            return
+        for row in held:
+            row.expand()
+        current = self._current_row()
+        data = event.node.data
+        if current is not None and current.data is not None and data is not None:
+            self.notify(
+                f"#{data.id} stays open: the current node, #{current.data.id}, is inside it",
+                timeout=3,
+            )
+
+    def _current_row(self) -> TreeNode[Row] | None:
+        """The full row of the node the walk runs next (None: no walk, or not in the view)."""
+        graph = self.graph
+        current = graph.current if isinstance(graph, BackwardSession) else None
+        return None if current is None else self._rows.get(current.id)
+
+    def _above_current(self) -> list[TreeNode[Row]]:
+        """The rows the current node's row is inside, nearest first."""
+        row = self._current_row()
+        rows = []
+        while row is not None and row.parent is not None and row.parent is not self.root:
+            row = row.parent
+            rows.append(row)
+        return rows
+
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[Row]) -> None:
         event.stop()
         self.post_message(self.Shown(self._about(event.node)))
@@ -423,7 +471,7 @@ class GraphTree(Tree[Row]):
         node = self.cursor_node
         if node is None:
             return
-        if node.is_expanded and node.children:
+        if node.is_expanded and node.children and node not in self._above_current():
             node.collapse()
         elif node.parent is not None and node.parent is not self.root:
             self._put_cursor(node.parent)

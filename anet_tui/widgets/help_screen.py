@@ -11,7 +11,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from anet.debug.views import LEGEND
+from anet.debug.views import LEGEND, to_ascii
+from anet_tui.ascii import in_ascii
 
 
 class HelpScreen(ModalScreen[None]):
@@ -28,10 +29,12 @@ class HelpScreen(ModalScreen[None]):
         self.commands = commands
 
     def compose(self) -> ComposeResult:
+        self.set_class(in_ascii(self), "-ascii")
         with VerticalScroll(id="help-body"):
             yield Static(self.body(), id="help-text")
 
     def body(self) -> RenderableType:
+        out = to_ascii if in_ascii(self) else str
         parts: list[RenderableType] = [Text("anet-tui keys  (Esc or F1 closes)", style="bold")]
         where = None
         table = None
@@ -44,13 +47,13 @@ class HelpScreen(ModalScreen[None]):
                 table.add_column()
                 parts.append(table)
             assert table is not None
-            table.add_row(key, description)
+            table.add_row(out(key), out(description))
         parts.append(Text("\nmarks in the graph", style="bold underline"))
         marks = Table.grid(padding=(0, 2))
         marks.add_column(min_width=10, style="bold")
         marks.add_column()
         for mark, meaning in LEGEND:
-            marks.add_row(mark, meaning)
+            marks.add_row(out(mark), out(meaning))
         parts.append(marks)
         if self.commands:
             parts.append(Text("\n% commands (type them in the REPL)", style="bold underline"))
@@ -58,7 +61,7 @@ class HelpScreen(ModalScreen[None]):
             commands.add_column(style="bold")
             commands.add_column()
             for usage, description in self.commands:
-                commands.add_row(usage, description)
+                commands.add_row(out(usage), out(description))
             parts.append(commands)
         return Group(*parts)
 

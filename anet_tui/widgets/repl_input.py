@@ -12,11 +12,10 @@ from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
 
+from anet_tui import indent
 from anet_tui.source import is_complete
 
 Completer = Callable[[str], tuple[str, list[str]]]
-
-INDENT = "    "
 
 
 class ReplInput(TextArea):
@@ -33,7 +32,10 @@ class ReplInput(TextArea):
         "up": ("history_previous", "previous history entry (from the first line)"),
         "down": ("history_next", "next history entry (from the last line)"),
         "tab": ("complete", "complete a name, attribute or %command; indent"),
+        "backspace": ("delete_left", "delete left; in leading spaces, one indent level"),
         "ctrl+d": ("end_of_input", "leave anet-tui (on an empty input)"),
+        "pageup": ("transcript_page_up", "scroll the transcript up a page (what scrolled away)"),
+        "pagedown": ("transcript_page_down", "scroll the transcript down a page"),
     }
 
     @dataclass
@@ -41,6 +43,12 @@ class ReplInput(TextArea):
         """The user pressed Enter on complete input."""
 
         source: str
+
+    @dataclass
+    class PageTranscript(Message):
+        """PageUp (-1) or PageDown (+1) in the input: the app scrolls the transcript."""
+
+        direction: int
 
     @dataclass
     class Completions(Message):
@@ -113,11 +121,17 @@ class ReplInput(TextArea):
 
     def _insert_newline(self) -> None:
         row, column = self.cursor_location
-        line = self.document.get_line(row)[:column]
-        indent = line[: len(line) - len(line.lstrip())]
-        if line.rstrip().endswith(":"):
-            indent += INDENT
-        self.insert("\n" + indent)
+        self.insert("\n" + indent.next_indent(self.document.get_line(row)[:column]))
+
+    def action_delete_left(self) -> None:
+        """Backspace: in the leading spaces of a line, back one indent level
+        (:func:`anet_tui.indent.backspace_width`); elsewhere TextArea's own."""
+        row, column = self.cursor_location
+        width = indent.backspace_width(self.document.get_line(row)[:column])
+        if width > 1 and self.selection.is_empty:
+            self.delete((row, column - width), (row, column), maintain_selection_offset=False)
+        else:
+            super().action_delete_left()
 
     def action_history_previous(self) -> None:
         if self.cursor_location[0] > 0 or not self.entries:
@@ -150,7 +164,7 @@ class ReplInput(TextArea):
         row, column = self.cursor_location
         before = self.document.get_line(row)[:column]
         if not before.strip() or before[-1] in " \t([{,:=":
-            self.insert(" " * (len(INDENT) - column % len(INDENT)))
+            self.insert(" " * indent.tab_width(before))
             return
         prefix, candidates = self.completer(before)
         if not candidates:
@@ -160,6 +174,12 @@ class ReplInput(TextArea):
             self.insert(common[len(prefix) :])
         elif len(candidates) > 1:
             self.post_message(self.Completions(candidates))
+
+    def action_transcript_page_up(self) -> None:
+        self.post_message(self.PageTranscript(-1))
+
+    def action_transcript_page_down(self) -> None:
+        self.post_message(self.PageTranscript(+1))
 
     def action_end_of_input(self) -> None:
         if self.text:

@@ -17,6 +17,7 @@ from anet.nn import (
     cross_entropy,
     get_parameters,
     mse_loss,
+    named_parameters,
     nll_loss,
 )
 
@@ -266,6 +267,28 @@ def test_get_parameters_walks_lists_dicts_and_objects_once() -> None:
     assert [id(p) for p in params] == [id(p) for p in expected]
     assert get_parameters(model) == params
     assert get_parameters([model.layers, {"a": model.norm}]) == expected[:4] + expected[6:]
+
+
+def test_named_parameters_give_the_path_to_each_in_the_same_order() -> None:
+    model = MLP()
+    named = model.named_parameters()
+    assert [path for path, _ in named] == [
+        "layers.0.weight",
+        "layers.0.bias",
+        "layers.1.weight",
+        "layers.1.bias",
+        "head.out.weight",
+        "head.out.bias",
+        "norm.weight",
+        "norm.bias",
+    ]  # `tied` is layers.0.weight again: listed once, under its first path
+    assert [id(t) for _, t in named] == [id(p) for p in model.parameters()]
+    assert named_parameters(model.layers, "net") == [
+        ("net.0.weight", model.layers[0].weight),
+        ("net.0.bias", model.layers[0].bias),
+        ("net.1.weight", model.layers[1].weight),
+        ("net.1.bias", model.layers[1].bias),
+    ]
 
 
 def test_module_call_runs_forward() -> None:

@@ -173,6 +173,7 @@ def test_json_format_of_a_node_its_leaf_and_the_session() -> None:
         "kwargs": {},
         "flags": [s.flags[0].to_dict()],
         "status": "error",
+        "warned": [],
         "grad_output": {"shape": [2, 3], "dtype": "float32"},
         "returned": [
             {

@@ -190,7 +190,7 @@ def test_a_lesson_with_a_syntax_error_in_cell_3_keeps_cells_1_and_2(tmp_path: Pa
     lesson = tmp_path / "broken_lesson.py"
     lesson.write_text(LESSON)
     typed = "%next\n%next\n%next\nprint('a, b =', a, b)\n%next\nprint('d =', d)\n"
-    code, out, _ = run_cli("--plain", str(lesson), stdin=typed, history=tmp_path / "h")
+    code, out, _ = run_cli("--plain", "--lesson", str(lesson), stdin=typed, history=tmp_path / "h")
     assert "cell 3 cannot run: line 6: '(' was never closed" in out  # said when it opens
     assert "SyntaxError: '(' was never closed" in out  # and when it runs
     assert "a, b = 1 2" in out and "d = 4" in out

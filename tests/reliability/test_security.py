@@ -81,9 +81,10 @@ def test_a_lesson_or_saved_session_is_only_parsed_until_its_cells_are_run(tmp_pa
     c = Commands(Shell())
     assert c.execute(f"%lesson {lesson}").ok
     assert not marker.exists() and "write_text" in c.execute("%lesson " + str(lesson)).text()
-    # From the command line too: `anet-tui --plain LESSON.py` opens it, it does not run it.
+    # From the command line too: `anet-tui --plain --lesson LESSON.py` opens it, it does not run
+    # it (`anet-tui --plain LESSON.py` runs it: asked to run a script, as `python LESSON.py`).
     proc = subprocess.run(
-        [sys.executable, "-m", "anet_tui.cli", "--plain", str(lesson)],
+        [sys.executable, "-m", "anet_tui.cli", "--plain", "--lesson", str(lesson)],
         input=b"print('only this ran')\n",
         capture_output=True,
         timeout=60,

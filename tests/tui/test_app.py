@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 from textual.pilot import Pilot
+from textual.widgets import Markdown
 
 import anet.tensor
 from anet_tui.app import AnetApp
@@ -82,6 +83,10 @@ async def settle(pilot: Pilot) -> None:
         if not app.busy:  # type: ignore[attr-defined]
             break
         await asyncio.sleep(0.01)
+    await pilot.pause()
+    for markdown in app.screen.query(Markdown):  # a lesson's narration renders on a task
+        async with markdown.lock:
+            pass
     await pilot.pause()
 
 

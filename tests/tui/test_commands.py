@@ -142,9 +142,9 @@ def test_wrong_use_is_an_error_line(line: str, words: str) -> None:
     [
         ("%debug", "usage: %debug EXPR"),
         ("%debug undefined_name", "NameError: name 'undefined_name' is not defined"),
-        ("%debug 3", "needs a Tensor; 3 is a int"),
+        ("%debug 3", "needs a Tensor; 3 is an int"),
         ("%debug x", "a leaf"),
-        ("%debug x.swapgrad()", "only for one-element outputs"),
+        ("%debug x.swapgrad()", "only from a one-element output"),
         ("%debug x.sum().detach()", "a constant: it needs no grad"),
         ("%step", "no session is open"),
         ("%nonsense", "unknown command %nonsense"),
@@ -184,7 +184,7 @@ def test_check_finds_a_wrong_valued_backward() -> None:
     r = run(c, f"%check #{cube}")
     assert r.kind == "flag" and r.lines[0].text.startswith(f"✗ vjp at #{cube} Cube: parent 0")
     r = run(c, "%check all")
-    assert r.lines[-1].text == "checked 2 nodes: 1 disagree"
+    assert r.lines[-1].text == "checked 2 nodes: 1 disagrees"
     assert any(line.text.startswith("✓ #") and "Sum" in line.text for line in r.lines)
 
 
@@ -323,10 +323,11 @@ def test_save_round_trip_replays_the_same_tensors(tmp_path: Path) -> None:
     saved = run(c, f"%save {target}")
     assert saved.ok and saved.text() == f"saved 4 cells to {target}"
     text = target.read_text()
-    # four Python cells of exactly their lines (`# %% lines=N`) and one cell of commands, kept
-    # as `# %debug` lines (lesson format)
+    # the imports of what the REPL provided, four Python cells of exactly their lines
+    # (`# %% lines=N`) and one cell of commands, kept as `# %debug` lines (lesson format)
     assert "1 / 0" not in text and "# %debug loss" in text
-    assert text.count("\n# %% lines=") == 4 and text.count("\n# %%\n") == 1
+    assert "# %% lines=2\nimport numpy as np\nfrom anet.tensor import Tensor\n" in text
+    assert text.count("\n# %% lines=") == 5 and text.count("\n# %%\n") == 1
     replay = Shell()
     assert replay.run_file(target).ok
     np.testing.assert_array_equal(replay.namespace["w"].data, c.shell.namespace["w"].data)
@@ -337,8 +338,98 @@ def test_save_round_trip_replays_the_same_tensors(tmp_path: Path) -> None:
     assert run(c, f"%save {tmp_path / 'no' / 'dir.py'}").kind == "error"
 
 
+DEEP = textwrap.dedent(
+    """\
+    from anet import nn
+
+
+    class Deep(nn.Module):
+        def __init__(self, depth=6, width=8):
+            self.layers = [nn.Linear(width, width) for _ in range(depth)]
+
+        def forward(self, x):
+            for layer in self.layers:
+                x = layer(x).sigmoid()
+            return x
+
+
+    np.random.seed(0)
+    net = Deep()
+    x = Tensor.randn(16, 8, requires_grad=False)
+    loss = nn.mse_loss(net(x), Tensor.randn(16, 8, requires_grad=False))
+    """
+)
+
+
+def test_flow_draws_the_grads_of_the_walk_so_far_by_node_and_by_layer() -> None:
+    c = commands_with(DEEP)
+    assert "no session is open" in run(c, "%flow").text()
+    run(c, "%debug loss")
+    empty = run(c, "%flow")
+    assert empty.ok and "no grads yet" in empty.text() and not empty.changed
+    run(c, "%step 4")
+    partial = run(c, "%flow")
+    lines = partial.text().splitlines()
+    assert lines[0] == f"grad flow per node · loss ({c.session.nodes[0].label}) · step 4/21"
+    rows = [t for t in lines if t.startswith("#")]
+    assert [r.split()[0] for r in rows] == [f"#{n.id}" for n in c.session.nodes[:5]]
+    assert "16 more nodes get their grads as the walk goes on" in lines
+    run(c, "%finish")
+    by_node = run(c, "%flow").text()
+    assert "step 21/21" in by_node and "— vanishing gradients" in by_node
+    by_param = run(c, "%flow --params")
+    text = by_param.text()
+    assert by_param.ok and text.startswith("grad flow per parameter of net (Deep) · loss (#")
+    assert "layers.5 weight " in text and "layers.0 weight " in text
+    assert text.index("layers.5 weight") < text.index("layers.0 weight")  # the walk's order
+    for line in by_param.lines + run(c, "%flow").lines:
+        assert len(line.text) <= 80, line.text
+    one = run(c, "%flow --params net.layers[0]").text()
+    assert "of net.layers[0] (Linear)" in one and "layers." not in one.split("\n", 1)[1]
+    assert "NameError" in run(c, "%flow --params nothing_here").text()
+    assert "usage: %flow" in run(c, "%flow --nodes").text()
+    c.execute("net2 = 7")
+    bare = run(c, "%flow --params")  # found again: the Module in the namespace
+    assert "of net (Deep)" in bare.text()
+
+
+def test_flow_without_a_model_and_after_a_plain_backward() -> None:
+    c = commands_with(DEEP + "layers = net.layers\ndel net, Deep\n")
+    assert c.execute("loss.backward()").ok  # no session: the graph the backward walked
+    text = run(c, "%flow").text()
+    assert text.startswith("grad flow per node · loss (#") and "step" not in text.splitlines()[0]
+    params = run(c, "%flow --params").text()
+    assert " leaf " in params and params.endswith(
+        "no nn.Module holds these parameters: %flow --params MODEL names one"
+    )
+
+
+def test_show_draws_histograms_of_the_values_and_grads() -> None:
+    c = commands_with(DEEP)
+    run(c, "%debug loss")
+    run(c, "%step 3")
+    shown = run(c, "%show")
+    text = shown.text()
+    assert shown.ok and shown.node is c.session.current
+    assert "  ── pictures ──" in text and "  grad received  (16, 8) float32 · 128 values" in text
+    assert "grad to parent" not in text  # it has not run
+    assert any(ch in text for ch in "▁▂▃▄▅▆▇█")
+    run(c, "%finish")
+    first_dot = c.session.nodes[-1]
+    text = run(c, f"%show #{first_dot.id}").text()
+    assert f"  grad to parent 1 (#{c.shell.namespace['net'].layers[0].weight.id} leaf)" in text
+    assert "a vanishing gradient" not in text or "every |grad| < 1e-07" in text
+    leaf = c.shell.namespace["net"].layers[0].weight.id
+    text = run(c, f"%show #{leaf}").text()
+    assert "  values  (8, 8) float32 · 64 values" in text and "  grad  (8, 8) float32" in text
+    for line in run(c, f"%show #{first_dot.id}").lines:
+        if "── backward" in line.text:
+            break
+        assert len(line.text) <= 80, line.text
+
+
 _NAMES = ["debug", "step", "continue", "c", "finish", "restart", "break", "check", "flags"]
-_NAMES += ["show", "tree", "help", "save", "b", "s", "", "zzz", "DEBUG", "%"]
+_NAMES += ["show", "tree", "flow", "help", "save", "b", "s", "", "zzz", "DEBUG", "%"]
 _names = st.sampled_from(_NAMES)
 _args = st.text(alphabet="#0123456789 abcdefxlosu-.()'clear", max_size=12)
 
@@ -357,3 +448,20 @@ def test_fuzzed_command_lines_always_answer(lines: list[tuple[str, str]]) -> Non
             assert c.execute("%help").ok and c.execute("1 + 1").value == "2"
         finally:
             os.chdir(cwd)
+
+
+def test_messages_count_in_english(tmp_path: Path) -> None:
+    """One of something is never ``1 cells`` (nor ``cells 1 to 1``)."""
+    lesson = tmp_path / "one.py"
+    lesson.write_text("# %% [markdown] One\n# just one cell\n")
+    c = Commands(Shell())
+    opened = run(c, f"%lesson {lesson}")
+    assert "(1 cell)" in opened.text() and "1 cells" not in opened.text()
+    assert run(c, "%goto 5").text() == "one has only cell 1, not 5"
+    c = commands_with("x = Tensor.ones(2, requires_grad=True)\nloss = (x * 2).sum()")
+    run(c, "%debug loss")
+    assert run(c, "%break clear").text() == "cleared 0 breakpoints"
+    run(c, "%break Mul")
+    assert run(c, "%break clear").text() == "cleared 1 breakpoint"
+    run(c, "%finish")
+    assert run(c, "%flags").text() == "no flags (step 2/2)"

@@ -32,6 +32,8 @@ def test_the_saved_row_is_the_node_view_s_saved_entries() -> None:
     s = BackwardSession(kept.sum())
     saved = node_view(s, kept.id).saved
     assert [v.kind for v in saved] == ["array", "float32", "list"]
-    assert saved_label(saved).plain == "saved (2,3) float32, a float32, a list"
-    assert [v.short() for v in saved] == ["(2,3) float32", "a float32", "a list"]
+    # a numpy scalar says so (it is no array, and no Python float either)
+    assert saved_label(saved).plain == "saved (2,3) float32, a float32 scalar, a list"
+    assert [v.short() for v in saved] == ["(2,3) float32", "a float32 scalar", "a list"]
+    assert ValueView("int").short() == "an int"
     assert saved_label([ValueView("array", (4,), "int64")]).plain == "saved (4,) int64"

@@ -9,8 +9,10 @@ import io
 import os
 import re
 import subprocess
+import sys
 import textwrap
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +23,11 @@ from textual.pilot import Pilot
 
 import anet.autograd
 from anet import Tensor
+from anet.debug import pictures
 from anet_tui import lessons
 from anet_tui.commands import CommandResult, Commands
 from anet_tui.lessons import Lesson, LessonError
+from anet_tui.namespace import default_namespace, imports_for, only_provided_imports
 from anet_tui.plain import PlainRepl
 from anet_tui.shell import RunResult, Shell
 
@@ -158,12 +162,16 @@ def test_cursor_next_prev_goto() -> None:
     assert [c.number for c in lesson.prev()] == [1, 2]
     assert [c.number for c in lesson.prev()] == [1, 2]  # the start stays the start
     assert [c.number for c in lesson.goto(3)] == [3]
-    lesson.next()
-    assert [c.number for c in lesson.next()] == [4]  # closing narration alone
-    assert lesson.done and lesson.current is None and lesson.next() == []
-    assert [c.number for c in lesson.prev()] == [4]
+    assert lesson.steps == (1, 2) and not lesson.done
+    assert [c.number for c in lesson.next()] == [3]
+    assert lesson.ran is not None and lesson.ran.number == 3
+    # The closing narration comes with the last step: no next() of its own.
+    assert lesson.done and lesson.steps == (2, 2) and lesson.current.number == 4
+    assert [c.number for c in lesson.upcoming()] == [4]
+    assert lesson.next() == [] and lesson.position == (3, 4)
+    assert [c.number for c in lesson.prev()] == [3]  # back from the end: the last cell again
     lesson.goto(5)  # one past the last cell: the end
-    assert lesson.done
+    assert lesson.done and lesson.current is None
     for bad in (0, 6):
         with pytest.raises(LessonError, match="cells 1 to 4"):
             lesson.goto(bad)
@@ -225,12 +233,67 @@ def test_next_stops_at_the_first_failure(tmp_path: Path) -> None:
     assert "b" not in commands.shell.namespace
 
 
+def test_the_closing_narration_comes_with_the_last_cell_and_the_end() -> None:
+    commands = fresh()
+    lesson = open_lesson(commands, "3")
+    heads, last = [], None
+    while not lesson.done:
+        last = commands.submit("%next")
+        heads.append(last.lines[0].text)
+    assert heads == [f"cell {n}/15" for n in (2, 4, 6, 8, 10, 12, 14)]  # no "narration 15/15"
+    after = "\n".join(line.text for line in last.after)
+    assert after.startswith("Both match. What you used:")  # the closing narration …
+    assert after.endswith("end of the lesson · %goto 1 starts it again")  # … and the end
+    assert commands.run("%next").text() == "end of the lesson · %goto 1 starts it again"
+
+
+def test_narration_comes_as_whole_paragraphs_for_each_front_end_to_wrap() -> None:
+    commands = fresh()
+    lines = commands.run("%lesson 3").lines
+    narration = [line.text for line in lines if line.kind == "narration"]
+    assert narration[0] == "# Lesson 3: Debug your own Function"
+    assert narration[2].startswith("Every op in anet is a Function") and narration[2].endswith(
+        "checks they are gone."
+    )  # five lines of the file, one paragraph
+    items = [text for text in narration if text.startswith("- ")]
+    assert len(items) == 2 and items[0].endswith("transposed, the wrong *shape*;")
+    code = [line.text for line in lines if line.kind == "code"]
+    assert code[0] == "── cell 2 · %next runs it ──" and code[1] == "    import numpy as np"
+    paragraph = next(line.text for line in commands.run("%goto 5").lines if "float64" in line.text)
+    assert "your forward in float64, a tiny step either side, against your backward" in paragraph
+
+
+def test_lesson_cells_run_as_the_lesson_file_at_their_own_lines(tmp_path: Path) -> None:
+    commands = fresh()
+    lesson = open_lesson(commands, "3")
+    name = os.path.basename(lesson.path)
+    shown: list[Any] = []
+    for _ in range(3):  # the Functions; loss.backward() refused; %debug loss, %continue, %show
+        commands.submit("%next", show=shown.append)
+    text = "\n".join(o.text() for o in shown)
+    line = lessons.read_text(Path(lesson.path)).split("\n").index("loss = x.mydot(w).cube().sum()")
+    assert f"{name}:{line + 1}" in text  # where the op was applied: the lesson's own line
+    assert "<repl-" not in text
+    assert {c.filename for c in commands.shell.cells if c.kind == "python"} == {lesson.path}
+    backward = commands.shell.namespace["Cube"].backward
+    assert "return 3 * x * grad_output" in inspect.getsource(backward)
+    assert backward.__code__.co_filename == lesson.path
+    # A traceback names the file and the line (linecache knows its lines).
+    path = tmp_path / "oops.py"
+    path.write_text("# %% [markdown]\n# Watch.\n\n# %%\nx = 1\n\n1 / 0\n", encoding="utf-8")
+    commands = fresh()
+    open_lesson(commands, path)
+    (failed,) = run_next(commands)
+    assert f'File "{path}", line 7, in <module>' in failed.error
+    assert "1 / 0" in failed.error
+
+
 # ---- shipped lessons ----------------------------------------------------------------------------
 
 
-def test_three_lessons_ship_in_order() -> None:
+def test_four_lessons_ship_in_order() -> None:
     infos = lessons.shipped()
-    assert [i.number for i in infos] == [1, 2, 3]
+    assert [i.number for i in infos] == [1, 2, 3, 4]
     assert all(i.title.startswith(f"Lesson {i.number}:") for i in infos)
     assert lessons.find("2").name == lessons.find("backward").name == "02_the_backward_walk"
     assert (
@@ -358,12 +421,80 @@ def test_lesson_3_flags_appear_and_disappear_after_the_fix() -> None:
     assert {"shape", "vjp"} in kinds  # both bugs found
     session = commands.session
     assert session.done and session.flags == []  # and gone after the fix
-    assert all(rec.check is not None and rec.check.ok for rec in session.nodes)
+    # the two Functions the lesson wrote were checked as they ran; anet's own Sum was not
+    assert {rec.op: rec.status for rec in session.nodes} == {
+        "Sum": "done",
+        "Cube": "checked",
+        "MyDot": "checked",
+    }
     ns = commands.shell.namespace
     x, w = ns["x"], ns["w"]
     gx, gw = numerical_grads(lambda a, b: float(((a @ b) ** 3).sum()), x.data, w.data)
     np.testing.assert_allclose(x.grad, gx, rtol=1e-4)
     np.testing.assert_allclose(w.grad, gw, rtol=1e-4)
+
+
+def layer_means(flow: pictures.Flow) -> list[float]:
+    """Each layer's mean |grad| over all its parameters' entries, layers in the flow's order."""
+    sums: dict[str, list[float]] = {}
+    for b in flow.bars:
+        total = sums.setdefault(b.group, [0.0, 0.0])
+        total[0] += b.mean_abs * b.size
+        total[1] += b.size
+    return [s / n for s, n in sums.values()]
+
+
+def test_lesson_4_shows_grads_vanish_explode_die_and_the_fix_keeps_them() -> None:
+    flows: list[tuple[str, pictures.Flow]] = []
+
+    def after(commands: Commands, cell: lessons.LessonCell) -> None:
+        net = commands.shell.namespace.get("net")
+        if "# %finish" in cell.source and net is not None:
+            flows.append((cell.source, pictures.flow(commands.session, "param", net)))
+
+    run_lesson("4", after)
+    assert len(flows) == 5  # sigmoid, ReLU, too big, dead ReLUs, He's initialisation
+    (_, sigmoid), (_, relu), (_, big), (_, dead), (fixed_source, fixed) = flows
+
+    # The sigmoid network: from the output layer to the input, each layer's mean |grad| is
+    # smaller than the one above, over far more than 3 orders of magnitude.
+    means = layer_means(sigmoid)
+    groups = list(dict.fromkeys(b.group for b in sigmoid.bars))
+    assert groups == [f"layers.{i}" for i in range(19, -1, -1)]
+    assert all(a > b for a, b in pairwise(means)), means
+    assert means[0] / means[-1] > 1e3
+    assert "vanishing gradients" in sigmoid.words[0]
+
+    assert "vanishing gradients" in relu.words[0]  # less steep: the weights are too small
+    assert (
+        1e3
+        < layer_means(relu)[0] / min(layer_means(relu))
+        < layer_means(sigmoid)[0] / min(layer_means(sigmoid))
+    )
+    assert "exploding gradients" in big.words[0]
+    assert all(b.max_abs == 0 for b in dead.bars)
+    assert "all-zero grads" in dead.words[-1] and dead.words[-1].endswith("dead ReLUs?")
+    assert "sqrt(2 / fan_in)" in fixed_source or "np.sqrt(2" in fixed_source
+    means = layer_means(fixed)
+    assert max(means) / min(means) < 10 and fixed.words == ()  # every layer alike: nothing to say
+
+
+def test_lesson_4_runs_with_next_in_the_plain_repl() -> None:
+    out = io.StringIO()
+    repl = PlainRepl(out=out)
+    assert repl.execute("%lesson 4").ok
+    lesson = repl.commands.lesson
+    while not lesson.done:
+        assert repl.execute("%next").ok, out.getvalue()[-3000:]
+    text = out.getvalue()
+    assert text.count("grad flow per node · loss (#") == 2
+    assert text.count("grad flow per parameter of net (Deep) · loss (#") == 4
+    assert "— vanishing gradients" in text and "— exploding gradients" in text
+    assert "— dead ReLUs?" in text and "% zeros" in text
+    assert "── pictures ──" in text and "a vanishing gradient" in text
+    for line in text.splitlines():
+        if line.startswith("grad flow") or ("█" in line and "`" not in line):  # not narration
+            assert len(line) <= 80, line
 
 
 # ---- %save round trips --------------------------------------------------------------------------
@@ -438,6 +569,79 @@ def test_the_save_command_replays_to_the_same_tensors(tmp_path: Path) -> None:
     assert_same_tensors(commands, replay(target))
 
 
+SCRIPTED = [
+    "x = Tensor(np.arange(1.0, 4.0))",
+    "class Twice(Function):\n    @staticmethod\n    def forward(ctx, a):\n        return a * 2\n"
+    "    @staticmethod\n    def backward(ctx, g):\n        return (g * 2,)",
+    "register('twice', Twice)",
+    "loss = x.twice().sum()",
+    "loss.backward()",
+    "print('grad', x.grad.tolist(), anet.__name__, no_grad.__name__)",
+    "%debug loss",  # a comment for python, a command for --lesson
+]
+
+
+def test_a_saved_session_runs_with_python(tmp_path: Path) -> None:
+    # Issue 14: %save starts the file with the imports the REPL gave the session (np, Tensor,
+    # Function, register, anet, no_grad …), so `python saved.py` runs what ran, commands aside.
+    commands = fresh()
+    run_session(commands, SCRIPTED)
+    grad = commands.shell.namespace["x"].grad.tolist()
+    target = tmp_path / "saved.py"
+    assert commands.run(f"%save {target}").ok
+    text = target.read_text(encoding="utf-8")
+    imports = "import anet\nimport numpy as np\n"
+    imports += "from anet.tensor import Tensor, Function, register, no_grad\n"
+    assert f"\n# %% lines=3\n{imports}" in text and "\n# %debug loss\n" in text
+    assert "`python FILE` runs its Python" in text and "anet-tui --lesson FILE" in text
+    proc = subprocess.run(
+        [sys.executable, str(target)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(lessons.__file__).parents[1])},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"grad {grad} anet no_grad\n"
+    # Replayed as a lesson and saved again: the imports come once, not twice.
+    again = replay_all(target)
+    assert again.run(f"%save {tmp_path / 'again.py'}").ok
+    resaved = (tmp_path / "again.py").read_text(encoding="utf-8")
+    assert resaved.count("import numpy as np") == 1
+    assert resaved.split("\n", 3)[3] == text.split("\n", 3)[3]  # the same, but for the date
+
+
+def test_the_save_imports_give_every_name_the_repl_provides() -> None:
+    provided = {k: v for k, v in default_namespace().items() if not k.startswith("__")}
+    text = imports_for([" ".join(provided)])
+    script: dict[str, Any] = {}
+    exec(text, script)
+    assert {k: script[k] for k in provided} == provided
+    assert all(v is script[k] for k, v in provided.items())
+    assert only_provided_imports(text) and only_provided_imports("import numpy as np")
+    for other in ["import os", "from anet import Tensor", "import numpy", "np = 1", "x = 1", ""]:
+        assert not only_provided_imports(other), other
+    assert imports_for(["'np' # Tensor", "%debug loss"]) == ""  # strings, comments: no names
+
+
+def replay_all(path: Path) -> Commands:
+    commands = fresh()
+    lesson = open_lesson(commands, path)
+    while not lesson.done:
+        run_next(commands)
+    return commands
+
+
+def test_save_writes_no_imports_a_session_does_not_use(tmp_path: Path) -> None:
+    commands = fresh()
+    run_session(commands, ["import math", "y = math.sqrt(4)", "import numpy as np"])
+    assert commands.run(f"%save {tmp_path / 's.py'}").ok
+    text = (tmp_path / "s.py").read_text(encoding="utf-8")
+    assert "numpy" not in text and "anet" not in text.split("\n", 3)[3]
+    assert "# %% lines=1\nimport math\n" in text
+
+
 def test_save_never_overwrites_without_force(tmp_path: Path) -> None:
     path = tmp_path / "keep.py"
     path.write_text("precious\n", encoding="utf-8")
@@ -456,7 +660,7 @@ def test_save_never_overwrites_without_force(tmp_path: Path) -> None:
 # ---- both front-ends ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("number", [1, 2, 3])
+@pytest.mark.parametrize("number", [1, 2, 3, 4])
 def test_each_lesson_runs_in_the_plain_repl(number: int) -> None:
     out = io.StringIO()
     repl = PlainRepl(out=out)
@@ -469,7 +673,7 @@ def test_each_lesson_runs_in_the_plain_repl(number: int) -> None:
         assert "no flags" in text
 
 
-@pytest.mark.parametrize("number", [1, 2, 3])
+@pytest.mark.parametrize("number", [1, 2, 3, 4])
 def test_each_lesson_runs_in_the_app(number: int, tmp_path: Path) -> None:
     entries = lessons.load(str(number)).entries()
 
@@ -525,6 +729,26 @@ def test_piped_lesson_runs_its_commands_and_lesson_3_flags_appear_then_go() -> N
     first_shape, first_vjp = out.find("✗ shape"), out.find("✗ vjp")
     assert first_shape != -1 and first_vjp != -1
     assert "0 flags" in out[max(first_shape, first_vjp) :]  # after the fix: a clean walk
+
+
+def test_the_plain_repl_wraps_narration_at_its_width() -> None:
+    env = {**os.environ, "NO_COLOR": "1", "ANET_TUI_HISTORY": os.devnull, "COLUMNS": "60"}
+    run = subprocess.run(
+        ["anet-tui", "--plain", "--lesson", "3"],
+        input="%goto 7\n%prev\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    out = run.stdout
+    start = out.index("Cube's backward is wrong")
+    paragraphs = out[start : out.index("── cell 8", start)].strip().split("\n\n")
+    assert len(paragraphs) == 1
+    for paragraph in paragraphs:
+        *full, _ = lines = paragraph.split("\n")
+        assert all(len(line) < 60 for line in lines), lines
+        assert all(len(line) > 45 for line in full), lines  # no line of one word in the middle
 
 
 def test_next_without_a_lesson_and_save_skips_lesson_commands(tmp_path: Path) -> None:

@@ -74,10 +74,27 @@ def test_user_function_then_percent_commands_flag_the_bug(tmp_path: Path) -> Non
     assert "1 flag" in out
 
 
+def test_flow_and_show_draw_pictures_typed_at_the_prompt(tmp_path: Path) -> None:
+    shell = Shell()
+    assert shell.run(
+        "import numpy as np\nfrom anet import Tensor, nn\nnp.random.seed(0)\n"
+        "layers = [nn.Linear(8, 8) for _ in range(6)]\nx = Tensor.randn(16, 8)\n"
+        "for layer in layers:\n    x = layer(x).sigmoid()\nloss = x.sum()\n"
+    ).ok
+    keys = ["%debug loss\r", "%step 3\r", "%flow\r", "%show\r", "%finish\r", "%flow\r"]
+    _, out, _ = drive([*keys, CTRL_D], tmp_path, shell)
+    charts = out.split("grad flow per node · loss (#")
+    assert len(charts) == 3
+    assert "· step 3/19" in charts[1] and "15 more nodes get their grads" in charts[1]
+    assert "step 19/19" in charts[2] and "— vanishing gradients" in charts[2]
+    assert "█" in charts[2] and "1e-" in charts[2]
+    assert "── pictures ──" in out and "  grad received  (16, 8) float32 · 128 values" in out
+
+
 def test_history_is_saved_and_recalled_with_up(tmp_path: Path) -> None:
     drive("class B:\rpass\r\rseen = 123\r" + CTRL_D, tmp_path)
     saved = HistoryFile(tmp_path / "history").entries
-    assert saved == ["class B:\n    pass\n    ", "seen = 123"]
+    assert saved == ["class B:\n    pass\n", "seen = 123"]  # pass ended the block: no indent
     # A new REPL on the same file: Up recalls "seen = 123", Up again the class; Enter runs it.
     repl, _, _ = drive([UP, "\r", UP, UP, "\r", CTRL_D], tmp_path)
     assert repl.shell.namespace["seen"] == 123

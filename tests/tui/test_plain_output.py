@@ -12,6 +12,7 @@ import textwrap
 from snippets import SWAP_GRAD
 
 from anet.debug import BackwardSession, render
+from anet.debug.views import to_ascii
 from anet_tui.command_base import TreeAt
 from anet_tui.commands import CommandResult, Commands
 from anet_tui.plain import TREE_LINES, PlainRepl
@@ -119,10 +120,13 @@ def test_ascii_is_made_at_output_and_reads_as_drawing_in_ascii() -> None:
     assert text == render.tree(s, ascii=True, max_lines=1000) + "\n"
     for node in (swap, s.root.id):
         _, text = printed(f"%show #{node}")
-        assert text == render.detail(s, node, ascii=True) + "\n"
+        assert text == render.detail(s, node, ascii=True, pictures=True) + "\n"
         _, text = printed(f"%show #{node} --json")
         assert text == render.node_json(s, node, ascii=True) + "\n"
         assert json.loads(text) == json.loads(render.node_json(s, node))
+    result, text = printed("%flow")
+    assert text.isascii() and text == to_ascii(result.text()) + "\n"
+    assert "# mean |grad|, - on to max |grad|, log scale" in text
     result, text = printed("%flags")
     flag = s.flags[0]
     assert text.startswith(flag.line(ascii=True)) and flag.line() in result.text()

@@ -230,7 +230,6 @@ def test_percent_run_refuses_what_is_no_script(tmp_path: Path) -> None:
     c = Commands(Shell())
     os.mkfifo(tmp_path / "fifo")
     (tmp_path / "folder").mkdir()
-    write(tmp_path, "lesson.py", "# %%\nx = 1\n")
     (tmp_path / "binary.py").write_bytes(b"\x00\x01")
     cases = {
         "%run": "usage: %run FILE [ARGS…]",
@@ -238,14 +237,23 @@ def test_percent_run_refuses_what_is_no_script(tmp_path: Path) -> None:
         f"%run {tmp_path / 'folder'}": "folder: it is a directory",
         f"%run {tmp_path / 'fifo'}": "fifo: it is a FIFO (named pipe), not a regular file",
         f"%run {tmp_path / 'binary.py'}": "binary.py: it is a binary file",
-        f"%run {tmp_path / 'lesson.py'}": "is a lesson (# %% cells), not a script: %lesson ",
         "%run 'unclosed": "%run: No closing quotation",
     }
     for line, words in cases.items():
         r = c.execute(line)
         assert r.kind == "error" and words in r.text(), (line, r.text())
-    assert "x" not in c.shell.namespace  # the lesson did not run
     assert "%run FILE [ARGS…]" in c.execute("%help run").text()
+
+
+def test_percent_run_runs_a_file_with_cells_as_a_script_and_says_so(tmp_path: Path) -> None:
+    # `# %%` cells make a file a lesson only for %lesson / --lesson: %run runs it as Python.
+    c = Commands(Shell())
+    path = write(tmp_path, "cells.py", "# %%\nimport sys\nx = sys.argv[1:]\n# %step\n")
+    r = c.execute(f"%run {path} a")
+    assert r.ok and c.shell.namespace["x"] == ["a"], r.text()
+    assert "cells.py has # %% cells: it ran as a script; %lesson " in r.text()
+    assert "steps through them" in r.text()
+    assert "has # %% cells" not in c.execute(f"%run {write(tmp_path, 'plain.py', 'y = 1')}").text()
 
 
 # ---- the plain REPL, check, the command line --------------------------------------------------
@@ -312,9 +320,20 @@ def test_the_command_line_gives_every_word_after_the_script_to_it() -> None:
     assert "[-- ARGS ...]" in cli.build_check_parser().format_help()
 
 
+def test_a_file_with_cells_on_the_command_line_runs_as_a_script(tmp_path: Path) -> None:
+    # Issue 14: `anet-tui FILE` runs FILE, `# %%` cells or not; only --lesson opens a lesson.
+    path = write(tmp_path, "cells.py", "# %%\nimport sys\nx = sys.argv[1:]\nprint('ran', x)\n")
+    code, out, err = run_cli("--plain", str(path), "a", "b", cwd=tmp_path, stdin="print(x)\n")
+    assert code == 0, err
+    assert "ran ['a', 'b']\n" in out and "cells.py has # %% cells: it ran as a script" in out
+    code, out, err = run_cli("--plain", "--lesson", str(path), cwd=tmp_path, stdin="%next\n")
+    assert code == 0 and "lesson cells (1 cell)" in out, err
+    assert "\nran [" not in out.split(">>> %next")[0] and "\nran [" in out  # ran at %next only
+
+
 def test_a_lesson_on_the_command_line_takes_no_args(tmp_path: Path) -> None:
     lesson = write(tmp_path, "lesson.py", "# %%\nx = 1\n")
-    code, _, err = run_cli("--plain", str(lesson), "extra", cwd=tmp_path)
+    code, _, err = run_cli("--lesson", "--plain", str(lesson), "extra", cwd=tmp_path)
     assert code == 2 and "is a lesson: it takes no ARGS" in err
 
 

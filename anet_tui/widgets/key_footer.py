@@ -1,0 +1,84 @@
+"""The footer: Textual's, cut to the width it has, so no key is ever half drawn.
+
+Textual's footer lays its keys out in one row and lets the row run off the screen (an 80-column
+terminal showed ``^c stop ^▏^p palettee``). This one leaves out what does not fit: first the
+command palette's key, then keys from the end of the row, never the key that opens the help
+(which lists every key). What stays is drawn whole, whatever keys the panes bind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from rich.cells import cell_len
+from textual.app import ComposeResult
+from textual.events import Resize
+from textual.widget import Widget
+from textual.widgets import Footer
+
+# Actions whose key stays whatever the width: the help lists every other key (F1, or ? in the
+# graph and detail panes, where the letters are keys).
+KEEP = ("help", "pane('help')")
+
+
+def is_key(widget: Widget) -> bool:
+    """Whether a widget of the footer is a key (Textual's ``FooterKey``: known by what it has,
+    its class lives in a private module)."""
+    return hasattr(widget, "key_display") and hasattr(widget, "action")
+
+
+def key_width(key: Any, compact: bool = True) -> int:
+    """The cells a key takes in the row, its margin included (Textual's footer styles:
+    compact, ``F10 step`` and one blank; else a blank either side of the key too). The
+    palette's key has its left border as well: ``▏^p palette`` and the blank is 12 cells."""
+    width = cell_len(key.key_display)
+    if key.description:
+        width += 1 + cell_len(key.description)
+    if not compact:
+        width += 3
+    if key.has_class("-command-palette"):
+        width += 1  # its left border
+    return width + 1  # a blank after it
+
+
+def fitting(widgets: Iterable[Widget], width: int, compact: bool = True) -> list[Widget]:
+    """The widgets of a footer row that fit in ``width`` cells (see the module docstring)."""
+    keys = list(widgets)
+    if not all(map(is_key, keys)):
+        return keys  # grouped keys (not used here): Textual's own layout
+    shown: list[Any] = list(keys)
+
+    def total() -> int:
+        return sum(key_width(k, compact) for k in shown)
+
+    palette = [k for k in shown if k.has_class("-command-palette")]
+    if palette and total() > width:
+        shown = [k for k in shown if k not in palette]
+    while total() > width:
+        droppable = [k for k in shown if k.action not in KEEP]
+        if not droppable:
+            break
+        shown.remove(droppable[-1])
+    return list(shown)
+
+
+class KeyFooter(Footer):
+    """Textual's footer, each key whole: what does not fit is left out (see the module)."""
+
+    def __init__(self, *, compact: bool = True, id: str | None = None) -> None:
+        super().__init__(compact=compact, id=id)
+        self._width = 0
+
+    def compose(self) -> ComposeResult:
+        width = self.size.width or self.app.size.width
+        self._width = width
+        yield from fitting(super().compose(), width, self.compact)
+
+    def on_resize(self, event: Resize) -> None:
+        if event.size.width != self._width:
+            self._width = event.size.width
+            self.call_after_refresh(self.recompose)
+
+
+__all__ = ["KEEP", "KeyFooter", "fitting", "is_key", "key_width"]

@@ -1,0 +1,154 @@
+"""How ``anet-tui serve`` holds up when a whole class connects at once: time from connecting to
+each student's first screen of the app (median, max), and memory per student.
+
+    python benchmarks/serve_bench.py              # 30 students at once, the full-screen app
+    python benchmarks/serve_bench.py --quick      # 3 students (the smoke test uses this)
+    python benchmarks/serve_bench.py --plain      # the plain REPL instead
+
+A real server on 127.0.0.1 (a free port, a temporary state folder, Landlock where available),
+asyncssh clients at 80×24; a first screen is the app drawn with its prompt (read with pyte).
+Memory is each session's process group: RSS, and PSS (shared library pages divided among the
+processes sharing them: what each student really adds). Targets (issue 16): every first screen
+within 5 s on 2 cores, at most 150 MB per student. Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import asyncssh
+import pyte
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def group_memory(pgid: int) -> tuple[int, int]:
+    """(RSS, PSS) in bytes of every process in group ``pgid``."""
+    rss = pss = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[2]) != pgid:
+                continue
+            with open(f"/proc/{entry}/smaps_rollup", encoding="ascii") as f:
+                for line in f:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1]) << 10
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1]) << 10
+        except (OSError, ValueError, IndexError):
+            continue
+    return rss, pss
+
+
+async def student(port: int, name: str, key, command: str, ready: str) -> float:
+    start = time.perf_counter()
+    conn = await asyncssh.connect(
+        "127.0.0.1", port, username=name, client_keys=[key], known_hosts=None, agent_path=None
+    )
+    process = await conn.create_process(
+        command, term_type="xterm-256color", term_size=(80, 24), encoding=None
+    )
+    screen = pyte.Screen(80, 24)
+    stream = pyte.ByteStream(screen)
+    while True:
+        data = await asyncio.wait_for(process.stdout.read(1 << 16), 300)
+        if not data:
+            raise RuntimeError(f"{name}: the session ended before its first screen")
+        stream.feed(data)
+        if b"\x1b[6n" in data:  # the plain REPL asks where the cursor is
+            process.stdin.write(f"\x1b[{screen.cursor.y + 1};{screen.cursor.x + 1}R".encode())
+        text = "\n".join(screen.display)
+        if ">>>" in text and ready in text:
+            elapsed = time.perf_counter() - start
+            break
+    STUDENTS.append((conn, process))
+    return elapsed
+
+
+STUDENTS: list = []
+
+
+async def main_async(args: argparse.Namespace, folder: Path) -> None:
+    keys_dir = folder / "keys"
+    keys_dir.mkdir()
+    keys = {}
+    for i in range(1, args.students + 1):
+        name = f"student{i}"
+        keys[name] = asyncssh.generate_private_key("ssh-ed25519")
+        (keys_dir / f"{name}.pub").write_bytes(keys[name].export_public_key())
+    log_path = folder / "server.log"
+    with open(log_path, "wb") as log_file:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "anet_tui.cli", "serve", "--port", "0", "--keys",
+             str(keys_dir), "--state", str(folder / "state"), "--headless"],
+            stdout=subprocess.PIPE, stderr=log_file, cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )  # fmt: skip
+    try:
+        banner = server.stdout.readline().decode()
+        port = int(re.search(r":(\d+) ", banner).group(1))
+        print(banner.strip())
+        command, ready = ("plain", "REPL") if args.plain else ("", "F1 help")
+        started = time.perf_counter()
+        times = await asyncio.gather(
+            *(student(port, name, key, command, ready) for name, key in keys.items())
+        )
+        wall = time.perf_counter() - started
+        await asyncio.sleep(2)  # let the apps settle before measuring memory
+        pids = [int(p) for p in re.findall(r"started \(pid (\d+)", log_path.read_text())]
+        memory = [group_memory(pid) for pid in pids]
+        with open(f"/proc/{server.pid}/status", encoding="ascii") as f:
+            server_rss = int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) << 10
+        mb = 1 << 20
+        front = "plain REPL" if args.plain else "app"
+        print(f"{args.students} students at once ({front}, 80×24, {os.cpu_count()} cores)")
+        print(
+            f"first screen: median {statistics.median(times):.2f} s, max {max(times):.2f} s, "
+            f"all {wall:.2f} s (target: every one within 5 s)"
+        )
+        rss = [m[0] for m in memory]
+        pss = [m[1] for m in memory]
+        print(
+            f"memory per student: RSS median {statistics.median(rss) / mb:.0f} MB, max "
+            f"{max(rss) / mb:.0f} MB; PSS median {statistics.median(pss) / mb:.0f} MB, max "
+            f"{max(pss) / mb:.0f} MB (target: at most 150 MB)"
+        )
+        print(f"server: RSS {server_rss / mb:.0f} MB")
+    finally:
+        for conn, _ in STUDENTS:
+            conn.close()
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--quick", action="store_true", help="3 students")
+    parser.add_argument("--plain", action="store_true", help="the plain REPL, not the app")
+    args = parser.parse_args()
+    if args.quick:
+        args.students = 3
+    with tempfile.TemporaryDirectory() as folder:
+        asyncio.run(main_async(args, Path(folder)))
+
+
+if __name__ == "__main__":
+    main()
