@@ -88,7 +88,7 @@ class BackwardSession(Graph):
     status ``current`` (it runs next), nodes behind it are ``done``, ``error`` or ``unreached``.
 
     Every node whose op is a user's Function (not one of anet's own, ``Function.trusted``) is
-    checked numerically as it runs (anet.debug.verify: two forward calls per parent, whatever
+    checked numerically as it runs (anet.debug.verify: two forward calls per node, whatever
     the size); its status is then ``checked`` rather than ``done``, and a backward that
     disagrees gets a ``vjp`` flag. ``verify=False`` turns that off. ``check=True`` runs the full
     numerical check (``check()``) on every node, anet's own too, as it runs.

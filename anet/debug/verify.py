@@ -3,13 +3,14 @@
 A session checks every node whose op is not one of anet's own (``Function.trusted``) right after
 it runs, with no command: cheap enough to be always on, whatever the tensor's size.
 
-For each parent ``x_i`` that takes a grad, with a random direction ``u`` of its shape, the
-grad the walk just returned must satisfy ``⟨g_i, u⟩ = ⟨r, J_i u⟩``, where ``r`` is the grad the
-node received and ``J_i u`` the directional derivative of forward, by central differences in
-float64 on copies (two forward calls per parent). This screen is a single number per parent, so
-it may disagree where forward has a kink (ReLU at exactly 0): a disagreement is confirmed entry
-by entry (:func:`anet.debug.checks.vjp_check`, which knows about kinks) before anything is
-flagged. A flag is a claim that the user's grads are wrong; the screen alone never makes one.
+Every parent ``x_i`` that takes a grad moves at once along its own random direction ``u_i``
+(drawn once per shape and session): the grads the walk just returned must satisfy
+``Σ ⟨g_i, h u_i⟩ = ⟨r, f(x + h u) − f(x − h u)⟩ / 2``, where ``r`` is the grad the node received,
+forward run in float64 on read-only inputs (two forward calls per node). This screen is a
+single number, so it may disagree where forward has a kink (ReLU at exactly 0): a disagreement
+is confirmed entry by entry (:func:`anet.debug.checks.vjp_check`, which knows about kinks and
+names the parent) before anything is flagged. A flag is a claim that the user's grads are
+wrong; the screen alone never makes one.
 """
 
 from __future__ import annotations
