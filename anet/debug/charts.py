@@ -22,6 +22,7 @@ from anet.tensor import Tensor
 WIDTH = 80
 HEIGHT = 4  # rows of a histogram's bars: 4 × 8 levels
 FLOW_ROWS = 60  # rows a flow chart draws (the first and last half when there are more)
+BAR = 30  # cells of a flow chart's bars the labels make room for, as far as they can
 _LEVELS = " ▁▂▃▄▅▆▇█"
 _FULL, _REACH = "█", "·"
 _CUT = "~"  # the end of a label cut to fit (one ASCII character: columns stay as drawn)
@@ -108,9 +109,10 @@ def histogram(
                 stats += f"  NaN {h.nan:,}"
             if h.inf:
                 stats += f"  Inf {h.inf:,}"
-            body.append(_INDENT + stats)
+            body += _wrap(stats, width, _INDENT, _INDENT)
         elif h.nan or h.inf:
-            body.append(_INDENT + f"zeros {percent(h.zeros)}  NaN {h.nan:,}  Inf {h.inf:,}")
+            stats = f"zeros {percent(h.zeros)}  NaN {h.nan:,}  Inf {h.inf:,}"
+            body += _wrap(stats, width, _INDENT, _INDENT)
     lines = _parts([head, *parts], width)
     lines += body
     for w in h.words:
@@ -120,7 +122,11 @@ def histogram(
 
 def _bars(h: Histogram, width: int, height: int) -> list[str]:
     counts = h.counts
-    cell = max(1, min(3, (width - len(_INDENT)) // len(counts)))
+    room = max(1, width - len(_INDENT))
+    if len(counts) > room:  # narrower than a cell a bin: neighbouring bins drawn as one
+        k = math.ceil(len(counts) / room)
+        counts = tuple(sum(counts[i : i + k]) for i in range(0, len(counts), k))
+    cell = max(1, min(3, room // len(counts)))
     top = max(counts)
     log = h.log_counts
     scale = (math.log1p(top) if log else top) / (8 * height)  # counts per eighth of a cell
@@ -217,6 +223,9 @@ def _flow_rows(f: Flow, width: int, max_rows: int) -> list[str]:
     numbers = 8 + 8  # " 3.1e-02" twice
     extra = numbers + (1 + wm if wm else 0)
     span = width - (w1 + 1 + w2 + 1 + extra) - 1
+    if span < BAR:  # the second label gives way first, down to 10 (``~ients.py:25``)
+        w2 = max(min(w2, 10), w2 - (BAR - span))
+        span = width - (w1 + 1 + w2 + 1 + extra) - 1
     if span < 12 and by_node:  # narrow: the user's line gives way (the detail says it)
         w2 = -1
         span = width - (w1 + 1 + extra) - 1

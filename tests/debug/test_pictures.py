@@ -5,6 +5,7 @@ parameter, and their drawings at 80 columns in Unicode and ASCII."""
 from __future__ import annotations
 
 import json
+import re
 import tracemalloc
 from itertools import pairwise
 
@@ -185,9 +186,20 @@ def test_histogram_text_fits_80_columns_and_reads_in_ascii() -> None:
 def test_histogram_bars_are_as_tall_as_the_counts() -> None:
     h = Histogram("x", (6,), "float64", 6, min=0.0, max=1.0, mean=0.5, std=0.5,
                   edges=(0.0, 0.5, 1.0), counts=(4, 2))  # fmt: skip
-    lines = charts.histogram(h, height=2, width=10).splitlines()
+    lines = charts.histogram(h, height=2, width=40).splitlines()
     # 3 columns a bin; 4 of 4: both rows full; 2 of 4: the bottom row only
     assert lines[-4:] == ["  ███", "  ██████", "  0    1", "  mean 0.5  std 0.5  zeros 0%"]
+
+
+def test_a_histogram_narrower_than_its_bins_draws_neighbours_as_one() -> None:
+    h = histogram(np.random.default_rng(1).standard_normal(2048), "out")
+    assert len(h.counts) == 32
+    lines = charts.histogram(h, width=30, height=3).splitlines()
+    lines_fit("\n".join(lines), 30)  # (a pane 30 columns wide: nothing cut off at its edge)
+    at = next(i for i, line in enumerate(lines) if line.startswith("  -"))  # the axis
+    bars, axis = lines[at - 3 : at], lines[at]
+    assert max(len(b) for b in bars) == len(axis) == 2 + 16  # 16 bins of two, a cell each
+    assert axis.split() == [f"{h.min:.3g}", "0", f"{h.max:.3g}"]
 
 
 # ---- flow: a deep network ----------------------------------------------------------------------
@@ -357,6 +369,22 @@ def test_flow_chart_fits_80_columns_with_a_log_axis_in_unicode_and_ascii() -> No
     assert row.split()[2] == "~" + where_text(s.nodes[3].where)[-15:]  # its line, cut at the left
     param_text = charts.flow(flow(s, by="param", model=net)).splitlines()
     assert param_text[3].startswith("layers.7 weight ") and param_text[4].startswith("  ")
+
+
+def test_flow_chart_labels_make_room_for_bars_of_30_cells() -> None:
+    """The user's line, cut at the left, gives way first (down to ``~ients.py:25``): in a pane
+    75 columns wide the bars still get 30 cells."""
+    _, loss = deep_loss()
+    s = BackwardSession(loss)
+    s.finish()
+    f = flow(s)
+    for width in (80, 75):
+        lines = charts.flow(f, width=width).splitlines()
+        lines_fit("\n".join(lines), width)
+        bars = [re.findall("[█·]+", line) for line in lines[3 : 3 + len(f.bars)]]
+        assert max(len(b[0]) for b in bars if b) >= 30
+        first = lines[3].split()  # ['#45', 'Mean', '~ictures.py:226', ...]: its line kept
+        assert first[2].startswith("~") and first[2].endswith(where_text(f.bars[0].where)[-6:])
 
 
 def test_flow_chart_cuts_long_walks_and_says_what_waits() -> None:
