@@ -45,6 +45,7 @@ from anet_tui.widgets.transcript import Transcript
 
 MIN_WIDTH, MIN_HEIGHT = 50, 15  # below this: one sentence instead of panes
 NARROW = 80  # below this width, graph and detail share one place
+FLOW_ALONE = 100  # below this width, the flow chart has the top row to itself (F3: the detail)
 SHORT = 22  # below this height, a smaller REPL pane
 REDRAW = 0.1  # seconds: while entries wait, the model is redrawn at most this often
 MAX_RESULT_LINES = 200  # of one command's result, in the transcript (20,000 flags: one each)
@@ -241,7 +242,8 @@ class AnetApp(App[int]):
             "graph pane",
             id="focus_graph",
             show=False,
-            tooltip="to the graph pane (Esc from the input)",
+            tooltip="to the graph pane, or the flow chart or lesson in its place (Esc from the"
+            " input)",
         ),
         Binding(
             "f3",
@@ -266,7 +268,8 @@ class AnetApp(App[int]):
             id="flow",
             priority=True,
             show=False,
-            tooltip="the grads' flow chart in the graph's place (again, or Esc: the tree)",
+            tooltip="the grads' flow chart in the graph's place, below 100 columns the detail's"
+            " too (F3: the detail; again, or Esc: the tree)",
         ),
         Binding("ctrl+l", "flow", "flow", id="flow_ctrl", show=False, priority=True),
         Binding("escape", "leave_input", "leave the input", id="leave_input", show=False),
@@ -387,9 +390,12 @@ class AnetApp(App[int]):
         too_small = width < MIN_WIDTH or height < MIN_HEIGHT
         screen.set_class(too_small, "-too-small")
         screen.set_class(width < NARROW, "-narrow")
+        screen.set_class(width < FLOW_ALONE, "-flow-alone")
         screen.set_class(height < SHORT, "-short")
         screen.set_class(self._show_detail, "-show-detail")
         screen.set_class(self.ascii, "-ascii")
+        # %flow's chart drawn to fit the transcript: the terminal less its border and scrollbar.
+        self.commands.width = max(40, width - 3)
         if too_small:
             self.too_small.update(
                 f"The terminal is too small for anet-tui: it needs at least "
@@ -506,6 +512,7 @@ class AnetApp(App[int]):
         transcript.flush()
         if isinstance(outcome, CommandResult):
             lines = outcome.lines
+            after_cell = transcript.capturing  # (a %next's lines shown once its cell has run)
             step = any(line.kind in LESSON_KINDS for line in lines)  # the lesson's next step
             if step:
                 self.lesson_ran()
@@ -522,11 +529,19 @@ class AnetApp(App[int]):
             node = outcome.node
             if node is not None and (outcome.name in ("show", "check") or node.flags):
                 self._focus = node.id
-            if outcome.name in LESSON_COMMANDS:
-                self._lesson_hidden = False  # a lesson command: the lesson comes back
+            if outcome.name in LESSON_COMMANDS and not after_cell:
+                self._lesson_hidden = False  # a lesson command: the lesson comes back (unless
+                # what its cell ran put something else in view: %flow, %show)
             elif outcome.changed and not transcript.capturing:
                 self._lesson_hidden = True  # a walk typed by hand: its graph stays in view
-            if outcome.name == "flow":  # the chart in the graph's place too (F8)
+            if outcome.name == "show" and node is not None:
+                # The node's detail in view, its pictures with it: over the lesson (F2: the
+                # lesson again), and over the flow chart where the two share the top row.
+                self._lesson_hidden = self._show_detail = True
+                self.apply_size(self.size.width, self.size.height)
+            if outcome.flow is not None and self.commands.graph is not None:
+                # The chart in the graph's place too (F8), per node or per parameter as asked.
+                self.flow_view.ask(self.commands.graph, outcome.flow)
                 self.call_after_refresh(self.action_flow, True)
             if outcome.after:  # %next: what its cell prints goes to the lesson pane too
                 transcript.capture()
@@ -902,12 +917,14 @@ class AnetApp(App[int]):
         self.graph_view.focus()
 
     def action_focus_pane(self, pane: str) -> None:
-        """F2 (and Esc): the graph pane, or the lesson in its place; F3: the detail pane (and
-        the graph, over a lesson); F4: the input."""
+        """F2 (and Esc): the graph pane, or the flow chart or the lesson in its place; F3: the
+        detail pane (and the graph, over a lesson); F4: the input."""
         self._show_detail = pane == "detail"
         self.typing_after_esc = False
         self.apply_size(self.size.width, self.size.height)
         target = self._pane_widget(pane)
+        if pane == "graph" and self.screen.has_class("-flow"):
+            target = self.flow_view.rows  # (F8 or Esc there: the tree)
         if pane != "input":
             self._lesson_hidden = pane == "detail"
             if self.show_lesson():
@@ -916,8 +933,8 @@ class AnetApp(App[int]):
         self.screen.set_focus(target)
 
     def action_leave_input(self) -> None:
-        """Esc: to the graph pane (or the lesson in its place); leaving the input, what is
-        typed next still goes to it."""
+        """Esc: to the graph pane (or the flow chart or lesson in its place); leaving the input,
+        what is typed next still goes to it."""
         leaving = self.focused is self.repl_input
         self.action_focus_pane("graph")
         self.typing_after_esc = leaving
@@ -961,10 +978,13 @@ class AnetApp(App[int]):
         return all(w.display for w in widget.ancestors_with_self)
 
     def action_flow(self, on: bool | None = None) -> None:
-        """F8 or Ctrl+L (and ``%flow``): the flow chart in the graph pane's place; again: the
-        tree."""
+        """F8 or Ctrl+L (and ``%flow``): the flow chart in the graph pane's place (below
+        ``FLOW_ALONE`` columns, in the detail's too: F3 shows the detail, F2 the chart again);
+        again: the tree."""
         on = not self.screen.has_class("-flow") if on is None else on
         self.screen.set_class(on, "-flow")
+        self._show_detail = False
+        self.apply_size(self.size.width, self.size.height)
         if on:
             self._lesson_hidden = True
             self.show_lesson()

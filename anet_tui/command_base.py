@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
-from anet.debug import BackwardSession, Flag, Graph, NodeRecord, Stop
+from anet.debug import BackwardSession, Flag, Graph, NodeRecord, Stop, pictures
 from anet.debug.records import Record
 from anet_tui.shell import RunResult, Shell
 from anet_tui.text import internal_error
@@ -52,6 +52,24 @@ class TreeAt:
 
 
 @dataclass(frozen=True)
+class FlowAt:
+    """Which flow chart ``%flow`` drew: a bar per node (``by="node"``) or per parameter
+    (``"param"``), named and grouped by ``model``, an object of the namespace called ``name``
+    (None: none holds the graph's parameters). A front-end draws it again as the walk goes on."""
+
+    by: str = "node"
+    model: Any = None
+    name: str | None = None
+
+    def flow(self, graph: Graph) -> pictures.Flow:
+        """The chart's data for ``graph`` as it stands (the model ``net (Deep)``)."""
+        made = pictures.flow(graph, self.by, self.model)
+        if self.name is not None and made.model is not None:
+            made = replace(made, model=f"{self.name} ({made.model})")
+        return made
+
+
+@dataclass(frozen=True)
 class Typed:
     """An entry a command hands back to run as if typed (``%next``: a lesson cell's), and where
     its text comes from: compiled as ``filename`` from ``line`` on, tracebacks and flags point
@@ -73,7 +91,8 @@ class CommandResult:
     what ``run()``/``finish()`` returned, ``changed`` whether the command moved the walk (or
     opened a session): the plain REPL prints the session's tree after such a one. ``tree`` says
     which tree its ``tree`` lines draw (``%tree``), so a front-end may draw it again its own way
-    (in ASCII). ``then`` and ``after`` are for commands that run code as if it were typed (a
+    (in ASCII); ``flow`` which chart its lines draw (``%flow``: the app draws it again as the
+    walk goes on). ``then`` and ``after`` are for commands that run code as if it were typed (a
     lesson's ``%next``): :meth:`Commands.submit` runs ``then``, then shows ``after``.
     """
 
@@ -85,6 +104,7 @@ class CommandResult:
     stop: Stop | None = None
     changed: bool = False
     tree: TreeAt | None = None
+    flow: FlowAt | None = None
     then: list[Typed] = field(default_factory=list)  # entries to run next, as if typed (%next)
     after: list[Line] = field(default_factory=list)  # lines to show once they have run
 

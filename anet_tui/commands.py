@@ -30,7 +30,7 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from anet.debug import BackwardSession, Graph, record
+from anet.debug import BackwardSession, Graph, charts, record
 from anet.debug.views import LEGEND
 from anet.tensor import Tensor
 from anet_tui import demos, files, lessons
@@ -70,6 +70,8 @@ class Commands:
         self.last_script: tuple[str, list[str]] | None = None  # what %edit -p opens: FILE, ARGS
         # How %edit hands the terminal to an editor: the app suspends itself around it.
         self.run_editor: Callable[[Sequence[str]], int] = run_in_terminal
+        # Columns a chart fits in (%flow); the app sets its transcript's width.
+        self.width = charts.WIDTH
         # name -> row; %help lists it in this order. Add a row to add a command.
         self.table: dict[str, Command] = {c.name: c for c in BUILTIN_COMMANDS}
 

@@ -7,7 +7,6 @@ so Ctrl+C stops a hanging backward and a user's backward may print.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from anet.debug import FLAG_KINDS, BackwardSession, NodeRecord, Stop, charts, pictures, render
@@ -23,6 +22,7 @@ from anet_tui.command_base import (
     CommandContext,
     CommandError,
     CommandResult,
+    FlowAt,
     Kind,
     Line,
     TreeAt,
@@ -302,17 +302,16 @@ def _flow(ctx: CommandContext, arg: str) -> CommandResult:
             found = pictures.find_model(graph, ctx.shell.namespace)
             if found is not None:
                 name, model = found
-    made, run = ctx.call(lambda: pictures.flow(graph, by, model))
+    asked = FlowAt(by, model, name)
+    made, run = ctx.call(lambda: asked.flow(graph))
     if run.status != "ok" or made is None:
         error = (run.error or run.status).rstrip("\n").splitlines()[-1]
         raise CommandError(f"%flow: {error}")
-    if name is not None and made.model is not None:
-        made = replace(made, model=f"{name} ({made.model})")
-    text = charts.flow(made, name=ctx.commands.graph_name)
+    text = charts.flow(made, name=ctx.commands.graph_name, width=ctx.commands.width)
     lines = [Line(t) for t in text.splitlines()]
     if by == "param" and model is None:
         lines.append(Line("no nn.Module holds these parameters: %flow --params MODEL names one"))
-    return CommandResult("flow", lines, run.output)
+    return CommandResult("flow", lines, run.output, flow=asked)
 
 
 def _tree(ctx: CommandContext, arg: str) -> CommandResult:

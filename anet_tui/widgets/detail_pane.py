@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from rich.console import Group, RenderableType
 from rich.syntax import Syntax
 from rich.text import Text
@@ -36,43 +38,72 @@ def summary_lines(name: str, v: ValueView | None, preview: bool = True) -> list[
     return lines
 
 
-def detail(graph: Graph, ident: int, stats: Stats) -> tuple[str, RenderableType]:
+@dataclass(frozen=True)
+class Pictures:
+    """What the pane draws of a node's arrays: ``first`` the histogram of its output (a leaf's
+    values), in the place of its line (None: the line), ``rest`` those of the grads, each as
+    its lines; ``note`` why there are none."""
+
+    first: list[Text] | None = None
+    rest: list[list[Text]] = field(default_factory=list)
+    note: str | None = None
+
+
+NO_PICTURES = Pictures()
+
+
+def detail(
+    graph: Graph, ident: int, stats: Stats, pictures: Pictures = NO_PICTURES
+) -> tuple[str, RenderableType]:
     """(title, body) for node or leaf ``ident`` of ``graph``; ``stats`` gives the statistics
-    text of a summary."""
+    text of a summary, ``pictures`` its histograms (:func:`draw_pictures`)."""
     v = node_view(graph, ident, stats)
     if v.is_leaf:
         const = "" if v.requires_grad else "  (constant: no grad)"
         body = [Text(f"leaf: an input or a weight, no backward{const}", style="dim")]
-        body += summary_lines("value", v.out)
+        body += out_lines("value", v.out, pictures)
         body += summary_lines("grad", v.grad)
+        for picture in pictures.rest:
+            body += picture
         return v.label, Group(*body)
-    return v.label, Group(*node_lines(v))
+    return v.label, Group(*node_lines(v, pictures))
 
 
 MAX_PICTURES = 8  # a node with more parents gets a line pointing to %show instead
+FEW = 16  # an array of this many values or fewer gets no picture: its values say more
 
 
-def picture_lines(graph: Graph, ident: int, width: int, ascii: bool) -> list[Text]:
+def draw_pictures(graph: Graph, ident: int, width: int, ascii: bool) -> Pictures:
     """The histograms of node or leaf ``ident`` (its values, the grad it received, each grad it
-    returned), drawn ``width`` columns wide; a line saying ``%show`` draws them when its arrays
-    are too big to look at on the UI thread."""
+    returned) with more than ``FEW`` values, drawn ``width`` columns wide; or a note pointing
+    to ``%show`` for a node with too many parents or arrays too big to look at here."""
     rec = graph.node(ident)
     parents = rec.tensor.parents if isinstance(rec, NodeRecord) else ()
-    if (
-        len(parents) > MAX_PICTURES
-        or max((t.data.size for t in (rec.tensor, *parents)), default=0) > BIG
-    ):
-        why = f"{len(parents)} parents" if len(parents) > MAX_PICTURES else "big arrays"
-        return [Text(f"pictures: %show #{ident} draws them ({why})", style="dim")]
-    lines = [Text("── pictures ──", style="bold")]
+    if len(parents) > MAX_PICTURES:
+        return Pictures(note=f"pictures: %show #{ident} draws them ({len(parents)} parents)")
+    if max((t.data.size for t in (rec.tensor, *parents)), default=0) > BIG:
+        return Pictures(note=f"pictures: %show #{ident} draws them (big arrays)")
+    drawn: list[list[Text] | None] = []
     for h in node_pictures(graph, ident):
-        drawn = charts.histogram(h, ascii=ascii, width=width, height=PICTURE_ROWS)
-        lines += [Text(line, no_wrap=True, overflow="crop") for line in drawn.split("\n")]
-    return lines
+        text = charts.histogram(h, ascii=ascii, width=width, height=PICTURE_ROWS)
+        lines = [Text(line, no_wrap=True, overflow="crop") for line in text.split("\n")]
+        drawn.append(lines if h.count > FEW else None)
+    return Pictures(drawn[0], [p for p in drawn[1:] if p is not None])
 
 
-def node_lines(v: NodeView) -> list[RenderableType]:
-    """The body of a node's detail: its :class:`NodeView`, styled."""
+def out_lines(name: str, v: ValueView | None, pictures: Pictures) -> list[Text]:
+    """The output's (a leaf's values') summary, or its picture and then its values."""
+    if pictures.first is None:
+        lines = summary_lines(name, v)
+        if pictures.note:
+            lines.append(Text(pictures.note, style="dim"))
+        return lines
+    return pictures.first + summary_lines(name, v)[1:]
+
+
+def node_lines(v: NodeView, pictures: Pictures = NO_PICTURES) -> list[RenderableType]:
+    """The body of a node's detail: its :class:`NodeView`, styled; its ``pictures`` right
+    after the line of code, where they are seen without scrolling."""
     lines: list[RenderableType] = []
     mark = v.mark
     if mark.text():
@@ -82,7 +113,9 @@ def node_lines(v: NodeView) -> list[RenderableType]:
         lines.append(Text(f"applied at {where_text(loc)}"))
         if loc.source:
             lines.append(Text(f"  {loc.source}", style="italic"))
-    lines += summary_lines("out", v.out)
+    lines += out_lines("out", v.out, pictures)
+    for picture in pictures.rest:
+        lines += picture
     if v.kwargs:
         kwargs = ", ".join(f"{k.name}={k.text:.40}" for k in v.kwargs)
         lines.append(Text.assemble(("kwargs", "bold"), f"  {kwargs}"))
@@ -181,21 +214,10 @@ class DetailPane(VerticalScroll):
             body.update(Text(START if graph is None else "Select a node in the graph.", "dim"))
             return
         self._pending = []
-        title, renderable = detail(graph, ident, self._stats)
+        width = max(24, (self.scrollable_content_region.width or 40) - 1)
+        pictures = draw_pictures(graph, ident, width, in_ascii(self))
+        title, renderable = detail(graph, ident, self._stats, pictures)
         self.border_title = title
-        if isinstance(renderable, Group):
-            width = self.scrollable_content_region.width or 40
-            pictures = picture_lines(graph, ident, max(24, width - 1), in_ascii(self))
-            parts = list(renderable.renderables)
-            at = next(  # before the backward's source (a long read), else at the end
-                (
-                    i
-                    for i, r in enumerate(parts)
-                    if isinstance(r, Text) and r.plain.startswith("── ")
-                ),
-                len(parts),
-            )
-            renderable = Group(*parts[:at], *pictures, *parts[at:])
         if in_ascii(self) and isinstance(renderable, Group):
             renderable = Group(
                 *(ascii_text(r) if isinstance(r, Text) else r for r in renderable.renderables)
