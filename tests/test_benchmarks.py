@@ -1,5 +1,6 @@
 """The benchmark scripts still run (at tiny sizes): they measure, the tests only keep them alive."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -40,3 +41,5 @@ def test_other_benchmarks_run_quick(script):
         check=True,
     ).stdout
     assert "ratio" in out or "ms" in out
+    if script == "debug_bench.py":  # the time of a big histogram (10⁸ float32; 10⁷ quick)
+        assert re.search(r"^histogram of 1e\+07 float32 \(sampled [\d,]+\): \d+ ms", out, re.M)

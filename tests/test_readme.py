@@ -39,3 +39,18 @@ def test_readme_example_checks_clean_unless_it_shows_a_bug(source, tmp_path, mon
         assert (status, flags) == (1, [("✗", "vjp", "Cube")]), out.getvalue()
     else:
         assert (status, flags) == (0, []), out.getvalue()
+
+
+SNAPSHOT = README.parent / "tests" / "tui" / "snapshots" / "flow_view_colour.txt"
+
+
+def test_the_readme_flow_picture_is_the_apps_screen():
+    """The README's flow picture is the app's own screen at 80×24: the status line and the flow
+    chart of tests/tui/snapshots/flow_view_colour.txt, which test_app_snapshots.py checks
+    against the app. After regenerating that snapshot, copy its first 13 lines here."""
+    screen = SNAPSHOT.read_text(encoding="utf-8").splitlines()[:13]
+    assert screen[1].startswith("╭─ grad flow per parameter") and screen[-1].startswith("╰")
+    text = README.read_text(encoding="utf-8")
+    blocks = [body for _, body in re.findall(r"^```(\w*)\n(.*?)^```$", text, re.S | re.M)]
+    assert "\n".join(screen) + "\n" in blocks
+    assert all(len(line) == 80 for line in screen[1:])

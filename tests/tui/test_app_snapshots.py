@@ -9,12 +9,16 @@ and read the diff before committing it.
 from __future__ import annotations
 
 import difflib
+import itertools
 import os
+import re
 from pathlib import Path
 
 import pytest
 from test_app import drive, enter, press, screen_text
 from textual.pilot import Pilot
+
+from anet_tui.app import AnetApp
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,3 +142,92 @@ def lesson_3_screens(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
 @pytest.mark.parametrize("step", range(LESSON_3_STEPS))
 def test_lesson_3_step_by_step(lesson_3_screens: list[str], step: int) -> None:
     check_snapshot(f"lesson3_step{step}", lesson_3_screens[step])
+
+
+# ---- pictures of gradients (issue #15): lesson 4's twenty sigmoid layers at 80×24 ----------------
+
+BAR_ROW = re.compile(
+    r"^(?:▶ |> |  )(?P<layer>\S*)\s+(?P<param>weight|bias)\s.*?"
+    r"(?P<mean>\d\.\de[+-]\d\d)\s+(?P<max>\d\.\de[+-]\d\d)"
+)
+
+
+def flow_rows(app: AnetApp) -> list[str]:
+    """Every bar row of the flow view as drawn (scrolled out of sight or not)."""
+    rows = app.flow_view.rows
+    options = [rows.get_option_at_index(i) for i in range(rows.option_count)]
+    return [str(o.prompt) for o in options if not o.disabled]
+
+
+def means_by_param(rows: list[str]) -> tuple[list[str], dict[str, list[float]]]:
+    """The layers in the rows' order, and each parameter's mean |grad| as drawn, layer by layer
+    (a row under its layer's first leaves the layer blank)."""
+    layers: list[str] = []
+    means: dict[str, list[float]] = {"weight": [], "bias": []}
+    for row in rows:
+        m = BAR_ROW.match(row)
+        assert m is not None, row
+        if m["layer"]:
+            layers.append(m["layer"])
+        means[m["param"]].append(float(m["mean"]))
+    return layers, means
+
+
+@pytest.fixture(scope="module", params=["colour", "no_color"])
+def lesson_4_pictures(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, object]:
+    """``anet-tui --lesson 4`` at 80×24 (with NO_COLOR=1 too): the flow view per parameter after
+    the sigmoid network's walk (F9 three times: the network, ``%debug loss`` ``%step 7``
+    ``%flow``, then ``%finish`` ``%flow --params``), its first row selected; and the detail of
+    the first Sigmoid (``%flow``'s view per node, F3)."""
+    seen: dict[str, object] = {}
+
+    async def script(pilot: Pilot) -> None:
+        app = pilot.app
+        assert isinstance(app, AnetApp)
+        seen["no_color"] = app.no_color
+        await press(pilot, "f9", "f9")
+        await press(pilot, "down", "down", "down", "down")  # (#102 Sigmoid)
+        await press(pilot, "f3")  # its detail, in the chart's place at 80 columns
+        seen["detail"] = screen_text(app)
+        await press(pilot, "f9")
+        await press(pilot, "down")
+        seen["flow"] = screen_text(app)
+        seen["rows"] = flow_rows(app)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(ROOT)
+        if request.param == "no_color":
+            patch.setenv("NO_COLOR", "1")
+        drive(script, tmp_path_factory.mktemp("lesson4"), lesson="4")
+    seen["name"] = request.param
+    return seen
+
+
+def test_flow_view_of_lesson_4_sigmoid_falls_by_layer(lesson_4_pictures: dict[str, object]) -> None:
+    seen = lesson_4_pictures
+    assert seen["no_color"] == (seen["name"] == "no_color")
+    screen, rows = seen["flow"], seen["rows"]
+    assert isinstance(screen, str) and isinstance(rows, list)
+    assert "grad flow per parameter of net (Deep)" in screen
+    assert "▶ layers.19 weight" in screen  # the row selected, marked in words: no colour needed
+    layers, means = means_by_param(rows)
+    assert layers == [f"layers.{i}" for i in range(19, -1, -1)]  # the output layer first
+    for param in ("weight", "bias"):  # falling at every layer, by more than 3 powers of ten
+        got = means[param]
+        assert len(got) == 20 and all(a > b for a, b in itertools.pairwise(got)), got
+        assert got[0] / got[-1] >= 1e3
+    check_snapshot(f"flow_view_{seen['name']}", screen)
+
+
+def test_detail_pane_of_lesson_4_shows_histograms(lesson_4_pictures: dict[str, object]) -> None:
+    seen = lesson_4_pictures
+    screen = seen["detail"]
+    assert isinstance(screen, str)
+    top = screen.splitlines()[1:13]  # the top row: the detail, in the flow chart's place
+    assert top[0].startswith("╭─ #102 Sigmoid ")
+    assert any("out  (64, 32) float32" in line for line in top)
+    assert sum(bool(re.search("[▁▂▃▄▅▆▇█]{4}", line)) for line in top) >= 2  # its bars
+    assert any("mean " in line and "std " in line for line in top)
+    check_snapshot(f"detail_histogram_{seen['name']}", screen)

@@ -711,7 +711,12 @@ def _plain_run(stdin: str, *args: str) -> subprocess.CompletedProcess:
 def test_lesson_list_and_open_from_the_command_line() -> None:
     listing = subprocess.run(["anet-tui", "--lesson"], capture_output=True, text=True, timeout=60)
     assert listing.returncode == 0
-    assert [line.split()[0] for line in listing.stdout.splitlines()[:3]] == ["1", "2", "3"]
+    assert [line.split()[0] for line in listing.stdout.splitlines()[:4]] == ["1", "2", "3", "4"]
+    assert "4  Lesson 4: Vanishing and exploding gradients" in listing.stdout
+    module = [sys.executable, "-m", "anet_tui", "--lesson"]  # python -m anet_tui: the same
+    assert subprocess.run(module, capture_output=True, text=True, timeout=60).stdout == (
+        listing.stdout
+    )
     opened = _plain_run("%next\n%prev\n%goto 99\n", "--lesson", "2")
     out = opened.stdout
     assert "Lesson 2: The backward walk" in out and "%next runs it" in out
