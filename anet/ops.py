@@ -161,10 +161,15 @@ class Add(Function):
     @staticmethod
     def backward(ctx, grad_output):
         x, y = ctx.parents
-        return (
-            unbroadcast(grad_output, x.shape) if x.requires_grad else None,
-            unbroadcast(grad_output, y.shape) if y.requires_grad else None,
-        )
+        shape = grad_output.shape  # (unbroadcast only where numpy broadcast: it is hot)
+        gx = gy = None
+        if x.requires_grad:
+            xs = x.data.shape
+            gx = grad_output if xs == shape else unbroadcast(grad_output, xs)
+        if y.requires_grad:
+            ys = y.data.shape
+            gy = grad_output if ys == shape else unbroadcast(grad_output, ys)
+        return gx, gy
 
 
 @op("sub", operators=("__sub__", "__rsub__"))
@@ -193,10 +198,17 @@ class Mul(Function):
     def backward(ctx, grad_output):
         x, y = ctx.saved_tensors
         px, py = ctx.parents
-        return (
-            unbroadcast(grad_output * y, x.shape) if px.requires_grad else None,
-            unbroadcast(grad_output * x, y.shape) if py.requires_grad else None,
-        )
+        shape = grad_output.shape  # (unbroadcast only where numpy broadcast: it is hot)
+        gx = gy = None
+        if px.requires_grad:
+            gx = grad_output * y
+            if x.shape != shape:
+                gx = unbroadcast(gx, x.shape)
+        if py.requires_grad:
+            gy = grad_output * x
+            if y.shape != shape:
+                gy = unbroadcast(gy, y.shape)
+        return gx, gy
 
 
 @op("div", operators=("__truediv__", "__rtruediv__"))

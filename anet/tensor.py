@@ -313,7 +313,8 @@ def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
     return tuple(shape)
 
 
-_constants: dict[tuple[Any, np.dtype, float], Tensor] = {}
+# One table per dtype, keyed by the number; zero by its sign too: 0.0 == -0.0, but 1/-0.0 is -inf.
+_constants: dict[np.dtype, dict[Any, Tensor]] = {}
 
 
 def _const(value: Any, like: Tensor) -> Tensor:
@@ -335,11 +336,14 @@ def _const(value: Any, like: Tensor) -> Tensor:
     dtype = like.data.dtype
     if dtype.kind != "f":
         dtype = np.dtype(np.float32)
-    key = (value, dtype, math.copysign(1.0, value))  # 0.0 == -0.0, but 1/-0.0 is -inf
-    t = _constants.get(key)
+    table = _constants.get(dtype)
+    if table is None:
+        table = _constants[dtype] = {}
+    key = value if value else (value, math.copysign(1.0, value))
+    t = table.get(key)
     if t is None or t.requires_grad:  # (someone turned it on: make a fresh one)
-        if len(_constants) > 4096:
-            _constants.clear()
+        if len(table) > 4096:
+            table.clear()
         with np.errstate(over="ignore"):
             data = np.asarray(value, dtype=dtype)
         kind = Tensor
@@ -348,7 +352,7 @@ def _const(value: Any, like: Tensor) -> Tensor:
             # in float32 and rounds its result to float16 once, as PyTorch does.
             data, kind = np.asarray(value, dtype=np.float32), _WideConstant
         data.flags.writeable = False
-        t = _constants[key] = Tensor.__new__(kind)
+        t = table[key] = Tensor.__new__(kind)
         t.data = data
         t.grad = t._ctx = None
         t.requires_grad = False
