@@ -539,36 +539,8 @@ def backward(root: Tensor, gradient: Any = None) -> None:
                 "this walk; zero them (zero_grad) before the next backward"
             )
             raise
-        # deliver(t, raw), written out: this runs once per node of every walk. Each grad is
-        # checked (an array of its parent's shape and dtype, or None where none is needed) and
-        # added into its parent's .grad; at the first that does not fit, the careful way.
-        parents = ctx.parents
-        grads = raw if type(raw) is tuple else (raw,)
-        served = 0
-        if len(grads) == len(parents):
-            for p, g in zip(parents, grads):
-                if g is None:
-                    if p.requires_grad:
-                        break
-                elif type(g) is not np.ndarray:
-                    break
-                else:
-                    data = p.data
-                    if g.shape != data.shape or (
-                        g.dtype is not data.dtype and g.dtype != data.dtype
-                    ):
-                        break
-                    if p.requires_grad:
-                        if p.grad is not None:
-                            p.grad = p.grad + g
-                        elif p._ctx is None and (
-                            g is t.grad or g.base is not None or not g.flags.writeable
-                        ):
-                            p.grad = g.copy()  # a leaf's grad is the user's: never an alias
-                        else:
-                            p.grad = g
-                served += 1
-        if served < len(parents):
+        served = deliver(t, raw)
+        if served < len(ctx.parents):
             grads, problems = check_grads(t, raw)
             for problem in problems:
                 if problem.kind not in WARNING_KINDS:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from anet.tensor import _OWN_ATTRIBUTES, Function, OpError, Tensor, _const, _shape
+from anet.tensor import _OWN_ATTRIBUTES, Function, OpError, Tensor, _binary, _const, _shape
 
 # The reductions themselves: ``a.sum(...)`` and ``np.sum(a, ...)`` reach these through a layer of
 # Python, which on the small arrays of a learner's graph costs more than the sum.
@@ -95,7 +95,10 @@ def _method(name: str, fxn: type[Function]) -> Callable[..., Tensor]:
         if not x:  # the common cases, called without unpacking: x.relu(), x.dot(w)
             return apply(self, fxn)
         if len(x) == 1:
-            return apply(self, fxn, x[0])
+            other = x[0]
+            if type(other) is not Tensor:
+                other = _const(other, self)
+            return _binary(self, fxn, other)
         return apply(self, fxn, *x)
 
     method.__name__ = name
@@ -137,13 +140,13 @@ def _operator(name: str, fxn: type[Function], reflected: bool) -> Callable[..., 
     elif reflected:
 
         def method(self: Tensor, other: Any) -> Tensor:
-            return apply(_const(other, self), fxn, self)
+            return _binary(_const(other, self), fxn, self)
     else:
 
         def method(self: Tensor, other: Any) -> Tensor:
             if type(other) is not Tensor:
                 other = _const(other, self)
-            return apply(self, fxn, other)
+            return _binary(self, fxn, other)
 
     method.__name__ = name
     return method

@@ -7,7 +7,9 @@ Baselines: numpy by hand, and PyTorch when it is installed (`pip install torch==
 Each workload and its baseline run in turn (anet, baseline, anet, baseline, …) and each figure is
 the best (minimum) of its runs, as timeit recommends. Taking turns matters on a shared machine:
 its speed drifts by tens of percent over seconds, and timing one side after the other puts that
-drift into the ratio, which is what the targets are about.
+drift into the ratio, which is what the targets are about. Times are this thread's CPU time
+(``time.thread_time``): with one BLAS thread everything runs on it, and a run that other
+processes took the CPU from does not count their time.
 """
 
 from __future__ import annotations
@@ -43,17 +45,20 @@ except ImportError:
     torch = None
 
 
+clock = time.thread_time
+
+
 def best_times(fns: Sequence[Callable[[], object]], repeat: int, warmup: int = 2) -> list[float]:
-    """Best (minimum) wall time in seconds of each of ``fns``, run in turn ``repeat`` times."""
+    """Best (minimum) time in seconds of each of ``fns``, run in turn ``repeat`` times."""
     for _ in range(warmup):
         for fn in fns:
             fn()
     best = [float("inf")] * len(fns)
     for _ in range(repeat):
         for i, fn in enumerate(fns):
-            start = time.perf_counter()
+            start = clock()
             fn()
-            best[i] = min(best[i], time.perf_counter() - start)
+            best[i] = min(best[i], clock() - start)
     return best
 
 
@@ -210,9 +215,9 @@ def chain_backward_times(sizes: Sequence[int], repeat: int) -> list[float]:
     for _ in range(repeat):
         for i, n in enumerate(sizes):
             y = graph(n)
-            start = time.perf_counter()
+            start = clock()
             y.backward()
-            best[i] = min(best[i], time.perf_counter() - start)
+            best[i] = min(best[i], clock() - start)
     return best
 
 

@@ -10,14 +10,19 @@ import pytest
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
-def test_run_py_prints_the_whole_table():
-    out = subprocess.run(
-        [sys.executable, str(BENCH / "run.py"), "--quick"],
+def quick(script: str) -> str:
+    """What ``script --quick`` prints (it must exit 0)."""
+    return subprocess.run(
+        [sys.executable, str(BENCH / script), "--quick"],
         capture_output=True,
         text=True,
         timeout=300,
         check=True,
     ).stdout
+
+
+def test_run_py_prints_the_whole_table():
+    out = quick("run.py")
     rows = [line for line in out.splitlines() if line.endswith(("pass", "MISS", "-"))]
     for workload in (
         "MLP 64-128-10",
@@ -33,13 +38,7 @@ def test_run_py_prints_the_whole_table():
 
 
 def test_phases_py_prints_each_phase_of_anet_and_the_floor():
-    out = subprocess.run(
-        [sys.executable, str(BENCH / "phases.py"), "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    ).stdout
+    out = quick("phases.py")
     assert all(phase in out for phase in ("forward", "plan", "walk", "teardown"))
     names = [line.split()[0] for line in out.splitlines()[4:]]
     assert names == ["anet", "anet,", "floor"], out
@@ -70,11 +69,5 @@ def test_the_floor_computes_the_same_grads_as_anet():
 
 @pytest.mark.parametrize("script", ["debug_bench.py", "tui_bench.py"])
 def test_other_benchmarks_run_quick(script):
-    out = subprocess.run(
-        [sys.executable, str(BENCH / script), "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    ).stdout
+    out = quick(script)
     assert "ratio" in out or "ms" in out

@@ -132,10 +132,10 @@ def fingerprints(ctx: Context) -> tuple[tuple[int | bytes | None, ...], tuple[in
     return tuple(found), prints
 
 
-def _hook(ctx: Context, out: Tensor) -> None:
-    # ctx.where = user_frame(2), its common case written out (this runs for every op):
-    # 0 this hook, 1 Function.apply, 2 whoever called apply, and on to the first user frame.
-    f = _getframe(2)
+def _hook(ctx: Context, out: Tensor, depth: int) -> None:
+    # ctx.where = user_frame(depth), its common case written out (this runs for every op):
+    # from the frame that applied the op (_getframe(depth)) on to the first user frame.
+    f = _getframe(depth)
     code = f.f_code
     inside = _internal.get(code.co_filename)
     while inside:
@@ -147,7 +147,7 @@ def _hook(ctx: Context, out: Tensor) -> None:
         inside = _internal.get(code.co_filename)
     # inside is False at a user frame seen before, None at a file not seen yet (or no frame)
     entry = None if inside is None else _wheres.get((id(code), f.f_lasti))
-    ctx.where = entry[1] if entry is not None and entry[0] is code else user_frame(2)
+    ctx.where = entry[1] if entry is not None and entry[0] is code else user_frame(depth)
     ctx.fingerprints = fingerprints(ctx)
 
 
