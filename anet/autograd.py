@@ -66,6 +66,9 @@ def short_path(path: str) -> str:
     return path if relative.startswith("..") or path.startswith("<") else relative
 
 
+_EMIT = object()  # topo_order's marker: the node below it on the stack is done
+
+
 def topo_order(root: Tensor) -> list[Tensor]:
     """Every tensor with a ctx that ``root`` depends on, root first, each before its parents.
 
@@ -76,21 +79,23 @@ def topo_order(root: Tensor) -> list[Tensor]:
         return order
     # A node is marked when it is expanded, not when it is pushed: a tensor pushed early (as a
     # direct parent of the root) and reached again deeper must still come after its consumers.
+    # An expanded node is pushed again under _EMIT: popping _EMIT, the node below it is done.
     visited: set[Tensor] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    stack: list[Any] = [root]
     push, pop, mark, emit = stack.append, stack.pop, visited.add, order.append
     while stack:
-        t, expanded = pop()
-        if expanded:
-            emit(t)
+        t = pop()
+        if t is _EMIT:
+            emit(pop())
             continue
         if t in visited:
             continue
         mark(t)
-        push((t, True))
+        push(t)
+        push(_EMIT)
         for p in t._ctx.parents:
             if p._ctx is not None and p not in visited:
-                push((p, False))
+                push(p)
     order.reverse()
     return order
 
@@ -483,7 +488,16 @@ def deliver(t: Tensor, raw: Any) -> int:
             pd = p.data
             if g.shape != pd.shape or (g.dtype is not pd.dtype and g.dtype != pd.dtype):
                 return served
-            _add(t, p, g)
+            if p.requires_grad:  # _add, written out: it runs once per edge of every walk
+                pg = p.grad
+                if pg is not None:
+                    p.grad = pg + g
+                elif p._ctx is None and (
+                    g is t.grad or g.base is not None or not g.flags.writeable
+                ):
+                    p.grad = g.copy()
+                else:
+                    p.grad = g
         served += 1
     return served
 
@@ -510,8 +524,10 @@ def _add(t: Tensor, p: Tensor, g: np.ndarray | None) -> None:
 def backward(root: Tensor, gradient: Any = None) -> None:
     """Walk the graph once in reverse topological order, filling ``.grad`` on every tensor."""
     for t in plan(root, gradient):
+        ctx = t._ctx
         try:
-            raw = call_backward(t)
+            # anet's own ops run as they are; a user Function's backward runs guarded
+            raw = ctx.arg.backward(ctx, t.grad) if ctx.arg.trusted else call_backward(t)
         except GradientError:
             raise  # its message names the op already
         except Exception as e:
@@ -524,7 +540,7 @@ def backward(root: Tensor, gradient: Any = None) -> None:
             )
             raise
         served = deliver(t, raw)
-        if served < len(t._ctx.parents):
+        if served < len(ctx.parents):
             grads, problems = check_grads(t, raw)
             for problem in problems:
                 if problem.kind not in WARNING_KINDS:

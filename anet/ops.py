@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from anet.tensor import _OWN_ATTRIBUTES, Function, OpError, Tensor, _const, _shape
+from anet.tensor import _OWN_ATTRIBUTES, Function, OpError, Tensor, _binary, _const, _shape
 
 # The reductions themselves: ``a.sum(...)`` and ``np.sum(a, ...)`` reach these through a layer of
 # Python, which on the small arrays of a learner's graph costs more than the sum.
@@ -95,7 +95,10 @@ def _method(name: str, fxn: type[Function]) -> Callable[..., Tensor]:
         if not x:  # the common cases, called without unpacking: x.relu(), x.dot(w)
             return apply(self, fxn)
         if len(x) == 1:
-            return apply(self, fxn, x[0])
+            other = x[0]
+            if type(other) is not Tensor:
+                other = _const(other, self)
+            return _binary(self, fxn, other)
         return apply(self, fxn, *x)
 
     method.__name__ = name
@@ -137,13 +140,13 @@ def _operator(name: str, fxn: type[Function], reflected: bool) -> Callable[..., 
     elif reflected:
 
         def method(self: Tensor, other: Any) -> Tensor:
-            return apply(_const(other, self), fxn, self)
+            return _binary(_const(other, self), fxn, self)
     else:
 
         def method(self: Tensor, other: Any) -> Tensor:
             if type(other) is not Tensor:
                 other = _const(other, self)
-            return apply(self, fxn, other)
+            return _binary(self, fxn, other)
 
     method.__name__ = name
     return method
@@ -161,10 +164,15 @@ class Add(Function):
     @staticmethod
     def backward(ctx, grad_output):
         x, y = ctx.parents
-        return (
-            unbroadcast(grad_output, x.shape) if x.requires_grad else None,
-            unbroadcast(grad_output, y.shape) if y.requires_grad else None,
-        )
+        shape = grad_output.shape  # (unbroadcast only where numpy broadcast: it is hot)
+        gx = gy = None
+        if x.requires_grad:
+            xs = x.data.shape
+            gx = grad_output if xs == shape else unbroadcast(grad_output, xs)
+        if y.requires_grad:
+            ys = y.data.shape
+            gy = grad_output if ys == shape else unbroadcast(grad_output, ys)
+        return gx, gy
 
 
 @op("sub", operators=("__sub__", "__rsub__"))
@@ -193,10 +201,17 @@ class Mul(Function):
     def backward(ctx, grad_output):
         x, y = ctx.saved_tensors
         px, py = ctx.parents
-        return (
-            unbroadcast(grad_output * y, x.shape) if px.requires_grad else None,
-            unbroadcast(grad_output * x, y.shape) if py.requires_grad else None,
-        )
+        shape = grad_output.shape  # (unbroadcast only where numpy broadcast: it is hot)
+        gx = gy = None
+        if px.requires_grad:
+            gx = grad_output * y
+            if x.shape != shape:
+                gx = unbroadcast(gx, x.shape)
+        if py.requires_grad:
+            gy = grad_output * x
+            if y.shape != shape:
+                gy = unbroadcast(gy, y.shape)
+        return gx, gy
 
 
 @op("div", operators=("__truediv__", "__rtruediv__"))

@@ -29,12 +29,15 @@ _no_grad_active = 0  # no_grad blocks open in all threads
 # True while no thread is inside no_grad: Function.apply reads this global first (hot path) and
 # asks the thread-local mode only when some thread has turned grads off.
 _grad_enabled = True
-# Set by anet.debug.record(): called as hook(ctx, out) after every recorded op.
-_apply_hook: Callable[[Context, Tensor], None] | None = None
+# Set by anet.debug.record(): called as hook(ctx, out, depth) after every recorded op, where
+# sys._getframe(depth) in the hook is the frame that applied the op (apply's caller, or the
+# operator's: the first that may be the user's).
+_apply_hook: Callable[[Context, Tensor, int], None] | None = None
 
 
-def set_apply_hook(hook: Callable[[Context, Tensor], None] | None) -> None:
-    """Install (or remove, with None) the function called after every recorded op."""
+def set_apply_hook(hook: Callable[[Context, Tensor, int], None] | None) -> None:
+    """Install (or remove, with None) the function called after every recorded op, as
+    ``hook(ctx, out, depth)``: ``sys._getframe(depth)`` in the hook is whoever applied it."""
     global _apply_hook
     _apply_hook = hook
 
@@ -50,7 +53,7 @@ def set_backward_hook(hook: Callable[[Tensor, Any], None] | None) -> None:
     _backward_hook = hook
 
 
-def apply_hook() -> Callable[[Context, Tensor], None] | None:
+def apply_hook() -> Callable[[Context, Tensor, int], None] | None:
     """The function called after every recorded op (None when nothing is recording)."""
     return _apply_hook
 
@@ -313,7 +316,8 @@ def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
     return tuple(shape)
 
 
-_constants: dict[tuple[Any, np.dtype, float], Tensor] = {}
+# One table per dtype, keyed by the number; zero by its sign too: 0.0 == -0.0, but 1/-0.0 is -inf.
+_constants: dict[np.dtype, dict[Any, Tensor]] = {}
 
 
 def _const(value: Any, like: Tensor) -> Tensor:
@@ -335,11 +339,14 @@ def _const(value: Any, like: Tensor) -> Tensor:
     dtype = like.data.dtype
     if dtype.kind != "f":
         dtype = np.dtype(np.float32)
-    key = (value, dtype, math.copysign(1.0, value))  # 0.0 == -0.0, but 1/-0.0 is -inf
-    t = _constants.get(key)
+    table = _constants.get(dtype)
+    if table is None:
+        table = _constants[dtype] = {}
+    key = value if value else (value, math.copysign(1.0, value))
+    t = table.get(key)
     if t is None or t.requires_grad:  # (someone turned it on: make a fresh one)
-        if len(_constants) > 4096:
-            _constants.clear()
+        if len(table) > 4096:
+            table.clear()
         with np.errstate(over="ignore"):
             data = np.asarray(value, dtype=dtype)
         kind = Tensor
@@ -348,7 +355,7 @@ def _const(value: Any, like: Tensor) -> Tensor:
             # in float32 and rounds its result to float16 once, as PyTorch does.
             data, kind = np.asarray(value, dtype=np.float32), _WideConstant
         data.flags.writeable = False
-        t = _constants[key] = Tensor.__new__(kind)
+        t = table[key] = Tensor.__new__(kind)
         t.data = data
         t.grad = t._ctx = None
         t.requires_grad = False
@@ -496,11 +503,50 @@ class Function:
             ret._ctx = ctx
             ret.requires_grad = True
             if _apply_hook is not None:
-                _apply_hook(ctx, ret)
+                _apply_hook(ctx, ret, 2)  # 0 the hook, 1 apply, 2 apply's caller
         else:
             ret._ctx = None
             ret.requires_grad = False
         return ret
+
+
+def _binary(self: Tensor, arg: type[Function], other: Tensor) -> Tensor:
+    """``Function.apply(self, arg, other)`` for two Tensors and no options, the path of the
+    operators and of binary methods (``x * y``, ``x + 0.5``, ``x.dot(w)``): the same Context,
+    the same result and the same checks, without apply's argument packing (a tenth of an op's
+    cost on small tensors). tests/anet/test_binary_path.py holds it to apply."""
+    ctx = Context(arg, self, other)
+    try:
+        out = arg.forward(ctx, self.data, other.data)
+    except AnetError:
+        raise
+    except (ValueError, TypeError, IndexError) as e:
+        raise OpError(f"{arg.__name__} on shapes {self.shape}, {other.shape}: {e}") from e
+    floating = True
+    if (type(self) is not Tensor or type(other) is not Tensor) and _narrows(ctx):
+        ctx.narrowed = True  # (a _WideConstant: see apply)
+        if type(out) is np.ndarray and out.dtype == np.float32:
+            out = out.astype(np.float16)
+    if type(out) is not np.ndarray or out.dtype.kind != "f":
+        out = _forward_result(arg, out)
+        floating = out.dtype.kind == "f"
+    ret = Tensor.__new__(Tensor)
+    ret.data = out
+    ret.grad = None
+    ret.id = next(_ids)
+    if (
+        (self.requires_grad or other.requires_grad)
+        and floating
+        and (_grad_enabled or _mode.enabled)
+    ):
+        ret._ctx = ctx
+        ret.requires_grad = True
+        if _apply_hook is not None:
+            _apply_hook(ctx, ret, 3)  # 0 the hook, 1 here, 2 anet.ops' method, 3 its caller
+    else:
+        ret._ctx = None
+        ret.requires_grad = False
+    return ret
 
 
 class OpError(AnetError, ValueError):

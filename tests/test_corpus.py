@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from plain_keys import drive
 
+from anet import Tensor
 from anet.autograd import short_path
 from anet_tui.check import check
 from anet_tui.shell import Shell
@@ -24,6 +25,19 @@ GOOD = sorted((CORPUS / "good").glob("*.py"))
 BAD = sorted((CORPUS / "bad").glob("*.py"))
 FLAG = re.compile(r"([✗!x]) (\w+) at #(\d+) (\w+):")
 CTRL_D = "\x04"
+
+
+@pytest.fixture(autouse=True)
+def _ops_put_back():
+    """A program's register() calls change Tensor for the whole process (as they do for a
+    user): put Tensor's ops back after each, so that tests run later see their own."""
+    before = dict(vars(Tensor))
+    yield
+    for name in set(vars(Tensor)) - set(before):
+        delattr(Tensor, name)
+    for name, value in before.items():
+        if vars(Tensor).get(name) is not value:
+            setattr(Tensor, name, value)
 
 
 def expectation(path: Path) -> tuple[str, str]:

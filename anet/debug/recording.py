@@ -16,31 +16,32 @@ import functools
 import linecache
 import os
 import sys
-import zlib
 from types import CodeType, TracebackType
 
 import numpy as np
 
 import anet
-from anet.arrays import fingerprint
+from anet.arrays import SMALL, fingerprint
 from anet.tensor import Context, Tensor, apply_hook, set_apply_hook
 
 _ANET_DIR = os.path.dirname(os.path.abspath(anet.__file__)) + os.sep
 _FUNCTOOLS = functools.__file__
-_crc32 = zlib.crc32
-_internal: dict[CodeType, bool] = {}  # code object -> is it anet's own (or functools') code
+_getframe = sys._getframe
+_internal: dict[str, bool] = {}  # file name -> is it anet's own (or functools') code
+# (id of a code object, instruction offset) -> (that code object, its where): a line applying
+# ops in a loop is looked up once (f_lineno and the source line are slow to get)
+_wheres: dict[tuple[int, int], tuple[CodeType, tuple[str, int, str]]] = {}
 used = False  # set once recording is first turned on: until then no ctx has fingerprints
 
 
-def _is_internal(code: CodeType) -> bool:
+def _is_internal(name: str) -> bool:
     try:
-        return _internal[code]
+        return _internal[name]
     except KeyError:
-        name = code.co_filename
         inside = name == _FUNCTOOLS or (
             not name.startswith("<") and os.path.abspath(name).startswith(_ANET_DIR)
         )
-        _internal[code] = inside
+        _internal[name] = inside
         return inside
 
 
@@ -50,16 +51,25 @@ def user_frame(depth: int = 1) -> tuple[str, int, str] | None:
     known = _internal.get  # (runs for every recorded op: the cache is asked without a call)
     while f is not None:
         code = f.f_code
-        inside = known(code)
+        name = code.co_filename
+        inside = known(name)
         if inside is None:
-            inside = _is_internal(code)
+            inside = _is_internal(name)
         if not inside:
             break
         f = f.f_back
     if f is None:
         return None
-    name, line = f.f_code.co_filename, f.f_lineno
-    return name, line, source_line(name, line)
+    key = (id(code), f.f_lasti)
+    entry = _wheres.get(key)
+    if entry is not None and entry[0] is code:  # (the same code: an id may be reused)
+        return entry[1]
+    line = f.f_lineno
+    found = (name, line, source_line(name, line))
+    if len(_wheres) > 1 << 16:
+        _wheres.clear()
+    _wheres[key] = (code, found)
+    return found
 
 
 _missing: set[str] = set()  # files linecache could not load: not asked again (it is slow)
@@ -80,35 +90,64 @@ def source_line(name: str, line: int) -> str:
     return lines[line - 1].strip() if 0 < line <= len(lines) else ""
 
 
-def fingerprints(ctx: Context) -> tuple[tuple[int | None, ...], tuple[int, ...]]:
-    """(one per saved tensor: crc or None for non-arrays, one per parent: crc of its data).
+def fingerprints(ctx: Context) -> tuple[tuple[int | bytes | None, ...], tuple[int | bytes, ...]]:
+    """(one per saved tensor: its fingerprint, None for non-arrays; one per parent: its data's).
 
-    Runs for every op while recording: plain loops (a comprehension is a function call on
-    Python 3.11), and an array both saved and a parent (the usual case) is read once."""
-    datas = []
-    parents = []
-    for p in ctx.parents:
-        a = p.data
-        datas.append(a)
-        try:
-            parents.append(_crc32(a))
-        except ValueError:  # not C-contiguous
-            parents.append(fingerprint(a))
-    saved = []
-    for a in ctx.saved_tensors:
-        crc = None
-        for data, known in zip(datas, parents):
-            if data is a:
-                crc = known
-                break
-        if crc is None and isinstance(a, np.ndarray):
-            crc = fingerprint(a)
-        saved.append(crc)
-    return tuple(saved), tuple(parents)
+    Runs for every op while recording, so it is written for speed: plain loops (a
+    comprehension is a function call on Python 3.11), and an array both saved and a parent's
+    data (the usual case: ``ctx.save_for_backward(x, y)``) is read once."""
+    parents = ctx.parents
+    first = parents[0].data
+    if len(parents) == 2:  # (a binary op: the common case, without a loop)
+        second = parents[1].data
+        prints = (
+            first.tobytes() if first.nbytes <= SMALL else fingerprint(first),
+            second.tobytes() if second.nbytes <= SMALL else fingerprint(second),
+        )
+    else:
+        second = first
+        listed = []
+        for p in parents:
+            a = p.data
+            listed.append(a.tobytes() if a.nbytes <= SMALL else fingerprint(a))
+        prints = tuple(listed)
+    saved = ctx.saved_tensors
+    if not saved:
+        return (), prints
+    if len(saved) == len(prints) == 2 and saved[0] is first and saved[1] is second:
+        return prints, prints  # save_for_backward(x, y) of a binary op's own inputs
+    found = []
+    for a in saved:
+        if a is first:
+            found.append(prints[0])
+        elif a is second:
+            found.append(prints[1])
+        else:
+            for p, known in zip(parents, prints):
+                if p.data is a:
+                    found.append(known)
+                    break
+            else:
+                found.append(fingerprint(a) if isinstance(a, np.ndarray) else None)
+    return tuple(found), prints
 
 
-def _hook(ctx: Context, out: Tensor) -> None:
-    ctx.where = user_frame(2)  # 0 this hook, 1 Function.apply, 2 whoever called apply
+def _hook(ctx: Context, out: Tensor, depth: int) -> None:
+    # ctx.where = user_frame(depth), its common case written out (this runs for every op):
+    # from the frame that applied the op (_getframe(depth)) on to the first user frame.
+    f = _getframe(depth)
+    code = f.f_code
+    inside = _internal.get(code.co_filename)
+    while inside:
+        f = f.f_back
+        if f is None:
+            inside = None
+            break
+        code = f.f_code
+        inside = _internal.get(code.co_filename)
+    # inside is False at a user frame seen before, None at a file not seen yet (or no frame)
+    entry = None if inside is None else _wheres.get((id(code), f.f_lasti))
+    ctx.where = entry[1] if entry is not None and entry[0] is code else user_frame(depth)
     ctx.fingerprints = fingerprints(ctx)
 
 

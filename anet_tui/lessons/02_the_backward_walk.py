@@ -108,8 +108,10 @@ print("anet's walk:   ", x.grad, "  expected", 4 * x.data)
 print(inspect.getsource(anet.autograd.backward))
 
 # %% [markdown]
-# `plan` orders the nodes and seeds the root's grad. For each node, `call_backward`
-# runs its backward on the grad the node has received; if that fails, `label` and
+# `plan` orders the nodes and seeds the root's grad. For each node, its backward runs
+# on the grad the node has received: anet's own ops (declared `trusted`) are called
+# directly, a Function of yours through `call_backward`, which makes grad_output, the
+# saved tensors and the parents' data read-only while it runs. If that fails, `label` and
 # `where` name the op in a note on the error (and the line that applied the op, under
 # `anet.debug.record()`). `deliver` checks each returned grad and adds it into its
 # parent's `.grad`: this is where `x` gets the sum of its grads. It returns how many
