@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import os
 import re
+import resource
 import signal
 import statistics
 import subprocess
@@ -30,6 +31,30 @@ import asyncssh
 import pyte
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (its reaped children included)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def group_cpu(pgid: int) -> float:
+    """CPU seconds of every process in group ``pgid``."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid:
+                total += cpu_seconds(int(entry))
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
 
 
 def group_memory(pgid: int) -> tuple[int, int]:
@@ -54,7 +79,15 @@ def group_memory(pgid: int) -> tuple[int, int]:
     return rss, pss
 
 
-async def student(port: int, name: str, key, command: str, ready: str) -> float:
+def session_pid(log_path: Path, name: str) -> int | None:
+    match = re.search(rf"\n\S+ {name} from \S+: .* started \(pid (\d+)", log_path.read_text())
+    return int(match.group(1)) if match else None
+
+
+async def student(
+    port: int, name: str, key, command: str, ready: str, log_path: Path
+) -> tuple[float, float]:
+    """Seconds from connecting to the first screen, and the session's CPU seconds by then."""
     start = time.perf_counter()
     conn = await asyncssh.connect(
         "127.0.0.1", port, username=name, client_keys=[key], known_hosts=None, agent_path=None
@@ -75,8 +108,10 @@ async def student(port: int, name: str, key, command: str, ready: str) -> float:
         if ">>>" in text and ready in text:
             elapsed = time.perf_counter() - start
             break
+    pid = session_pid(log_path, name)
+    cpu = group_cpu(pid) if pid is not None else float("nan")
     STUDENTS.append((conn, process))
-    return elapsed
+    return elapsed, cpu
 
 
 STUDENTS: list = []
@@ -102,14 +137,24 @@ async def main_async(args: argparse.Namespace, folder: Path) -> None:
         banner = server.stdout.readline().decode()
         port = int(re.search(r":(\d+) ", banner).group(1))
         print(banner.strip())
+        load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
         command, ready = ("plain", "REPL") if args.plain else ("", "F1 help")
+        server_cpu_before = cpu_seconds(server.pid)
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        client_before = before.ru_utime + before.ru_stime
         started = time.perf_counter()
-        times = await asyncio.gather(
-            *(student(port, name, key, command, ready) for name, key in keys.items())
+        results = await asyncio.gather(
+            *(student(port, name, key, command, ready, log_path) for name, key in keys.items())
         )
+        times = [r[0] for r in results]
+        first_cpu = [r[1] for r in results]
         wall = time.perf_counter() - started
-        await asyncio.sleep(2)  # let the apps settle before measuring memory
+        after = resource.getrusage(resource.RUSAGE_SELF)
         pids = [int(p) for p in re.findall(r"started \(pid (\d+)", log_path.read_text())]
+        cpu = [group_cpu(pid) for pid in pids]
+        server_cpu = cpu_seconds(server.pid) - server_cpu_before
+        client_cpu = after.ru_utime + after.ru_stime - client_before
+        await asyncio.sleep(2)  # let the apps settle before measuring memory
         memory = [group_memory(pid) for pid in pids]
         with open(f"/proc/{server.pid}/status", encoding="ascii") as f:
             server_rss = int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) << 10
@@ -126,6 +171,12 @@ async def main_async(args: argparse.Namespace, folder: Path) -> None:
             f"memory per student: RSS median {statistics.median(rss) / mb:.0f} MB, max "
             f"{max(rss) / mb:.0f} MB; PSS median {statistics.median(pss) / mb:.0f} MB, max "
             f"{max(pss) / mb:.0f} MB (target: at most 150 MB)"
+        )
+        print(
+            f"CPU per student: {statistics.median(first_cpu):.2f} s median (max "
+            f"{max(first_cpu):.2f} s) by its first screen, {statistics.median(cpu):.2f} s by the "
+            f"last one; server {server_cpu:.2f} s, the benchmark's clients {client_cpu:.2f} s; "
+            f"load average before: {load_before}"
         )
         print(f"server: RSS {server_rss / mb:.0f} MB")
     finally:
