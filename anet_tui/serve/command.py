@@ -23,10 +23,12 @@ def _size(text: str) -> int:
     return int(float(match.group(1)) * UNITS[match.group(2).upper()])
 
 
-def _folder(text: str) -> Path:
+def _keys(text: str) -> Path:
     path = Path(text).expanduser()
-    if not path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text}: not a folder")
+    if not (path.is_dir() or path.is_file()):
+        raise argparse.ArgumentTypeError(
+            f"{text}: neither a folder of NAME.pub files nor an authorized_keys file"
+        )
     return path
 
 
@@ -53,9 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=2222, help="default 2222; 0: any free port")
     parser.add_argument(
         "--keys",
-        type=_folder,
-        metavar="DIR",
-        help="a folder of NAME.pub files: NAME logs in with that key",
+        type=_keys,
+        metavar="DIR|FILE",
+        help="a folder of NAME.pub files (NAME logs in with that key), or an authorized_keys "
+        "file whose comments are the names ('ssh-ed25519 AAAA... NAME')",
     )
     parser.add_argument(
         "--teacher",
@@ -131,7 +134,8 @@ def main(argv: Sequence[str]) -> int:
         args.keys.mkdir(parents=True, exist_ok=True, mode=0o700)
     if args.keys is None and args.teacher is None:
         print(
-            "anet-tui serve: no keys: give --keys DIR (NAME.pub files) and/or --teacher KEY",
+            "anet-tui serve: no keys: give --keys DIR (NAME.pub files) or --keys FILE "
+            "(authorized_keys, names as comments), and/or --teacher KEY",
             file=sys.stderr,
         )
         return 2
