@@ -30,6 +30,11 @@ ALLOWED = "the app (no command), plain, lesson N, plain lesson N, follow"
 TEACHER_ALLOWED = ALLOWED.replace(", follow", ", watch NAME")
 ALT_SCREEN_ON, ALT_SCREEN_OFF = b"\x1b[?1049h", b"\x1b[?1049l"
 MAX_COMMAND = 200  # characters of a refused command that reach the log
+NO_TERMINAL = (
+    "anet-tui serve: no terminal was asked for (is ssh's input a file or a pipe?); the class "
+    "runs on a terminal only: connect from one, or force it with ssh -t (ssh -tt when the "
+    "input is a file, which is then typed in as keys)"
+)
 
 
 @dataclass
@@ -134,6 +139,7 @@ class Classroom:
         self.config = config
         self.gate = Gate(config)
         self.sessions: set[StudentSession] = set()
+        self.connections: dict[str, str] = {}  # asyncssh's "conn=N" -> "NAME from ADDRESS"
         self.board = Board()
         self.zygote: ZygoteClient | None = None
         self.landlock = landlock.abi() if config.confine else 0
@@ -239,9 +245,9 @@ class StudentSession(asyncssh.SSHServerSession):
                 "refused: %s from %s asked for %r without a terminal",
                 self.name,
                 self.address,
-                self.command,
+                self.command.strip() or "app",
             )
-            self._refuse("anet-tui serve: this needs a terminal: ssh -t ...")
+            self._refuse(NO_TERMINAL)
             return
         home = self.room.home(self.name)
         spec = {
@@ -284,7 +290,13 @@ class StudentSession(asyncssh.SSHServerSession):
 
     def _watch(self, name: str | None) -> None:
         if self.term is None:
-            self._refuse("anet-tui serve: watching needs a terminal: ssh -t ...")
+            log.warning(
+                "refused: %s from %s asked to watch %s without a terminal",
+                self.name,
+                self.address,
+                name,
+            )
+            self._refuse(NO_TERMINAL)
             return
         targets = [s for s in self.room.sessions if s.name == name and s.live()]
         if not targets:
@@ -373,12 +385,15 @@ class Door(asyncssh.SSHServer):
         self.user = ""
         self.why = "no key offered"
         self.authenticated = False
+        self.tag = ""
         self.offered: list[asyncssh.SSHKey] = []  # unknown keys: enrolment records the first
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
         peer = conn.get_extra_info("peername")
         self.address = str(peer[0]) if peer else "?"
+        # asyncssh's tag for this connection in its own log lines: "[conn=N] " -> "conn=N"
+        self.tag = conn.logger.process("", {})[0].strip().strip("[]").split(",")[0]
         if self.room.gate.blocked(self.address):
             conn.close()
 
@@ -448,9 +463,11 @@ class Door(asyncssh.SSHServer):
 
     def auth_completed(self) -> None:
         self.authenticated = True
+        self.room.connections[self.tag] = f"{self.user} from {self.address}"
         log.info("%s logged in from %s", self.user, self.address)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.room.connections.pop(self.tag, None)
         if not self.authenticated and self.user:
             log.warning("refused: login as %r from %s: %s", self.user[:40], self.address, self.why)
             self.room.gate.failed(self.address)
@@ -494,12 +511,23 @@ class Door(asyncssh.SSHServer):
 
 
 class _Denied(logging.Handler):
-    """asyncssh logs agent and X11 forwarding refusals itself: pass those on, as refusals."""
+    """asyncssh logs agent and X11 forwarding refusals itself: pass those on, as refusals, with
+    who asked (asyncssh tags its lines ``[conn=N]``; :class:`Door` knows whose N is)."""
+
+    def __init__(self, room: Classroom) -> None:
+        super().__init__()
+        self.room = room
 
     def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if "not permitted" in message:  # ("denied by application": logged by Door already)
-            log.warning("refused: %s", message.strip())
+        message = record.getMessage().strip()
+        if "not permitted" not in message:  # ("denied by application": logged by Door already)
+            return
+        tag, _, rest = message.partition("] ")
+        who = self.room.connections.get(tag.lstrip("[").split(",")[0]) if rest else None
+        if who is not None:
+            log.warning("refused: %s: %s", who, rest[:MAX_COMMAND])
+        else:
+            log.warning("refused: %s", message[:MAX_COMMAND])
 
 
 def start_zygote(room: Classroom) -> None:
@@ -520,7 +548,7 @@ async def start(room: Classroom, host_key: asyncssh.SSHKey) -> asyncssh.SSHAccep
     ssh_log = logging.getLogger("asyncssh")
     ssh_log.setLevel(logging.INFO)
     ssh_log.propagate = False
-    ssh_log.addHandler(_Denied())
+    ssh_log.addHandler(_Denied(room))
     return await asyncssh.create_server(
         lambda: Door(room),
         room.config.host,
