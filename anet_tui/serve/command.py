@@ -180,6 +180,8 @@ def _log_changes():
         if seen.get(key) != line:
             seen[key] = line
             log.info("class: %s", line)
+        if row.ended:  # its last line: nothing more to compare with
+            seen.pop(key, None)
 
     return changed
 

@@ -76,6 +76,9 @@ class Dashboard(App):
 
     def refresh_rows(self) -> None:
         table = self.query_one(DataTable)
+        self.board.prune()
+        for key in [key for key in table.rows if int(key.value or 0) not in self.board.rows]:
+            table.remove_row(key)
         for key, row in list(self.board.rows.items()):
             cells = row.cells()
             if str(key) in table.rows:

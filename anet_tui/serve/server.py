@@ -11,6 +11,7 @@ import re
 import sys
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,7 @@ ALLOWED = "the app (no command), plain, lesson N, plain lesson N, follow"
 TEACHER_ALLOWED = ALLOWED.replace(", follow", ", watch NAME")
 ALT_SCREEN_ON, ALT_SCREEN_OFF = b"\x1b[?1049h", b"\x1b[?1049l"
 MAX_COMMAND = 200  # characters of a refused command that reach the log
+MAX_ADDRESSES = 10_000  # addresses the failed-login tables remember at most (each)
 NO_TERMINAL = (
     "anet-tui serve: no terminal was asked for (is ssh's input a file or a pipe?); the class "
     "runs on a terminal only: connect from one, or force it with ssh -t (ssh -tt when the "
@@ -87,42 +89,71 @@ def parse_command(command: str) -> list[str] | None:
 
 
 class Gate:
-    """Failed logins per address; an address with too many is shut out for a while."""
+    """Failed logins per address; an address with too many is shut out for a while.
 
-    def __init__(self, config: Config) -> None:
+    The tables stay small whoever knocks: failures older than the window and blocks that are
+    over are dropped (checked at most once a second), and at most :data:`MAX_ADDRESSES`
+    addresses are remembered in each (the oldest are forgotten first).
+    """
+
+    def __init__(self, config: Config, clock: Callable[[], float] = time.monotonic) -> None:
         self.config = config
+        self.clock = clock
         self.failures: dict[str, deque[float]] = {}
         self.blocked_until: dict[str, float] = {}
         self.shut_out: dict[str, int] = {}  # connections closed while blocked, logged once
+        self._pruned = float("-inf")
+
+    def prune(self) -> None:
+        now = self.clock()
+        if now - self._pruned < 1.0:
+            return
+        self._pruned = now
+        for address, times in list(self.failures.items()):
+            while times and times[0] < now - self.config.window:
+                times.popleft()
+            if not times:
+                del self.failures[address]
+        for address, until in list(self.blocked_until.items()):
+            if until <= now:
+                self._unblock(address)
+        while len(self.failures) > MAX_ADDRESSES:
+            del self.failures[next(iter(self.failures))]  # the longest-known address
+        while len(self.blocked_until) > MAX_ADDRESSES:
+            self._unblock(min(self.blocked_until, key=self.blocked_until.__getitem__))
+
+    def _unblock(self, address: str) -> None:
+        log.info("%s: block over (%d connections refused)", address, self.shut_out.pop(address, 0))
+        del self.blocked_until[address]
 
     def blocked(self, address: str) -> bool:
+        self.prune()
+        now = self.clock()
         until = self.blocked_until.get(address, 0.0)
-        if time.monotonic() < until:
+        if now < until:
             count = self.shut_out[address] = self.shut_out.get(address, 0) + 1
             if count == 1:
                 log.warning(
                     "refused: %s is blocked after failed logins (for %.0f s more; "
                     "further connections are not logged until then)",
                     address,
-                    until - time.monotonic(),
+                    until - now,
                 )
             return True
         if address in self.blocked_until:
-            log.info(
-                "%s: block over (%d connections refused)", address, self.shut_out.pop(address, 0)
-            )
-            del self.blocked_until[address]
+            self._unblock(address)
         return False
 
     def failed(self, address: str) -> None:
-        now = time.monotonic()
-        times = self.failures.setdefault(address, deque())
+        now = self.clock()
+        times = self.failures.pop(address, None) or deque()
+        self.failures[address] = times  # (re)inserted last: the most recently heard of
         times.append(now)
         while times and times[0] < now - self.config.window:
             times.popleft()
         if len(times) >= self.config.max_failures:
             self.blocked_until[address] = now + self.config.block
-            times.clear()
+            del self.failures[address]
             log.warning(
                 "%s: %d failed logins within %.0f s: blocked for %.0f s",
                 address,
@@ -130,6 +161,9 @@ class Gate:
                 self.config.window,
                 self.config.block,
             )
+        if len(self.failures) > MAX_ADDRESSES:
+            del self.failures[next(iter(self.failures))]  # the longest-known address
+        self.prune()
 
 
 class Classroom:
