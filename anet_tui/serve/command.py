@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import re
 import signal
 import sys
@@ -192,16 +193,17 @@ def _dashboard(room, key) -> int:
 
     handler = QueueHandler()
     root = logging.getLogger()
-    for old in list(root.handlers):  # the log goes to the panel, not over the screen
+    for old in list(root.handlers):  # the log goes to the panel, not over the screen …
         root.removeHandler(old)
     root.addHandler(handler)
+    path = log_file(room.config.state)  # … and to a file, where it can be read back
     acceptor = None
 
     async def begin() -> None:
         nonlocal acceptor
         acceptor = await start(room, key)
         port = acceptor.sockets[0].getsockname()[1] if acceptor.sockets else room.config.port
-        app.banner = banner(room, key, port)
+        app.banner = banner(room, key, port) + f"\nlog: {path} · Enter on a row: watch that student"
         app.query_one("#banner").update(app.banner)
 
     async def end() -> None:
@@ -209,9 +211,35 @@ def _dashboard(room, key) -> int:
             acceptor.close()
         await _hang_up_all(room)
 
-    app = Dashboard(room.board, "starting…", begin, end, handler)
+    def watchable(row: int):
+        return next((s for s in room.sessions if s.row == row and s.live()), None)
+
+    app = Dashboard(room.board, "starting…", begin, end, handler, watchable)
     app.run()
     return 0
+
+
+LOG_FILE = "serve.log"
+LOG_FILE_BYTES = 5 << 20  # then it is renamed serve.log.1 (the one before is dropped)
+
+
+def log_file(state: Path) -> Path:
+    """Send the server's log to ``STATE/serve.log`` too (mode 0600; at most twice
+    LOG_FILE_BYTES on disk, however many refusals come): the dashboard shows only the newest
+    lines."""
+    from logging.handlers import RotatingFileHandler
+
+    class PrivateLog(RotatingFileHandler):
+        def _open(self):  # each new file (after a rollover too) is the teacher's only
+            fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+    path = state / LOG_FILE
+    state.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handler = PrivateLog(path, maxBytes=LOG_FILE_BYTES, backupCount=1, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S"))
+    logging.getLogger().addHandler(handler)
+    return path
 
 
 async def _hang_up_all(room) -> None:
