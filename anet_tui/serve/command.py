@@ -102,6 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="from hang-up to kill when a connection drops (default 2)",
     )
     parser.add_argument(
+        "--starting",
+        type=int,
+        default=None,
+        metavar="N",
+        help="sessions whose app may be starting at once; the others wait their turn, a few "
+        "tenths of a second each (default: twice the number of CPUs)",
+    )
+    parser.add_argument(
         "--no-preload",
         action="store_true",
         help="start each session as a fresh Python (slower) instead of forking a preloaded one",
@@ -155,6 +163,8 @@ def main(argv: Sequence[str]) -> int:
         code=class_code() if args.enrol else None,
         preload=not args.no_preload,
     )
+    if args.starting is not None:
+        config.starting = max(args.starting, 1)
     try:
         key = host_key(state)
         room = Classroom(config)
