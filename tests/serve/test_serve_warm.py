@@ -3,6 +3,7 @@ it forks (anet_tui/serve/warm.py): the CSS parsed, the app drawn once, the heap 
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import textwrap
@@ -84,3 +85,19 @@ def test_a_session_starts_from_the_warmed_zygote(server: Server) -> None:
 
     assert "warm True True True" in run(go())
     assert "could not warm up" not in server.log
+
+
+def test_an_idle_served_app_sends_nothing(server: Server) -> None:
+    # No blinking cursor: thirty idle students' blinks kept an eighth of two cores busy.
+    async def go() -> tuple[int, str]:
+        async with await server.connect("student1") as conn:
+            term = await Terminal.open(conn)
+            screen = await term.wait_for(lambda s: "F1 help" in s and ">>>" in s)
+            await asyncio.sleep(0.6)  # the last of the first frames
+            before = len(term.raw)
+            await asyncio.sleep(2.0)
+            return len(term.raw) - before, screen
+
+    sent, screen = run(go())
+    assert sent == 0
+    assert ">>>" in screen
