@@ -8,7 +8,8 @@ ten times a second at most. On joining, the watched app is made to redraw everyt
 brief size change as ``watch NAME`` over SSH). Nothing typed there goes anywhere: Esc, Ctrl+]
 or ``q`` returns to the table, every other key is swallowed. When the teacher's area is smaller
 than the student's screen, the frame is cut at the right and bottom (the arrow keys scroll it);
-the top line says both sizes. If the session ends, the last frame stays with a note.
+the top line says how much is shown (a window of the student's size shows all but the last row,
+the top one being the title). If the session ends, the last frame stays with a note.
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ class WatchScreen(Screen[None]):
     CSS = """
     WatchScreen { background: $background; }
     #watch-title { height: 1; background: $boost; padding: 0 1; }
-    #watch-frame { height: 1fr; }
+    #watch-frame { height: 1fr; scrollbar-size: 0 0; }
     #watch-view { width: auto; height: auto; }
     """
     BINDINGS: ClassVar = [
@@ -136,14 +137,12 @@ class WatchScreen(Screen[None]):
         target = self.mirror.target
         cols, rows = target.size
         mine = self.app.size
-        note = ""
-        if mine.width < cols or mine.height - 1 < rows:
-            note = f" · this window shows {mine.width}×{mine.height - 1} of it: ↑↓←→ scroll"
+        shown_cols, shown_rows = min(cols, mine.width), min(rows, mine.height - 1)
+        cut = ""
+        if (shown_cols, shown_rows) != (cols, rows):
+            cut = f", {shown_cols}×{shown_rows} shown: arrows scroll"
         state = f" · {self.mirror.ended}" if self.mirror.ended else ""
-        return (
-            f"watching {target.name} ({cols}×{rows}{note}) · read-only: nothing typed here "
-            f"reaches them · Esc returns{state}"
-        )
+        return f"watching {target.name} {cols}×{rows}{cut} · read-only · Esc returns{state}"
 
     def show(self) -> None:
         if not self.mirror.changed:

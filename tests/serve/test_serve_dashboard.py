@@ -86,8 +86,7 @@ def test_enter_on_a_row_shows_that_students_screen_read_only() -> None:
         return seen
 
     seen = asyncio.run(go())
-    assert "watching student2 (60×12)" in seen["joined"]
-    assert "read-only" in seen["joined"] and "Esc returns" in seen["joined"]
+    assert "watching student2 60×12 · read-only · Esc returns" in seen["joined"]
     assert "red alert" in seen["joined"] and ">>> x = 4" in seen["joined"]
     assert ">>> x = 42" in seen["live"]  # live updates
     assert "bold" in seen["style"] and "red" in seen["style"]  # in the student's colours
@@ -177,7 +176,7 @@ def test_the_table_writes_its_log_to_a_file_and_enter_watches_a_real_student(
                 await term.wait_for(lambda s: ">>>" in s)
                 await asyncio.to_thread(srv.wait_screen, r"student2 .*plain")
                 os.write(srv.master, b"\r")  # Enter on the row
-                await asyncio.to_thread(srv.wait_screen, r"watching student2 \(80×24\)")
+                await asyncio.to_thread(srv.wait_screen, r"watching student2 80×24 · read-only")
                 term.type("6 * 7\r")
                 await term.wait_for(lambda s: "\n42" in s)
                 watched = await asyncio.to_thread(srv.wait_screen, r"\n42 *\n>>>")
