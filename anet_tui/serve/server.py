@@ -442,6 +442,8 @@ class StudentSession(asyncssh.SSHServerSession):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if self._starting is not None and self.process is None:
+            self._starting.cancel()  # still waiting for a start slot: give up the place
         if self.watching is not None:
             self.watching.stop("connection closed")
         for watcher in list(self.watchers):
