@@ -1144,7 +1144,15 @@ class AnetApp(App[int]):
 
 class MainScreen(Screen[None]):
     """The app's screen; its live bindings list the app's own keys in the order of
-    ``AnetApp.BINDINGS`` (so the footer reads like the ux sketch), then the focused pane's."""
+    ``AnetApp.BINDINGS`` (so the footer reads like the ux sketch), then the focused pane's.
+
+    A resize to the size the screen was last laid out at is dropped: Textual hands the screen
+    every size the terminal reported, and at start-up on a busy machine (``anet-tui serve``,
+    thirty apps starting at once) that was three times the same 80×24, each a full layout."""
+
+    def on_resize(self, event: Resize) -> None:
+        if event.size == self.outer_size:  # what Screen's own ScreenResume handler checks too
+            event.prevent_default()  # Screen's own handler: nothing to lay out again
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:

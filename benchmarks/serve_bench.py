@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import os
 import re
+import resource
 import signal
 import statistics
 import subprocess
@@ -30,6 +31,43 @@ import asyncssh
 import pyte
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (its reaped children included)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def group_cpu(pgid: int) -> float:
+    """CPU seconds of every process in group ``pgid``."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid:
+                total += cpu_seconds(int(entry))
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def machine_cpu() -> dict[str, float]:
+    """Seconds the machine's CPUs spent busy, idle and stolen (by other guests of the host)."""
+    with open("/proc/stat", encoding="ascii") as f:
+        ticks = [int(x) for x in f.readline().split()[1:]]
+    hz = os.sysconf("SC_CLK_TCK")
+    user, nice, system, idle, iowait, irq, softirq, steal = (ticks + [0] * 8)[:8]
+    return {
+        "busy": (user + nice + system + irq + softirq) / hz,
+        "idle": (idle + iowait) / hz,
+        "steal": steal / hz,
+    }
 
 
 def group_memory(pgid: int) -> tuple[int, int]:
@@ -54,7 +92,15 @@ def group_memory(pgid: int) -> tuple[int, int]:
     return rss, pss
 
 
-async def student(port: int, name: str, key, command: str, ready: str) -> float:
+def session_pid(log_path: Path, name: str) -> int | None:
+    match = re.search(rf"\n\S+ {name} from \S+: .* started \(pid (\d+)", log_path.read_text())
+    return int(match.group(1)) if match else None
+
+
+async def student(
+    port: int, name: str, key, command: str, ready: str, log_path: Path
+) -> tuple[float, float]:
+    """Seconds from connecting to the first screen, and the session's CPU seconds by then."""
     start = time.perf_counter()
     conn = await asyncssh.connect(
         "127.0.0.1", port, username=name, client_keys=[key], known_hosts=None, agent_path=None
@@ -64,19 +110,29 @@ async def student(port: int, name: str, key, command: str, ready: str) -> float:
     )
     screen = pyte.Screen(80, 24)
     stream = pyte.ByteStream(screen)
+    seen = pending = b""  # all bytes so far; those not yet given to the emulator
+    marks = (b">>>", ready.split()[-1].encode())
     while True:
         data = await asyncio.wait_for(process.stdout.read(1 << 16), 300)
         if not data:
             raise RuntimeError(f"{name}: the session ended before its first screen")
-        stream.feed(data)
-        if b"\x1b[6n" in data:  # the plain REPL asks where the cursor is
+        seen, pending = seen + data, pending + data
+        # The emulator costs CPU on these two cores too: run it only when it can matter.
+        asks = b"\x1b[6n" in data  # the plain REPL asks where the cursor is
+        if not asks and not all(mark in seen for mark in marks):
+            continue
+        stream.feed(pending)
+        pending = b""
+        if asks:
             process.stdin.write(f"\x1b[{screen.cursor.y + 1};{screen.cursor.x + 1}R".encode())
         text = "\n".join(screen.display)
         if ">>>" in text and ready in text:
             elapsed = time.perf_counter() - start
             break
+    pid = session_pid(log_path, name)
+    cpu = group_cpu(pid) if pid is not None else float("nan")
     STUDENTS.append((conn, process))
-    return elapsed
+    return elapsed, cpu
 
 
 STUDENTS: list = []
@@ -94,7 +150,7 @@ async def main_async(args: argparse.Namespace, folder: Path) -> None:
     with open(log_path, "wb") as log_file:
         server = subprocess.Popen(
             [sys.executable, "-m", "anet_tui.cli", "serve", "--port", "0", "--keys",
-             str(keys_dir), "--state", str(folder / "state"), "--headless"],
+             str(keys_dir), "--state", str(folder / "state"), "--headless", *args.serve],
             stdout=subprocess.PIPE, stderr=log_file, cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )  # fmt: skip
@@ -102,14 +158,26 @@ async def main_async(args: argparse.Namespace, folder: Path) -> None:
         banner = server.stdout.readline().decode()
         port = int(re.search(r":(\d+) ", banner).group(1))
         print(banner.strip())
+        load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
         command, ready = ("plain", "REPL") if args.plain else ("", "F1 help")
+        server_cpu_before = cpu_seconds(server.pid)
+        machine_before = machine_cpu()
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        client_before = before.ru_utime + before.ru_stime
         started = time.perf_counter()
-        times = await asyncio.gather(
-            *(student(port, name, key, command, ready) for name, key in keys.items())
+        results = await asyncio.gather(
+            *(student(port, name, key, command, ready, log_path) for name, key in keys.items())
         )
+        times = [r[0] for r in results]
+        first_cpu = [r[1] for r in results]
         wall = time.perf_counter() - started
-        await asyncio.sleep(2)  # let the apps settle before measuring memory
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        machine = {k: v - machine_before[k] for k, v in machine_cpu().items()}
         pids = [int(p) for p in re.findall(r"started \(pid (\d+)", log_path.read_text())]
+        cpu = [group_cpu(pid) for pid in pids]
+        server_cpu = cpu_seconds(server.pid) - server_cpu_before
+        client_cpu = after.ru_utime + after.ru_stime - client_before
+        await asyncio.sleep(2)  # let the apps settle before measuring memory
         memory = [group_memory(pid) for pid in pids]
         with open(f"/proc/{server.pid}/status", encoding="ascii") as f:
             server_rss = int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) << 10
@@ -127,6 +195,16 @@ async def main_async(args: argparse.Namespace, folder: Path) -> None:
             f"{max(rss) / mb:.0f} MB; PSS median {statistics.median(pss) / mb:.0f} MB, max "
             f"{max(pss) / mb:.0f} MB (target: at most 150 MB)"
         )
+        print(
+            f"CPU per student: {statistics.median(first_cpu):.2f} s median (max "
+            f"{max(first_cpu):.2f} s) by its first screen, {statistics.median(cpu):.2f} s by the "
+            f"last one; server {server_cpu:.2f} s, the benchmark's clients {client_cpu:.2f} s; "
+            f"load average before: {load_before}"
+        )
+        print(
+            f"the machine meanwhile: {machine['busy']:.1f} CPU-s busy (all processes), "
+            f"{machine['idle']:.1f} idle, {machine['steal']:.1f} stolen by other guests"
+        )
         print(f"server: RSS {server_rss / mb:.0f} MB")
     finally:
         for conn, _ in STUDENTS:
@@ -143,6 +221,9 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--quick", action="store_true", help="3 students")
     parser.add_argument("--plain", action="store_true", help="the plain REPL, not the app")
+    parser.add_argument(
+        "serve", nargs="*", metavar="-- SERVE-OPTIONS", help="more options for anet-tui serve"
+    )
     args = parser.parse_args()
     if args.quick:
         args.students = 3

@@ -108,3 +108,9 @@ _.data_received
 # ---- Python: the original standard streams, read by Textual and prompt_toolkit ---------------
 _.__stdin__  # set anew in a forked session (anet_tui/serve/zygote.py)
 _.__stdout__
+
+# ---- Textual and logging hooks that their frameworks call, and attributes they read ------------
+_.bindings_changed  # Footer's signal handler, overridden by KeyFooter (one rebuild for many)
+_._bindings_ready  # Footer's reactive, set as Footer.bindings_changed does
+_.cursor_blink  # TextArea's reactive: served sessions keep the cursor steady (serve/student.py)
+_._open  # logging.FileHandler's opener: the serve log file is created 0600 (serve/command.py)

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import re
 import signal
 import sys
@@ -23,10 +24,12 @@ def _size(text: str) -> int:
     return int(float(match.group(1)) * UNITS[match.group(2).upper()])
 
 
-def _folder(text: str) -> Path:
+def _keys(text: str) -> Path:
     path = Path(text).expanduser()
-    if not path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text}: not a folder")
+    if not (path.is_dir() or path.is_file()):
+        raise argparse.ArgumentTypeError(
+            f"{text}: neither a folder of NAME.pub files nor an authorized_keys file"
+        )
     return path
 
 
@@ -53,9 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=2222, help="default 2222; 0: any free port")
     parser.add_argument(
         "--keys",
-        type=_folder,
-        metavar="DIR",
-        help="a folder of NAME.pub files: NAME logs in with that key",
+        type=_keys,
+        metavar="DIR|FILE",
+        help="a folder of NAME.pub files (NAME logs in with that key), or an authorized_keys "
+        "file whose comments are the names ('ssh-ed25519 AAAA... NAME')",
     )
     parser.add_argument(
         "--teacher",
@@ -98,6 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="from hang-up to kill when a connection drops (default 2)",
     )
     parser.add_argument(
+        "--starting",
+        type=int,
+        default=None,
+        metavar="N",
+        help="sessions whose app may be starting at once; the others wait their turn, a few "
+        "tenths of a second each (default: twice the number of CPUs)",
+    )
+    parser.add_argument(
         "--no-preload",
         action="store_true",
         help="start each session as a fresh Python (slower) instead of forking a preloaded one",
@@ -131,7 +143,8 @@ def main(argv: Sequence[str]) -> int:
         args.keys.mkdir(parents=True, exist_ok=True, mode=0o700)
     if args.keys is None and args.teacher is None:
         print(
-            "anet-tui serve: no keys: give --keys DIR (NAME.pub files) and/or --teacher KEY",
+            "anet-tui serve: no keys: give --keys DIR (NAME.pub files) or --keys FILE "
+            "(authorized_keys, names as comments), and/or --teacher KEY",
             file=sys.stderr,
         )
         return 2
@@ -150,6 +163,8 @@ def main(argv: Sequence[str]) -> int:
         code=class_code() if args.enrol else None,
         preload=not args.no_preload,
     )
+    if args.starting is not None:
+        config.starting = max(args.starting, 1)
     try:
         key = host_key(state)
         room = Classroom(config)
@@ -176,6 +191,8 @@ def _log_changes():
         if seen.get(key) != line:
             seen[key] = line
             log.info("class: %s", line)
+        if row.ended:  # its last line: nothing more to compare with
+            seen.pop(key, None)
 
     return changed
 
@@ -186,16 +203,17 @@ def _dashboard(room, key) -> int:
 
     handler = QueueHandler()
     root = logging.getLogger()
-    for old in list(root.handlers):  # the log goes to the panel, not over the screen
+    for old in list(root.handlers):  # the log goes to the panel, not over the screen …
         root.removeHandler(old)
     root.addHandler(handler)
+    path = log_file(room.config.state)  # … and to a file, where it can be read back
     acceptor = None
 
     async def begin() -> None:
         nonlocal acceptor
         acceptor = await start(room, key)
         port = acceptor.sockets[0].getsockname()[1] if acceptor.sockets else room.config.port
-        app.banner = banner(room, key, port)
+        app.banner = banner(room, key, port) + f"\nlog: {path} · Enter on a row: watch that student"
         app.query_one("#banner").update(app.banner)
 
     async def end() -> None:
@@ -203,9 +221,35 @@ def _dashboard(room, key) -> int:
             acceptor.close()
         await _hang_up_all(room)
 
-    app = Dashboard(room.board, "starting…", begin, end, handler)
+    def watchable(row: int):
+        return next((s for s in room.sessions if s.row == row and s.live()), None)
+
+    app = Dashboard(room.board, "starting…", begin, end, handler, watchable)
     app.run()
     return 0
+
+
+LOG_FILE = "serve.log"
+LOG_FILE_BYTES = 5 << 20  # then it is renamed serve.log.1 (the one before is dropped)
+
+
+def log_file(state: Path) -> Path:
+    """Send the server's log to ``STATE/serve.log`` too (mode 0600; at most twice
+    LOG_FILE_BYTES on disk, however many refusals come): the dashboard shows only the newest
+    lines."""
+    from logging.handlers import RotatingFileHandler
+
+    class PrivateLog(RotatingFileHandler):
+        def _open(self):  # each new file (after a rollover too) is the teacher's only
+            fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+    path = state / LOG_FILE
+    state.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handler = PrivateLog(path, maxBytes=LOG_FILE_BYTES, backupCount=1, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S"))
+    logging.getLogger().addHandler(handler)
+    return path
 
 
 async def _hang_up_all(room) -> None:

@@ -3,7 +3,9 @@
 The SSH server runs in the app's own event loop; the table is redrawn from the
 :class:`~anet_tui.serve.reports.Board` once a second, so a flood of reports costs the teacher's
 terminal nothing. Log lines (logins, refusals, dropped reports) are queued by a logging handler
-and shown in the panel below the table.
+and shown in the panel below the table (and written to a log file: see
+:mod:`anet_tui.serve.command`). Enter on a row shows that student's screen, read-only
+(:mod:`anet_tui.serve.mirror`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Footer, RichLog, Static
@@ -19,6 +21,7 @@ from textual.widgets import DataTable, Footer, RichLog, Static
 from anet_tui.serve.reports import COLUMNS, Board
 
 MAX_LOG_LINES = 500
+log = logging.getLogger("anet_tui.serve")
 
 
 class QueueHandler(logging.Handler):
@@ -41,6 +44,7 @@ class Dashboard(App):
     #log { height: 1fr; border-top: solid $primary; }
     """
     BINDINGS: ClassVar = [("ctrl+q", "quit", "stop the class")]
+    # Enter on a row: that student's screen, read-only (anet_tui.serve.mirror)
 
     def __init__(
         self,
@@ -49,11 +53,14 @@ class Dashboard(App):
         start: Callable[[], Awaitable[None]] | None = None,
         stop: Callable[[], Awaitable[None]] | None = None,
         handler: QueueHandler | None = None,
+        watchable: Callable[[int], Any | None] | None = None,
     ) -> None:
+        """``watchable(row)``: the live session of that row of the board, or None."""
         super().__init__()
         self.board, self.banner = board, banner
         self._start, self._stop = start, stop
         self.handler = handler or QueueHandler()
+        self.watchable = watchable
 
     def compose(self) -> ComposeResult:
         yield Static(self.banner, id="banner", markup=False)
@@ -74,8 +81,32 @@ class Dashboard(App):
         if self._stop is not None:
             await self._stop()
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row: watch that student's screen, read-only."""
+        key = int(event.row_key.value or 0)
+        row = self.board.rows.get(key)
+        session = self.watchable(key) if self.watchable is not None else None
+        if session is None:
+            who = row.name if row is not None else "that row"
+            self.notify(f"{who}: no session open now, nothing to watch")
+            return
+        try:
+            from anet_tui.serve.mirror import Mirror, WatchScreen
+
+            mirror = Mirror(session)
+        except ImportError:
+            log.warning("watching from the table needs pyte: pip install pyte")
+            self.notify("watching from the table needs pyte (pip install pyte)")
+            return
+        log.info("the teacher watches %s from the table (read-only)", session.name)
+        self.push_screen(WatchScreen(mirror))
+        mirror.start()
+
     def refresh_rows(self) -> None:
         table = self.query_one(DataTable)
+        self.board.prune()
+        for key in [key for key in table.rows if int(key.value or 0) not in self.board.rows]:
+            table.remove_row(key)
         for key, row in list(self.board.rows.items()):
             cells = row.cells()
             if str(key) in table.rows:

@@ -1,8 +1,10 @@
-"""Who may log in: ``NAME.pub`` files (one or more keys each), the teacher's key, the host key.
+"""Who may log in: ``NAME.pub`` files (one or more keys each) or one authorized_keys file whose
+comments are the names, the teacher's key, the host key.
 
 Names become directory names, so only ``[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}`` is a name; a key file
-with any other stem is skipped (and reported). Key files are read again at each login, so a key
-dropped into the folder works at once and one removed stops working.
+with any other stem, or a line of an authorized_keys file whose comment is no name, is skipped
+(and reported). Key files are read again at each login, so a key dropped into the folder (or a
+line added to the file) works at once and one removed stops working.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import asyncssh
 
 NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}")
 MAX_KEY_FILE = 64_000  # bytes: a .pub file is a few hundred; anything bigger is not a key file
+MAX_CLASS_FILE = 1_000_000  # bytes: an authorized_keys file of a class (a line is 100–750)
 
 
 def is_name(text: str) -> bool:
@@ -28,25 +31,54 @@ def state_dir() -> Path:
     return Path(state) / "anet-tui" / "serve"
 
 
-def read_keys(path: Path) -> list[asyncssh.SSHKey]:
-    """The public keys in ``path`` (one per line, authorized_keys syntax without options)."""
+def _key_lines(path: Path, limit: int = MAX_KEY_FILE) -> list[tuple[int, str]]:
+    """(line number, text) of the lines of ``path`` that are neither blank nor comments."""
     with open(path, "rb") as f:
-        data = f.read(MAX_KEY_FILE + 1)
-    if len(data) > MAX_KEY_FILE:
-        raise ValueError(f"larger than {MAX_KEY_FILE} bytes")
-    keys = []
-    for line in data.decode("utf-8", "replace").splitlines():
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"larger than {limit} bytes")
+    lines = []
+    for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
         line = line.strip()
         if line and not line.startswith("#"):
-            keys.append(asyncssh.import_public_key(line))
+            lines.append((number, line))
+    return lines
+
+
+def read_keys(path: Path) -> list[asyncssh.SSHKey]:
+    """The public keys in ``path`` (one per line, authorized_keys syntax without options)."""
+    keys = [asyncssh.import_public_key(line) for _, line in _key_lines(path)]
     if not keys:
         raise ValueError("no key in it")
     return keys
 
 
+def read_named_keys(path: Path, problems: list[str]) -> dict[str, list[asyncssh.SSHKey]]:
+    """An authorized_keys file whose comments are the names: ``ssh-ed25519 AAAA… student1``.
+    A line with options (``command=…``), an unreadable key or a comment that is no name is
+    skipped, and said in ``problems``."""
+    book: dict[str, list[asyncssh.SSHKey]] = {}
+    for number, line in _key_lines(path, MAX_CLASS_FILE):
+        try:
+            key = asyncssh.import_public_key(line)
+        except (ValueError, asyncssh.KeyImportError):
+            problems.append(
+                f"{path}:{number}: not a key line of the form 'TYPE KEY NAME' (options are not "
+                "taken) (skipped)"
+            )
+            continue
+        name = (key.get_comment() or "").strip()
+        if not is_name(name):
+            problems.append(f"{path}:{number}: the comment {name!r} is not a user name (skipped)")
+            continue
+        book.setdefault(name, []).append(key)
+    return book
+
+
 @dataclass
 class KeyBook:
-    """The names and their keys, read from ``folder`` (``NAME.pub``) and the teacher's file."""
+    """The names and their keys, read from ``folder`` (``NAME.pub`` files, or one
+    authorized_keys file whose comments are the names) and the teacher's file."""
 
     folder: Path | None
     teacher_file: Path | None = None
@@ -60,12 +92,17 @@ class KeyBook:
         """Name → keys, as the files say now; unreadable files go to ``problems``."""
         self.problems = []
         files: list[tuple[str, Path]] = []
-        if self.folder is not None:
+        book: dict[str, list[asyncssh.SSHKey]] = {}
+        if self.folder is not None and not self.folder.is_dir():
+            try:
+                book = read_named_keys(self.folder, self.problems)
+            except (OSError, ValueError) as e:
+                self.problems.append(f"{self.folder}: {e}")
+        elif self.folder is not None:
             for path in sorted(self.folder.glob("*.pub")):
                 files.append((path.name.removesuffix(".pub"), path))
         if self.teacher_file is not None and self.teacher is not None:
             files.append((self.teacher, self.teacher_file))
-        book: dict[str, list[asyncssh.SSHKey]] = {}
         for name, path in files:
             if not is_name(name):
                 self.problems.append(f"{path}: {name!r} is not a user name (skipped)")
@@ -85,10 +122,21 @@ class KeyBook:
         return None
 
     def add(self, name: str, key: asyncssh.SSHKey) -> Path:
-        """Record ``key`` as ``folder/NAME.pub`` (enrolment); refuses to overwrite."""
+        """Record ``key`` as ``folder/NAME.pub`` (enrolment), refusing to overwrite; or, when
+        the keys are one authorized_keys file, as a line ``TYPE KEY NAME`` at its end."""
         assert self.folder is not None and is_name(name)
+        kind, data = key.export_public_key("openssh").decode().split()[:2]
+        line = f"{kind} {data} {name}\n"
+        if not self.folder.is_dir():
+            with open(self.folder, "a+b") as f:  # appends; reads to see how the file ends
+                size = f.seek(0, os.SEEK_END)
+                if size:
+                    f.seek(size - 1)
+                    if f.read(1) != b"\n":
+                        line = "\n" + line
+                f.write(line.encode())
+            return self.folder
         path = self.folder / f"{name}.pub"
-        line = key.export_public_key("openssh").decode().strip() + f" {name}\n"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(line)

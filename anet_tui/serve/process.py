@@ -223,6 +223,11 @@ class ZygoteClient:
         if "ready" not in ready:
             self.close()
             raise OSError("the preloaded session starter did not start")
+        if "warm" in ready:
+            log.warning(
+                "the preloaded session starter could not warm up (%s): first screens are slower",
+                str(ready["warm"])[:500],
+            )
         ours.setblocking(False)
         self.alive = True
         self.pid = self.popen.pid

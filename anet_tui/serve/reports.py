@@ -28,6 +28,8 @@ MAX_REPORT = 4096  # bytes in one line
 MAX_RATE = 10  # lines a second from one session; more are dropped
 LOG_EVERY = 30.0  # seconds between two "dropped" log lines of one session
 MAX_TEXT = 60  # characters of any text field
+MAX_ENDED = 50  # sessions that ended, kept in the table (the newest) …
+ENDED_FOR = 3600.0  # … for at most this many seconds
 
 
 def clean(text: Any) -> str:
@@ -106,6 +108,7 @@ class Row:
     report: dict[str, Any] = field(default_factory=dict)
     received: float = 0.0  # time.monotonic() of the last report
     ended: bool = False
+    ended_at: float = 0.0  # the board's clock when the session ended
     dropped: int = 0
     last_logged: float = 0.0
 
@@ -152,9 +155,14 @@ COLUMNS = ("student", "since", "front-end", "lesson", "session", "last activity"
 
 
 class Board:
-    """Every session's row, fed by its report socket; ``listeners`` hear of each change."""
+    """Every session's row, fed by its report socket; ``listeners`` hear of each change.
 
-    def __init__(self) -> None:
+    A session that ended stays listed (as "left") for :data:`ENDED_FOR` seconds, and only the
+    :data:`MAX_ENDED` newest of them: a server that runs for weeks keeps a short table.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
         self.rows: dict[int, Row] = {}
         self.listeners: list[Callable[[int, Row], None]] = []
         self._next = 0
@@ -174,9 +182,20 @@ class Board:
     def close(self, key: int) -> None:
         if (row := self.rows.get(key)) is not None and not row.ended:
             row.ended = True
+            row.ended_at = self.clock()
             self._changed(key)
         if (task := self._tasks.pop(key, None)) is not None:
             task.cancel()
+        self.prune()
+
+    def prune(self) -> None:
+        """Forget sessions that ended more than ENDED_FOR seconds ago, and all but the
+        MAX_ENDED newest that ended."""
+        now = self.clock()
+        ended = [key for key, row in self.rows.items() if row.ended]  # oldest first
+        for n, key in enumerate(ended):
+            if len(ended) - n > MAX_ENDED or now - self.rows[key].ended_at > ENDED_FOR:
+                del self.rows[key]
 
     def _changed(self, key: int) -> None:
         for listener in self.listeners:

@@ -11,6 +11,7 @@ import re
 import sys
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,16 @@ ALLOWED = "the app (no command), plain, lesson N, plain lesson N, follow"
 TEACHER_ALLOWED = ALLOWED.replace(", follow", ", watch NAME")
 ALT_SCREEN_ON, ALT_SCREEN_OFF = b"\x1b[?1049h", b"\x1b[?1049l"
 MAX_COMMAND = 200  # characters of a refused command that reach the log
+MAX_EARLY_INPUT = 1 << 16  # bytes typed before the session's process started, kept for it
+FIRST_SCREEN = 2000  # bytes: the app's first screen is more (its set-up sequences far less) …
+SETTLED = 0.1  # … and then its output pauses this long: the start slot is free again
+START_HOLD = 2.0  # seconds a start slot is held at most
+MAX_ADDRESSES = 10_000  # addresses the failed-login tables remember at most (each)
+NO_TERMINAL = (
+    "anet-tui serve: no terminal was asked for (is ssh's input a file or a pipe?); the class "
+    "runs on a terminal only: connect from one, or force it with ssh -t (ssh -tt when the "
+    "input is a file, which is then typed in as keys)"
+)
 
 
 @dataclass
@@ -67,6 +78,7 @@ class Config:
     block: float = 60.0  # … close its connections for this long
     code: str | None = None  # --enrol: the class code a new name may log in with, once
     preload: bool = True  # start sessions by forking a preloaded process (zygote.py)
+    starting: int = 2 * (os.cpu_count() or 1)  # sessions whose app may be starting at once
 
 
 def parse_command(command: str) -> list[str] | None:
@@ -82,42 +94,71 @@ def parse_command(command: str) -> list[str] | None:
 
 
 class Gate:
-    """Failed logins per address; an address with too many is shut out for a while."""
+    """Failed logins per address; an address with too many is shut out for a while.
 
-    def __init__(self, config: Config) -> None:
+    The tables stay small whoever knocks: failures older than the window and blocks that are
+    over are dropped (checked at most once a second), and at most :data:`MAX_ADDRESSES`
+    addresses are remembered in each (the oldest are forgotten first).
+    """
+
+    def __init__(self, config: Config, clock: Callable[[], float] = time.monotonic) -> None:
         self.config = config
+        self.clock = clock
         self.failures: dict[str, deque[float]] = {}
         self.blocked_until: dict[str, float] = {}
         self.shut_out: dict[str, int] = {}  # connections closed while blocked, logged once
+        self._pruned = float("-inf")
+
+    def prune(self) -> None:
+        now = self.clock()
+        if now - self._pruned < 1.0:
+            return
+        self._pruned = now
+        for address, times in list(self.failures.items()):
+            while times and times[0] < now - self.config.window:
+                times.popleft()
+            if not times:
+                del self.failures[address]
+        for address, until in list(self.blocked_until.items()):
+            if until <= now:
+                self._unblock(address)
+        while len(self.failures) > MAX_ADDRESSES:
+            del self.failures[next(iter(self.failures))]  # the longest-known address
+        while len(self.blocked_until) > MAX_ADDRESSES:
+            self._unblock(min(self.blocked_until, key=self.blocked_until.__getitem__))
+
+    def _unblock(self, address: str) -> None:
+        log.info("%s: block over (%d connections refused)", address, self.shut_out.pop(address, 0))
+        del self.blocked_until[address]
 
     def blocked(self, address: str) -> bool:
+        self.prune()
+        now = self.clock()
         until = self.blocked_until.get(address, 0.0)
-        if time.monotonic() < until:
+        if now < until:
             count = self.shut_out[address] = self.shut_out.get(address, 0) + 1
             if count == 1:
                 log.warning(
                     "refused: %s is blocked after failed logins (for %.0f s more; "
                     "further connections are not logged until then)",
                     address,
-                    until - time.monotonic(),
+                    until - now,
                 )
             return True
         if address in self.blocked_until:
-            log.info(
-                "%s: block over (%d connections refused)", address, self.shut_out.pop(address, 0)
-            )
-            del self.blocked_until[address]
+            self._unblock(address)
         return False
 
     def failed(self, address: str) -> None:
-        now = time.monotonic()
-        times = self.failures.setdefault(address, deque())
+        now = self.clock()
+        times = self.failures.pop(address, None) or deque()
+        self.failures[address] = times  # (re)inserted last: the most recently heard of
         times.append(now)
         while times and times[0] < now - self.config.window:
             times.popleft()
         if len(times) >= self.config.max_failures:
             self.blocked_until[address] = now + self.config.block
-            times.clear()
+            del self.failures[address]
             log.warning(
                 "%s: %d failed logins within %.0f s: blocked for %.0f s",
                 address,
@@ -125,6 +166,9 @@ class Gate:
                 self.config.window,
                 self.config.block,
             )
+        if len(self.failures) > MAX_ADDRESSES:
+            del self.failures[next(iter(self.failures))]  # the longest-known address
+        self.prune()
 
 
 class Classroom:
@@ -134,9 +178,14 @@ class Classroom:
         self.config = config
         self.gate = Gate(config)
         self.sessions: set[StudentSession] = set()
+        self.connections: dict[str, str] = {}  # asyncssh's "conn=N" -> "NAME from ADDRESS"
         self.board = Board()
         self.zygote: ZygoteClient | None = None
         self.landlock = landlock.abi() if config.confine else 0
+        # Apps that start at once. Thirty at once on two cores each took twice the CPU time
+        # they take alone (caches, and Textual's start-up spread over many more refreshes):
+        # the last first screen came after 5-6 s; four at a time, after 4 s (median 2.2 s).
+        self.start_slots = asyncio.Semaphore(config.starting)
         self.students = config.state / "students"
         self.students.mkdir(parents=True, exist_ok=True, mode=0o700)
 
@@ -190,6 +239,12 @@ class StudentSession(asyncssh.SSHServerSession):
         self.watching: Watcher | None = None  # or: this session watches another
         self.alt_screen = False
         self.teacher = name == room.config.keys.teacher
+        self.args: list[str] = []
+        self.closed = False
+        self._starting: asyncio.Future | None = None
+        self._early = b""  # typed before the process started (waiting for a start slot)
+        self._drawn = 0  # bytes the process has written
+        self._last_output = 0.0
 
     def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:
         self.chan = chan
@@ -239,10 +294,34 @@ class StudentSession(asyncssh.SSHServerSession):
                 "refused: %s from %s asked for %r without a terminal",
                 self.name,
                 self.address,
-                self.command,
+                self.command.strip() or "app",
             )
-            self._refuse("anet-tui serve: this needs a terminal: ssh -t ...")
+            self._refuse(NO_TERMINAL)
             return
+        self._starting = asyncio.ensure_future(self._start(args))
+
+    async def _start(self, args: list[str]) -> None:
+        """Start the session's process when a start slot is free, and keep the slot until its
+        first screen is drawn (see :class:`Classroom`)."""
+        async with self.room.start_slots:
+            if self.closed or not self._spawn(args):
+                return
+            await self._first_screen()
+
+    async def _first_screen(self) -> None:
+        """Until the app has drawn its first screen (FIRST_SCREEN bytes, then a pause in its
+        output of SETTLED seconds), it ends, or START_HOLD seconds have gone by."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        enough = FIRST_SCREEN // 8 if "--plain" in self.args else FIRST_SCREEN
+        while self.live() and loop.time() - started < START_HOLD:
+            if self._drawn >= enough and loop.time() - self._last_output >= SETTLED:
+                return
+            await asyncio.sleep(SETTLED / 2)
+
+    def _spawn(self, args: list[str]) -> bool:
+        assert self.chan is not None and self.term is not None
+        self.args = args
         home = self.room.home(self.name)
         spec = {
             "argv": [sys.executable, "-m", "anet_tui.serve.student", *args],
@@ -268,7 +347,7 @@ class StudentSession(asyncssh.SSHServerSession):
             log.error("%s: cannot start a session: %s", self.name, e)
             self._refuse("anet-tui serve: the session could not start (the server logged why)")
             self._end_row()
-            return
+            return False
         finally:
             theirs.close()
         self.room.sessions.add(self)
@@ -281,10 +360,20 @@ class StudentSession(asyncssh.SSHServerSession):
             self.term,
             *self.size,
         )
+        if self._early:
+            self.process.write(self._early)
+            self._early = b""
+        return True
 
     def _watch(self, name: str | None) -> None:
         if self.term is None:
-            self._refuse("anet-tui serve: watching needs a terminal: ssh -t ...")
+            log.warning(
+                "refused: %s from %s asked to watch %s without a terminal",
+                self.name,
+                self.address,
+                name,
+            )
+            self._refuse(NO_TERMINAL)
             return
         targets = [s for s in self.room.sessions if s.name == name and s.live()]
         if not targets:
@@ -298,6 +387,8 @@ class StudentSession(asyncssh.SSHServerSession):
 
     def _output(self, data: bytes) -> None:
         assert self.chan is not None
+        self._drawn += len(data)
+        self._last_output = asyncio.get_running_loop().time()
         self.chan.write(data)
         if ALT_SCREEN_ON in data or ALT_SCREEN_OFF in data:
             self.alt_screen = data.rfind(ALT_SCREEN_ON) > data.rfind(ALT_SCREEN_OFF)
@@ -328,6 +419,8 @@ class StudentSession(asyncssh.SSHServerSession):
             self.watching.keys(data)  # never forwarded: a watcher only looks
         elif self.process is not None:
             self.process.write(data)
+        elif len(self._early) < MAX_EARLY_INPUT:
+            self._early += data[: MAX_EARLY_INPUT - len(self._early)]
 
     def terminal_size_changed(
         self, width: int, height: int, _pixwidth: int, _pixheight: int
@@ -348,6 +441,9 @@ class StudentSession(asyncssh.SSHServerSession):
         return True  # a pty session ends when its process ends, not at the client's EOF
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if self._starting is not None and self.process is None:
+            self._starting.cancel()  # still waiting for a start slot: give up the place
         if self.watching is not None:
             self.watching.stop("connection closed")
         for watcher in list(self.watchers):
@@ -373,12 +469,15 @@ class Door(asyncssh.SSHServer):
         self.user = ""
         self.why = "no key offered"
         self.authenticated = False
+        self.tag = ""
         self.offered: list[asyncssh.SSHKey] = []  # unknown keys: enrolment records the first
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
         peer = conn.get_extra_info("peername")
         self.address = str(peer[0]) if peer else "?"
+        # asyncssh's tag for this connection in its own log lines: "[conn=N] " -> "conn=N"
+        self.tag = conn.logger.process("", {})[0].strip().strip("[]").split(",")[0]
         if self.room.gate.blocked(self.address):
             conn.close()
 
@@ -448,9 +547,11 @@ class Door(asyncssh.SSHServer):
 
     def auth_completed(self) -> None:
         self.authenticated = True
+        self.room.connections[self.tag] = f"{self.user} from {self.address}"
         log.info("%s logged in from %s", self.user, self.address)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.room.connections.pop(self.tag, None)
         if not self.authenticated and self.user:
             log.warning("refused: login as %r from %s: %s", self.user[:40], self.address, self.why)
             self.room.gate.failed(self.address)
@@ -494,12 +595,23 @@ class Door(asyncssh.SSHServer):
 
 
 class _Denied(logging.Handler):
-    """asyncssh logs agent and X11 forwarding refusals itself: pass those on, as refusals."""
+    """asyncssh logs agent and X11 forwarding refusals itself: pass those on, as refusals, with
+    who asked (asyncssh tags its lines ``[conn=N]``; :class:`Door` knows whose N is)."""
+
+    def __init__(self, room: Classroom) -> None:
+        super().__init__()
+        self.room = room
 
     def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if "not permitted" in message:  # ("denied by application": logged by Door already)
-            log.warning("refused: %s", message.strip())
+        message = record.getMessage().strip()
+        if "not permitted" not in message:  # ("denied by application": logged by Door already)
+            return
+        tag, _, rest = message.partition("] ")
+        who = self.room.connections.get(tag.lstrip("[").split(",")[0]) if rest else None
+        if who is not None:
+            log.warning("refused: %s: %s", who, rest[:MAX_COMMAND])
+        else:
+            log.warning("refused: %s", message[:MAX_COMMAND])
 
 
 def start_zygote(room: Classroom) -> None:
@@ -520,7 +632,7 @@ async def start(room: Classroom, host_key: asyncssh.SSHKey) -> asyncssh.SSHAccep
     ssh_log = logging.getLogger("asyncssh")
     ssh_log.setLevel(logging.INFO)
     ssh_log.propagate = False
-    ssh_log.addHandler(_Denied())
+    ssh_log.addHandler(_Denied(room))
     return await asyncssh.create_server(
         lambda: Door(room),
         room.config.host,

@@ -116,6 +116,21 @@ def _report_loop(watch: Watch, sock: socket.socket, front: str) -> None:
         last, sent = line, now
 
 
+def steady_cursor() -> None:
+    """The input's cursor does not blink in a served session: each blink redraws the line and
+    sends it over SSH, twice a second, whether anyone types or not; thirty idle students'
+    blinking cursors kept an eighth of two cores busy."""
+    from anet_tui.widgets.repl_input import ReplInput
+
+    init = ReplInput.__init__
+
+    def steady(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self.cursor_blink = False
+
+    ReplInput.__init__ = steady
+
+
 def start_reporting(argv: list[str]) -> None:
     fd = os.environ.pop("ANET_TUI_REPORT_FD", "")
     if not fd.isdigit():
@@ -135,6 +150,8 @@ def start_reporting(argv: list[str]) -> None:
 def main(argv: list[str]) -> int:
     with contextlib.suppress(Exception):  # reporting is for the teacher: never stop the student
         start_reporting(argv)
+    with contextlib.suppress(Exception):
+        steady_cursor()
     from anet_tui.cli import main as anet_tui
 
     return anet_tui(argv)

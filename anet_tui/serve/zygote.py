@@ -219,7 +219,16 @@ def main(argv: list[str]) -> int:
     sock = socket.socket(fileno=int(argv[0]))
     for name in PRELOAD:
         importlib.import_module(name)
-    send(sock, {"ready": os.getpid()})
+    from anet_tui.serve import warm
+
+    ready: dict = {"ready": os.getpid()}
+    try:
+        warm.share_css_parses()
+        warm.warm_up()
+    except Exception as e:  # sessions still start, only slower: the server logs why
+        ready["warm"] = f"{type(e).__name__}: {e}"[:500]
+    warm.freeze()
+    send(sock, ready)
     Zygote(sock).run()
     return 0
 

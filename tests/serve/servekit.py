@@ -24,14 +24,30 @@ WAIT = 60.0  # seconds: two shared cores, other tests running
 
 
 class Server:
-    def __init__(self, tmp_path: Path, *extra: str, students=("student1", "student2")) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        *extra: str,
+        students=("student1", "student2"),
+        keys_file: str | None = None,
+    ) -> None:
+        """``keys_file``: text put before the students' key lines in an authorized_keys file
+        that --keys names (instead of a folder of NAME.pub files)."""
         self.dir = tmp_path
         self.keys_dir = tmp_path / "keys"
         self.keys_dir.mkdir(exist_ok=True)
         self.state = tmp_path / "state"
         self.keys: dict[str, asyncssh.SSHKey] = {}
+        self.keys_file = None if keys_file is None else tmp_path / "authorized_keys"
         for name in students:
             self.add_key(name)
+        if self.keys_file is not None:
+            lines = [keys_file] + [
+                key.export_public_key().decode().strip() for key in self.keys.values()
+            ]
+            self.keys_file.write_text("\n".join(lines) + "\n")
+            for path in self.keys_dir.glob("*.pub"):
+                path.unlink()
         self.log_path = tmp_path / "server.log"
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         with open(self.log_path, "wb") as log_file:
@@ -44,7 +60,7 @@ class Server:
                     "--port",
                     "0",
                     "--keys",
-                    str(self.keys_dir),
+                    str(self.keys_dir if self.keys_file is None else self.keys_file),
                     "--state",
                     str(self.state),
                     "--headless",
