@@ -1165,7 +1165,19 @@ class MainScreen(Screen[None]):
 
     A resize to the size the screen was last laid out at is dropped: Textual hands the screen
     every size the terminal reported, and at start-up on a busy machine (``anet-tui serve``,
-    thirty apps starting at once) that was three times the same 80×24, each a full layout."""
+    thirty apps starting at once) that was three times the same 80×24, each a full layout.
+
+    Its first ScreenResume (right after its widgets were mounted, each styled as it was) does
+    not style every widget again: Textual restyles a screen on each resume, for the changes
+    made while another screen was on top, and on the first there were none. That restyle was
+    a tenth of the app's start-up."""
+
+    _resumed = False
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        if not self._resumed:  # runs before Screen's own handler, which reads the flag
+            self._resumed = True
+            event.refresh_styles = False
 
     def on_resize(self, event: Resize) -> None:
         if event.size == self.outer_size:  # what Screen's own ScreenResume handler checks too

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from textual import events
 
-from anet_tui.app import AnetApp
+from anet_tui.app import AnetApp, MainScreen
 from anet_tui.widgets.graph_tree import GraphTree
 from anet_tui.widgets.key_footer import KeyFooter
 
@@ -102,3 +103,42 @@ def test_a_resize_to_the_same_size_lays_nothing_out_again() -> None:
     same, after, size = asyncio.run(go())
     assert same == 0  # the same 80×24 again: nothing to lay out
     assert after >= 1 and size == (100, 30)  # a real change still is laid out
+
+
+@pytest.mark.parametrize(
+    ("size", "options", "no_color"),
+    [
+        ((80, 24), {}, False),
+        ((120, 40), {}, False),
+        ((60, 20), {}, False),
+        ((80, 24), {}, True),
+        ((80, 24), {"lesson": "2"}, False),
+        ((80, 24), {"demo": "broken"}, False),
+    ],
+)
+def test_skipping_the_first_resume_restyle_styles_every_widget_alike(
+    monkeypatch, size, options, no_color
+) -> None:
+    """MainScreen's first ScreenResume does not restyle the screen; with Textual's restyle (as
+    if it were a later resume) every widget ends with the same rules and the screen looks the
+    same, in each layout, without colour, in a lesson and with a demo loaded."""
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+
+    async def first_screen(restyle: bool) -> tuple[dict[str, object], str]:
+        monkeypatch.setattr(MainScreen, "_resumed", restyle)  # True: as if resumed before
+        app = AnetApp(**options)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            await pilot.pause()
+            rules = {}
+            for i, node in enumerate(app.screen.walk_children(with_self=True)):
+                key = f"{i} {type(node).__name__}"  # (a heading's id has a number in it)
+                # (repr: a layout is a new object each time the rules are applied)
+                rules[key] = sorted((k, repr(v)) for k, v in node.styles.base.get_rules().items())
+            return rules, app.export_screenshot()
+
+    skipped = asyncio.run(first_screen(restyle=False))
+    restyled = asyncio.run(first_screen(restyle=True))
+    assert skipped[0] == restyled[0]
+    assert skipped[1] == restyled[1]
