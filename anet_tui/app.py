@@ -47,6 +47,9 @@ MIN_WIDTH, MIN_HEIGHT = 50, 15  # below this: one sentence instead of panes
 NARROW = 80  # below this width, graph and detail share one place
 FLOW_ALONE = 100  # below this width, the flow chart has the top row to itself (F3: the detail)
 SHORT = 22  # below this height, a smaller REPL pane
+LAYOUT_CLASSES = frozenset(
+    ("-too-small", "-narrow", "-flow-alone", "-short", "-show-detail", "-ascii")
+)
 REDRAW = 0.1  # seconds: while entries wait, the model is redrawn at most this often
 MAX_RESULT_LINES = 200  # of one command's result, in the transcript (20,000 flags: one each)
 
@@ -387,13 +390,13 @@ class AnetApp(App[int]):
     def apply_size(self, width: int, height: int) -> None:
         """Pick the layout for the terminal size (classes on the screen, read by app.tcss)."""
         screen = self.screen
-        too_small = width < MIN_WIDTH or height < MIN_HEIGHT
-        screen.set_class(too_small, "-too-small")
-        screen.set_class(width < NARROW, "-narrow")
-        screen.set_class(width < FLOW_ALONE, "-flow-alone")
-        screen.set_class(height < SHORT, "-short")
-        screen.set_class(self._show_detail, "-show-detail")
-        screen.set_class(self.ascii, "-ascii")
+        layout = self.layout_classes(width, height)
+        if layout != screen.classes & LAYOUT_CLASSES:
+            # One restyle of the whole screen for all the classes (one per class changed).
+            screen.remove_class(*LAYOUT_CLASSES, update=False)
+            screen.add_class(*layout, update=False)
+            screen.update_node_styles()
+        too_small = "-too-small" in layout
         # %flow's chart drawn to fit the transcript: the terminal less its border and scrollbar.
         self.commands.width = max(40, width - 3)
         if too_small:
@@ -726,8 +729,22 @@ class AnetApp(App[int]):
                 return AppDriver
         return driver
 
+    def layout_classes(self, width: int, height: int) -> frozenset[str]:
+        """The screen's classes for a terminal of this size (app.tcss reads them)."""
+        wanted = {
+            "-too-small": width < MIN_WIDTH or height < MIN_HEIGHT,
+            "-narrow": width < NARROW,
+            "-flow-alone": width < FLOW_ALONE,
+            "-short": height < SHORT,
+            "-show-detail": self._show_detail,
+            "-ascii": self.ascii,
+        }
+        return frozenset(name for name, on in wanted.items() if on)
+
     def get_default_screen(self) -> Screen:
-        return MainScreen(id="_default")
+        # Laid out for the terminal from the start: classes changed later restyle every widget.
+        size = self.size
+        return MainScreen(id="_default", classes=" ".join(self.layout_classes(*size)))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Which keys work now (the footer shows those). While something runs, a command key
@@ -1148,7 +1165,19 @@ class MainScreen(Screen[None]):
 
     A resize to the size the screen was last laid out at is dropped: Textual hands the screen
     every size the terminal reported, and at start-up on a busy machine (``anet-tui serve``,
-    thirty apps starting at once) that was three times the same 80×24, each a full layout."""
+    thirty apps starting at once) that was three times the same 80×24, each a full layout.
+
+    Its first ScreenResume (right after its widgets were mounted, each styled as it was) does
+    not style every widget again: Textual restyles a screen on each resume, for the changes
+    made while another screen was on top, and on the first there were none. That restyle was
+    a tenth of the app's start-up."""
+
+    _resumed = False
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        if not self._resumed:  # runs before Screen's own handler, which reads the flag
+            self._resumed = True
+            event.refresh_styles = False
 
     def on_resize(self, event: Resize) -> None:
         if event.size == self.outer_size:  # what Screen's own ScreenResume handler checks too

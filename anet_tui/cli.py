@@ -48,6 +48,19 @@ def version_text() -> str:
     return f"anet-tui {anet.__version__} ({', '.join(parts)})"
 
 
+class VersionAction(argparse.Action):
+    """``--version``: argparse's, but the versions are looked up only when asked (reading the
+    installed packages' metadata was a twentieth of a served session's start)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        kwargs.setdefault("help", "show the versions and exit")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        print(version_text())  # on stdout, as argparse's own
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="anet-tui",
@@ -78,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--plain", action="store_true", help="a line-by-line REPL instead of the full-screen app"
     )
-    parser.add_argument("--version", action="version", version=version_text())
+    parser.add_argument("--version", action=VersionAction)
     return parser
 
 

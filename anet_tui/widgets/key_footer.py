@@ -9,7 +9,9 @@ Textual's footer rebuilds itself after each change of bindings (each focus chang
 of a focusable widget), once per change: at start-up, on a busy machine (thirty students'
 apps starting on two cores under ``anet-tui serve``), that was fourteen rebuilds of some
 fifteen widgets each before the first screen. This one rebuilds once for all the changes made
-before the next refresh: it reads the bindings when it rebuilds, so the last state is shown.
+before the next refresh: it reads the bindings when it rebuilds, so the last state is shown,
+and only when the keys it would show differ from those it shows. Its keys are drawn from the
+first frame on.
 """
 
 from __future__ import annotations
@@ -77,10 +79,23 @@ class KeyFooter(Footer):
         super().__init__(compact=compact, id=id)
         self._width = 0
         self._rebuild_queued = False
+        self._shown: tuple = ()
+
+    def keys_state(self, width: int) -> tuple:
+        """Everything the row of keys is drawn from: the shown bindings and the width."""
+        bindings = tuple(
+            (b.key, b.action, b.description, b.group, enabled, tooltip)
+            for _, b, enabled, tooltip in self.screen.active_bindings.values()
+            if b.show
+        )
+        return bindings, width, self.compact, self.show_command_palette
 
     def compose(self) -> ComposeResult:
         width = self.size.width or self.app.size.width
         self._width = width
+        # Keys from the first frame on (Textual's footer waits for a change of bindings).
+        self._bindings_ready = True
+        self._shown = self.keys_state(width)
         yield from fitting(super().compose(), width, self.compact)
 
     def bindings_changed(self, screen: Screen) -> None:
@@ -101,7 +116,7 @@ class KeyFooter(Footer):
 
     async def _rebuild_now(self) -> None:
         self._rebuild_queued = False
-        if self.is_attached:
+        if self.is_attached and self.keys_state(self._width) != self._shown:
             await self.recompose()
 
 

@@ -185,3 +185,20 @@ def test_console_script_is_installed() -> None:
         timeout=60,
     )
     assert proc.returncode == 0 and proc.stdout.startswith("anet-tui ")
+
+
+def test_the_versions_are_looked_up_only_for_version(monkeypatch, capsys) -> None:
+    """Reading the installed packages' metadata costs a served session's start a twentieth."""
+    looked_up: list[int] = []
+    version_text = cli.version_text
+
+    def counting() -> str:
+        looked_up.append(1)
+        return version_text()
+
+    monkeypatch.setattr(cli, "version_text", counting)
+    cli.build_parser().parse_args(["--plain"])
+    assert looked_up == []
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["--version"])
+    assert looked_up == [1] and capsys.readouterr().out.startswith("anet-tui 0.1.0")
