@@ -114,3 +114,4 @@ _.bindings_changed  # Footer's signal handler, overridden by KeyFooter (one rebu
 _._bindings_ready  # Footer's reactive, set as Footer.bindings_changed does
 _.cursor_blink  # TextArea's reactive: served sessions keep the cursor steady (serve/student.py)
 _._open  # logging.FileHandler's opener: the serve log file is created 0600 (serve/command.py)
+_.refresh_styles  # ScreenResume's flag, read by Screen's own handler (MainScreen's first resume)
