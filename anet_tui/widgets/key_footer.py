@@ -82,11 +82,13 @@ class KeyFooter(Footer):
         self._shown: tuple = ()
 
     def keys_state(self, width: int) -> tuple:
-        """Everything the row of keys is drawn from: the shown bindings and the width."""
+        """Everything the row of keys is drawn from: the shown bindings (and the palette's,
+        shown apart), and the width."""
+        palette = self.app.COMMAND_PALETTE_BINDING
         bindings = tuple(
-            (b.key, b.action, b.description, b.group, enabled, tooltip)
-            for _, b, enabled, tooltip in self.screen.active_bindings.values()
-            if b.show
+            (key, b.key, b.action, b.description, b.group, enabled, tooltip)
+            for key, (_, b, enabled, tooltip) in self.screen.active_bindings.items()
+            if b.show or key == palette
         )
         return bindings, width, self.compact, self.show_command_palette
 
