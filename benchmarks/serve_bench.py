@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import resource
@@ -44,9 +45,9 @@ def cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def group_cpu(pgid: int) -> float:
-    """CPU seconds of every process in group ``pgid``."""
-    total = 0.0
+def group_members(pgid: int) -> list[int]:
+    """The pids of every process in group ``pgid`` (those that end meanwhile are left out)."""
+    pids = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -54,9 +55,18 @@ def group_cpu(pgid: int) -> float:
             with open(f"/proc/{entry}/stat", encoding="ascii") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
             if int(fields[2]) == pgid:
-                total += cpu_seconds(int(entry))
+                pids.append(int(entry))
         except (OSError, ValueError, IndexError):
             continue
+    return pids
+
+
+def group_cpu(pgid: int) -> float:
+    """CPU seconds of every process in group ``pgid``."""
+    total = 0.0
+    for pid in group_members(pgid):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            total += cpu_seconds(pid)
     return total
 
 
@@ -76,22 +86,16 @@ def machine_cpu() -> dict[str, float]:
 def group_memory(pgid: int) -> tuple[int, int]:
     """(RSS, PSS) in bytes of every process in group ``pgid``."""
     rss = pss = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            if int(fields[2]) != pgid:
-                continue
-            with open(f"/proc/{entry}/smaps_rollup", encoding="ascii") as f:
-                for line in f:
-                    if line.startswith("Rss:"):
-                        rss += int(line.split()[1]) << 10
-                    elif line.startswith("Pss:"):
-                        pss += int(line.split()[1]) << 10
-        except (OSError, ValueError, IndexError):
-            continue
+    for pid in group_members(pgid):
+        with (
+            contextlib.suppress(OSError, ValueError, IndexError),
+            open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f,
+        ):
+            for line in f:
+                if line.startswith("Rss:"):
+                    rss += int(line.split()[1]) << 10
+                elif line.startswith("Pss:"):
+                    pss += int(line.split()[1]) << 10
     return rss, pss
 
 
